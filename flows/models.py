@@ -1,0 +1,181 @@
+"""Flows ("trees" in the data model): troubleshooting trees and procedural/maintenance lists."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Role
+from flows import structure
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TreeType(models.TextChoices):
+    TROUBLESHOOTING = "troubleshooting", "Troubleshooting"
+    PROCEDURAL = "procedural", "Procedural"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class TreeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class TreeQuerySet(models.QuerySet["Tree"]):
+    def for_user(self, user: User | Any) -> TreeQuerySet:
+        """Flows this user may read: public published content plus their account's flows.
+
+        Drafts are visible only to the account's engineers and above; staff see everything.
+        """
+        if not getattr(user, "is_authenticated", False) or user.is_service_account:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        public = Q(is_public=True, status=TreeStatus.PUBLISHED)
+        if user.account_id is None:
+            return self.filter(public)
+        own = Q(account_id=user.account_id)
+        if not user.has_role(Role.ENGINEER):
+            own &= Q(status=TreeStatus.PUBLISHED)
+        return self.filter(public | own)
+
+    def runnable(self) -> TreeQuerySet:
+        """Published and not retired: what the library lists and what can be run."""
+        return self.filter(status=TreeStatus.PUBLISHED, is_active=True)
+
+    def with_card_data(self) -> TreeQuerySet:
+        """Everything a flow card renders, in a fixed number of queries."""
+        return self.select_related("author", "category", "parent_tree").prefetch_related("tags")
+
+
+class Tree(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    tree_type = models.CharField(max_length=20, choices=TreeType.choices)
+    status = models.CharField(max_length=12, choices=TreeStatus.choices, default=TreeStatus.DRAFT)
+    tree_structure = models.JSONField(default=dict, blank=True)
+    intake_form = models.JSONField(default=list, blank=True)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="trees"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="trees")
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="trees",
+        help_text="Empty for official content.",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="authored_trees",
+    )
+    is_public = models.BooleanField(default=False, help_text="Visible to every signed-in user.")
+    is_default = models.BooleanField(default=False, help_text="Ships with ResolutionFlow.")
+    default_key = models.SlugField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Stable key of a default flow, so reloading the defaults updates it in place.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Off = retired: no new runs.")
+    usage_count = models.PositiveIntegerField(default=0)
+
+    parent_tree = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
+    root_tree = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="descendants"
+    )
+    fork_depth = models.PositiveIntegerField(default=0)
+    fork_reason = models.CharField(max_length=255, blank=True)
+    parent_updated_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TreeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # The library: published + active, filtered by type, ordered by usage or name.
+            models.Index(fields=["status", "is_active", "tree_type"], name="tree_library_idx"),
+            models.Index(fields=["-usage_count", "name"], name="tree_usage_idx"),
+            models.Index(fields=["account", "-updated_at"], name="tree_account_idx"),
+            models.Index(fields=["is_public", "status"], name="tree_public_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == TreeStatus.PUBLISHED
+
+    @property
+    def is_fork(self) -> bool:
+        return self.fork_depth > 0
+
+    @property
+    def is_runnable(self) -> bool:
+        return self.is_published and self.is_active
+
+    @property
+    def is_checklist(self) -> bool:
+        return self.tree_type in (TreeType.PROCEDURAL, TreeType.MAINTENANCE)
+
+    def normalised_structure(self) -> Any:
+        return structure.normalise_structure(self.tree_type, self.tree_structure)
+
+    def publish_errors(self) -> list[structure.StructureError]:
+        errors = structure.validate_structure(self.tree_type, self.tree_structure)
+        errors += structure.validate_intake_form(self.intake_form)
+        return errors
+
+    def can_be_edited_by(self, user: User) -> bool:
+        """Engineers+ edit their account's flows; official content is for staff."""
+        if user.is_staff:
+            return True
+        return (
+            self.account_id is not None
+            and self.account_id == user.account_id
+            and user.has_role(Role.ENGINEER)
+        )

@@ -1,0 +1,873 @@
+"""Parse, normalise and validate flow structures (``tree_structure``) and intake forms.
+
+This is the one place that knows the flow JSON formats (SPEC §3.1, §3.2); forms, serializers,
+the publish service and the importer all call it, so it imports nothing from Django.
+
+Everything here is written for hostile input: traversals use explicit stacks (a 10,000-deep
+document cannot raise ``RecursionError``), validators never raise on bad shapes, and the number
+of errors reported is capped.
+"""
+
+import contextlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+TREE_TYPES = ("troubleshooting", "procedural", "maintenance")
+STEP_TREE_TYPES = ("procedural", "maintenance")
+
+MAX_NODES = 2000
+MAX_DEPTH = 100
+MAX_TEXT = 20_000
+MAX_JSON_BYTES = 2_000_000
+MAX_ID_LEN = 100
+MAX_OPTIONS = 50
+MAX_INTAKE_FIELDS = 50
+MAX_ERRORS = 200
+
+NODE_TYPES = ("decision", "action", "solution")
+STEP_TYPES = ("section_header", "procedure_step", "procedure_end")
+CONTENT_TYPES = ("action", "informational", "verification", "warning")
+LIBRARY_VISIBILITIES = ("team", "public")
+INTAKE_TYPES = ("text", "number", "select", "textarea")
+
+_ID_RE = re.compile(r"[A-Za-z0-9._-]+")
+_VAR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+_VAR_RE = re.compile(r"\[VAR:([A-Za-z0-9_-]+)\]")
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StructureError:
+    """One problem, placed on a node (or the whole document when ``node_id`` is None)."""
+
+    node_id: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        node = f"[node {self.node_id}] " if self.node_id is not None else ""
+        field = f"{self.field}: " if self.field else ""
+        return f"{node}{field}{self.message}"
+
+
+class StructureInvalid(ValueError):
+    """Raised where a caller needs an exception rather than a list; carries ``errors``."""
+
+    def __init__(self, errors: list[StructureError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(str(error) for error in self.errors) or "Invalid structure.")
+
+
+class _TooManyErrors(Exception):
+    """Stops a validation run once the error cap is reached."""
+
+
+class _Errors:
+    """Collects errors and cuts the run short after ``limit`` so hostile input stays cheap."""
+
+    def __init__(self, limit: int = MAX_ERRORS) -> None:
+        self.items: list[StructureError] = []
+        self.limit = limit
+
+    def add(self, node_id: str | None, field: str | None, message: str) -> None:
+        if len(self.items) >= self.limit:
+            note = f"Too many errors; only the first {self.limit} are shown."
+            self.items.append(StructureError(None, None, note))
+            raise _TooManyErrors
+        self.items.append(StructureError(node_id, field, message))
+
+
+def _collect(check: Callable[[_Errors], None]) -> list[StructureError]:
+    out = _Errors()
+    with contextlib.suppress(_TooManyErrors):  # the cap was hit; the note is already added
+        check(out)
+    return out.items
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """Name a JSON value's type the way a flow author would read it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _q(value: Any, limit: int = 60) -> str:
+    """Quote a user value for a message, shortened so messages stay readable.
+
+    Containers are named, not printed: str() of a deeply nested list recurses.
+    """
+    if isinstance(value, str):
+        text = value
+    elif value is None or isinstance(value, bool | int | float):
+        text = json.dumps(value)
+    else:
+        return _kind(value)
+    return f"'{text[:limit]}…'" if len(text) > limit else f"'{text}'"
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _has_content(value: Any) -> bool:
+    """True unless the value is absent or empty; "no children" may be written as []."""
+    return value not in (None, "", [], {})
+
+
+def _display_id(node: Any) -> str | None:
+    """The id errors are filed under: a usable string id, else None (refer by position)."""
+    node_id = node.get("id") if isinstance(node, dict) else None
+    if isinstance(node_id, str) and node_id and len(node_id) <= MAX_ID_LEN:
+        return node_id
+    return None
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """How errors refer to a node: by id when it has one, otherwise by its position."""
+
+    node_id: str | None
+    position: str
+
+    def name(self, noun: str) -> str:
+        # With an id the error already says which node; without one, the position does.
+        return noun if self.node_id else f"{noun} at {self.position}"
+
+
+# --- traversal ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Visit:
+    node: Any  # may be a non-dict when the document is malformed
+    depth: int  # the root is depth 1
+    parent_id: str | None
+    index: int | None  # position in the parent's children list; None for the root
+
+    @property
+    def position(self) -> str:
+        if self.index is None:
+            return "the root"
+        parent = _q(self.parent_id) if self.parent_id else "an unnamed node"
+        return f"children[{self.index}] of {parent}"
+
+    @property
+    def ref(self) -> _Ref:
+        return _Ref(_display_id(self.node), self.position)
+
+
+def _walk_tree(root: Any, *, max_depth: int | None = None) -> Iterator[_Visit]:
+    """Depth-first in document order with an explicit stack; descends only into children lists.
+
+    With ``max_depth`` the walk still yields nodes one level too deep (so they can be
+    reported) but goes no further.
+    """
+    stack = [_Visit(root, 1, None, None)]
+    seen: set[int] = set()  # guards hand-built cyclic dicts; JSON cannot contain cycles
+    while stack:
+        visit = stack.pop()
+        node = visit.node
+        if isinstance(node, dict):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+        yield visit
+        children = node.get("children") if isinstance(node, dict) else None
+        if not isinstance(children, list) or (max_depth is not None and visit.depth > max_depth):
+            continue
+        parent_id = _display_id(node)
+        stack.extend(
+            _Visit(child, visit.depth + 1, parent_id, index)
+            for index, child in reversed(list(enumerate(children)))
+        )
+
+
+def _steps(data: Any) -> list[Any]:
+    steps = data.get("steps") if isinstance(data, dict) else None
+    return steps if isinstance(steps, list) else []
+
+
+def _walk_fields(
+    container: dict, *, skip: str, max_depth: int = MAX_DEPTH
+) -> Iterator[tuple[str, Any, int]]:
+    """Every value inside a node's own fields as (path, value, depth), e.g. "options[1].label".
+
+    The ``skip`` key (children / steps) is left out: those are nodes, walked separately.
+    Values nested deeper than ``max_depth`` are yielded but not entered.
+    """
+    stack = [(_key(key), value, 1) for key, value in reversed(container.items()) if key != skip]
+    seen: set[int] = set()
+    while stack:
+        path, value, depth = stack.pop()
+        yield path, value, depth
+        if depth > max_depth or not isinstance(value, dict | list) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, dict):
+            items = [(f"{path}.{_key(k)}", v) for k, v in value.items()]
+        else:
+            items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        stack.extend((p, v, depth + 1) for p, v in reversed(items))
+
+
+def _key(key: Any) -> str:
+    return str(key)[:MAX_ID_LEN]
+
+
+def iter_nodes(tree_type: str, data: Any) -> Iterator[dict]:
+    """Every node dict in document order (troubleshooting: depth-first through children)."""
+    if tree_type == "troubleshooting":
+        yield from (visit.node for visit in _walk_tree(data) if isinstance(visit.node, dict))
+    elif tree_type in STEP_TREE_TYPES:
+        yield from (step for step in _steps(data) if isinstance(step, dict))
+
+
+def node_index(tree_type: str, data: Any) -> dict[str, dict]:
+    """Map id -> node; the first node wins when ids repeat (validation reports the rest)."""
+    index: dict[str, dict] = {}
+    for node in iter_nodes(tree_type, data):
+        node_id = node.get("id")
+        if isinstance(node_id, str) and node_id:
+            index.setdefault(node_id, node)
+    return index
+
+
+# --- variables ------------------------------------------------------------------------------
+
+
+def variables_used(tree_type: str, data: Any) -> set[str]:
+    """Names used as [VAR:name] in any text of any node (commands included)."""
+    names: set[str] = set()
+    for node in iter_nodes(tree_type, data):
+        for _path, value, _depth in _walk_fields(node, skip="children"):
+            if isinstance(value, str):
+                names.update(_VAR_RE.findall(value))
+    return names
+
+
+def fill_variables(text: str, values: dict[str, str]) -> str:
+    """Replace [VAR:name] with its value; unknown (or unanswered) names stay visible as is."""
+
+    def replace(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        return match.group(0) if value is None else str(value)
+
+    return _VAR_RE.sub(replace, text)
+
+
+# --- parsing and normalising ----------------------------------------------------------------
+
+
+def _invalid(message: str) -> StructureInvalid:
+    return StructureInvalid([StructureError(None, None, message)])
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _decode(text: str | bytes, max_bytes: int) -> str:
+    """Check the size before any parsing work, then return text without a BOM."""
+    too_large = _invalid(f"The JSON is larger than the limit of {max_bytes:,} bytes.")
+    if isinstance(text, bytes | bytearray):
+        if len(text) > max_bytes:
+            raise too_large
+        try:
+            return bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _invalid(f"The JSON is not valid UTF-8 (byte {exc.start}).") from exc
+    if isinstance(text, str):
+        # Every character is at least one byte, so the cheap length test comes first.
+        if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+            raise too_large
+        return text.removeprefix("\ufeff")
+    raise _invalid(f"Expected JSON text, not {type(text).__name__}.")
+
+
+def parse_json(text: str | bytes, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parse uploaded/pasted JSON; any failure is a StructureInvalid with one clear error."""
+    raw = _decode(text, max_bytes)
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        message = f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
+        raise _invalid(message) from exc
+    except RecursionError as exc:
+        raise _invalid("The JSON is nested too deeply to read.") from exc
+    except ValueError as exc:  # NaN/Infinity, integers too long to convert
+        raise _invalid(f"Invalid JSON: {exc}.") from exc
+
+
+def normalise_commands(value: Any) -> list[dict[str, str]]:
+    """Commands in their one list form; lenient for reading (junk items are dropped)."""
+    if isinstance(value, str):
+        return [_command(code=value)] if value.strip() else []
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    commands = []
+    for item in value:
+        if isinstance(item, str) and item.strip():
+            commands.append(_command(code=item))
+        elif isinstance(item, dict) and isinstance(item.get("code", ""), str):
+            commands.append(
+                _command(
+                    code=item.get("code", ""),
+                    language=item.get("language"),
+                    label=item.get("label"),
+                )
+            )
+    return commands
+
+
+def _command(*, code: str, language: Any = None, label: Any = None) -> dict[str, str]:
+    return {
+        "language": language if isinstance(language, str) and language else "shell",
+        "label": label if isinstance(label, str) else "",
+        "code": code,
+    }
+
+
+def _copy_json(value: Any) -> Any:
+    """Deep copy of dicts and lists with an explicit stack (copy.deepcopy recurses)."""
+    if not isinstance(value, dict | list):
+        return value
+    memo: dict[int, Any] = {}
+    stack: list[tuple[Any, Any]] = []
+
+    def clone(item: Any) -> Any:
+        if not isinstance(item, dict | list):
+            return item
+        if id(item) not in memo:
+            memo[id(item)] = {} if isinstance(item, dict) else []
+            stack.append((item, memo[id(item)]))
+        return memo[id(item)]
+
+    root = clone(value)
+    while stack:
+        source, target = stack.pop()
+        if isinstance(source, dict):
+            target.update((key, clone(item)) for key, item in source.items())
+        else:
+            target.extend(clone(item) for item in source)
+    return root
+
+
+def normalise_structure(tree_type: str, data: Any) -> Any:
+    """A deep copy with every node's commands in list form; anything else is left as is."""
+    copy = _copy_json(data)
+    for node in iter_nodes(tree_type, copy):
+        if "commands" in node:
+            node["commands"] = normalise_commands(node["commands"])
+    return copy
+
+
+def empty_structure(tree_type: str) -> dict:
+    """The starting point of a new draft (valid as a draft, not yet publishable)."""
+    if tree_type == "troubleshooting":
+        return {"id": "root", "type": "decision", "question": "", "options": [], "children": []}
+    if tree_type in STEP_TREE_TYPES:
+        return {"steps": [{"id": "end", "type": "procedure_end", "title": "Done"}]}
+    raise StructureInvalid([_unknown_tree_type(tree_type)])
+
+
+def _unknown_tree_type(tree_type: Any) -> StructureError:
+    expected = ", ".join(TREE_TYPES)
+    return StructureError(
+        None, "tree_type", f"Unknown flow type {_q(tree_type)}; expected {expected}."
+    )
+
+
+# --- size bounds (drafts and publish) -------------------------------------------------------
+
+
+def _check_values(container: dict, ref: _Ref, skip: str, out: _Errors) -> None:
+    """Text length and nesting inside one node's fields; ids have their own, shorter limit."""
+    for path, value, depth in _walk_fields(container, skip=skip):
+        if depth > MAX_DEPTH:
+            out.add(ref.node_id, path, f"Value is nested more than {MAX_DEPTH} levels deep.")
+        elif isinstance(value, str) and path != "id" and len(value) > MAX_TEXT:
+            size = f"{len(value):,} characters long; the limit is {MAX_TEXT:,}"
+            out.add(ref.node_id, path, f"Text is {size}.")
+
+
+def _check_node_bounds(node: dict, ref: _Ref, out: _Errors) -> None:
+    node_id = node.get("id")
+    if isinstance(node_id, str) and len(node_id) > MAX_ID_LEN:
+        size = f"{len(node_id):,} characters long; the limit is {MAX_ID_LEN}"
+        out.add(None, "id", f"The id of the node at {ref.position} is {size}.")
+    options = node.get("options")
+    if isinstance(options, list) and len(options) > MAX_OPTIONS:
+        out.add(ref.node_id, "options", f"There are more than {MAX_OPTIONS} options.")
+    _check_values(node, ref, "children", out)
+
+
+def _check_tree_bounds(root: dict, out: _Errors) -> None:
+    for count, visit in enumerate(_walk_tree(root, max_depth=MAX_DEPTH), start=1):
+        if count > MAX_NODES:
+            out.add(None, None, f"The flow has more than {MAX_NODES} nodes.")
+            return
+        ref = visit.ref
+        if visit.depth > MAX_DEPTH:
+            too_deep = f"is nested more than {MAX_DEPTH} levels deep"
+            out.add(ref.node_id, None, f"{ref.name('Node')} {too_deep}.")
+        if isinstance(visit.node, dict):
+            _check_node_bounds(visit.node, ref, out)
+
+
+def _check_steps_bounds(data: dict, out: _Errors) -> None:
+    _check_values(data, _Ref(None, "the top level"), "steps", out)
+    steps = _steps(data)
+    if len(steps) > MAX_NODES:
+        out.add(None, "steps", f"The flow has more than {MAX_NODES} steps.")
+        return
+    for index, step in enumerate(steps):
+        if isinstance(step, dict):
+            _check_node_bounds(step, _Ref(_display_id(step), f"steps[{index}]"), out)
+
+
+# --- rules shared by both kinds -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TypeRule:
+    noun: str  # how messages name this kind of node
+    required: tuple[str, ...] = ()  # non-empty text
+    optional: tuple[str, ...] = ()  # text when present
+    forbidden: tuple[str, ...] = ()  # must be absent or empty
+
+
+_TREE_RULES = {
+    "decision": _TypeRule("Decision", required=("question",), optional=("title", "description")),
+    "action": _TypeRule(
+        "Action", required=("title",), optional=("description",), forbidden=("children",)
+    ),
+    "solution": _TypeRule(
+        "Solution",
+        required=("title",),
+        optional=("description",),
+        forbidden=("options", "children", "next_node_id"),
+    ),
+}
+_STEP_TEXT = ("description", "expected_outcome", "verification_prompt", "warning_text")
+_STEP_RULES = {
+    "section_header": _TypeRule("Section header", required=("title",), optional=("description",)),
+    "procedure_step": _TypeRule(
+        "Step", required=("title",), optional=(*_STEP_TEXT, "reference_url")
+    ),
+    "procedure_end": _TypeRule("End step", optional=("title", "description")),
+}
+
+
+def _check_id(node: dict, ref: _Ref, out: _Errors) -> None:
+    value = node.get("id")
+    if value is None or value == "":
+        out.add(None, "id", f"{ref.name('Node')} has no id.")
+    elif not isinstance(value, str):
+        out.add(
+            None, "id", f"The id of the node at {ref.position} must be text, not {_kind(value)}."
+        )
+    elif not _ID_RE.fullmatch(value):
+        allowed = "letters, digits, '-', '_' and '.'"
+        out.add(ref.node_id, "id", f"Node id {_q(value)} may only contain {allowed}.")
+
+
+def _check_type(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors) -> str | None:
+    """Report a missing or unknown type; return the type when it is known."""
+    value = node.get("type")
+    expected = ", ".join(rules)
+    if _is_blank(value):
+        out.add(ref.node_id, "type", f"{ref.name('Node')} has no type; expected one of {expected}.")
+        return None
+    if not isinstance(value, str) or value not in rules:
+        out.add(ref.node_id, "type", f"Unknown node type {_q(value)}; expected one of {expected}.")
+        return None
+    return value
+
+
+def _check_text(node: dict, ref: _Ref, rule: _TypeRule, out: _Errors) -> None:
+    noun = ref.name(rule.noun)
+    for key in rule.required:
+        value = node.get(key)
+        if _is_blank(value):
+            out.add(ref.node_id, key, f"{noun} has no {key}.")
+        elif not isinstance(value, str):
+            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
+    for key in rule.optional:
+        value = node.get(key)
+        if value is not None and not isinstance(value, str):
+            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
+    for key in rule.forbidden:
+        if _has_content(node.get(key)):
+            out.add(ref.node_id, key, f"{noun} cannot have {key}.")
+
+
+def _check_commands(node: dict, ref: _Ref, out: _Errors) -> None:
+    """Commands: plain text, or a list of {language, code, label} with text code."""
+    value = node.get("commands")
+    if value is None or isinstance(value, str):
+        return
+    if not isinstance(value, list):
+        shape = "text or a list of {language, code, label} objects"
+        out.add(ref.node_id, "commands", f"commands must be {shape}, not {_kind(value)}.")
+        return
+    for index, item in enumerate(value):
+        field = f"commands[{index}]"
+        if not isinstance(item, dict):
+            out.add(ref.node_id, field, f"{field} must be an object with code, not {_kind(item)}.")
+        elif "code" not in item:
+            out.add(ref.node_id, field, f"{field} has no code.")
+        else:
+            for key in ("code", "language", "label"):
+                part = item.get(key)
+                if (key == "code" or part is not None) and not isinstance(part, str):
+                    out.add(
+                        ref.node_id, f"{field}.{key}", f"{key} must be text, not {_kind(part)}."
+                    )
+
+
+def _check_unique_id(node: dict, seen: set[str], out: _Errors) -> None:
+    node_id = node.get("id")
+    if not isinstance(node_id, str) or not node_id:
+        return
+    if node_id in seen:
+        out.add(_display_id(node), "id", f"Duplicate node id {_q(node_id)}; ids must be unique.")
+    seen.add(node_id)
+
+
+def _check_node(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors) -> str | None:
+    """The checks every node gets; returns its type when known, for type-specific checks."""
+    _check_id(node, ref, out)
+    node_type = _check_type(node, ref, rules, out)
+    if node_type is not None:
+        _check_text(node, ref, rules[node_type], out)
+    _check_commands(node, ref, out)
+    return node_type
+
+
+# --- troubleshooting rules ------------------------------------------------------------------
+
+
+def _option_name(index: int, option: dict) -> str:
+    label = option.get("label")
+    return (
+        f"Option {_q(label)}" if isinstance(label, str) and label.strip() else f"Option {index + 1}"
+    )
+
+
+def _check_option(index: int, option: Any, ref: _Ref, labels: set[str], out: _Errors) -> None:
+    field = f"options[{index}]"
+    if not isinstance(option, dict):
+        message = f"Option {index + 1} must be an object with label and next_node_id."
+        out.add(ref.node_id, field, f"{message} Found {_kind(option)}.")
+        return
+    name = _option_name(index, option)
+    label, target = option.get("label"), option.get("next_node_id")
+    if _is_blank(label):
+        out.add(ref.node_id, f"{field}.label", f"{name} has no label.")
+    elif not isinstance(label, str):
+        out.add(ref.node_id, f"{field}.label", f"label must be text, not {_kind(label)}.")
+    elif label.strip().casefold() in labels:
+        out.add(ref.node_id, f"{field}.label", f"Two options are labelled {_q(label.strip())}.")
+    else:
+        labels.add(label.strip().casefold())
+    if _is_blank(target):
+        out.add(ref.node_id, f"{field}.next_node_id", f"{name} has no next_node_id.")
+    elif not isinstance(target, str):
+        out.add(
+            ref.node_id, f"{field}.next_node_id", f"next_node_id must be text, not {_kind(target)}."
+        )
+
+
+def _check_decision(node: dict, ref: _Ref, out: _Errors) -> None:
+    options = node.get("options")
+    if options is None or options == []:
+        out.add(ref.node_id, "options", f"{ref.name('Decision')} has no options.")
+    elif not isinstance(options, list):
+        out.add(ref.node_id, "options", f"options must be a list, not {_kind(options)}.")
+    else:
+        labels: set[str] = set()
+        for index, option in enumerate(options):
+            _check_option(index, option, ref, labels, out)
+    children = node.get("children")
+    if children is not None and not isinstance(children, list):
+        out.add(
+            ref.node_id, "children", f"children must be a list of nodes, not {_kind(children)}."
+        )
+
+
+def _check_action(node: dict, ref: _Ref, out: _Errors) -> None:
+    target = node.get("next_node_id")
+    if _is_blank(target):
+        message = f"{ref.name('Action')} has no next_node_id; say which node comes next."
+        out.add(ref.node_id, "next_node_id", message)
+    elif not isinstance(target, str):
+        out.add(ref.node_id, "next_node_id", f"next_node_id must be text, not {_kind(target)}.")
+
+
+_TREE_TYPE_CHECKS: dict[str, Callable[[dict, _Ref, _Errors], None]] = {
+    "decision": _check_decision,
+    "action": _check_action,
+}
+
+
+def _links(node: dict) -> list[tuple[str, str, str]]:
+    """Outgoing links as (field, who, target): a decision's options, an action's next node."""
+    node_type, options, target = node.get("type"), node.get("options"), node.get("next_node_id")
+    if node_type == "decision" and isinstance(options, list):
+        return [
+            (f"options[{i}].next_node_id", _option_name(i, option), option["next_node_id"])
+            for i, option in enumerate(options)
+            if isinstance(option, dict) and isinstance(option.get("next_node_id"), str)
+        ]
+    if node_type == "action" and isinstance(target, str):
+        return [("next_node_id", "next_node_id", target)]
+    return []
+
+
+def _check_links(nodes: list[dict], index: dict[str, dict], out: _Errors) -> None:
+    for node in nodes:
+        for field, who, target in _links(node):
+            if target and target not in index:
+                out.add(_display_id(node), field, f"{who} points to unknown node {_q(target)}.")
+
+
+def _check_reachable(root: dict, nodes: list[dict], index: dict[str, dict], out: _Errors) -> None:
+    root_id = root.get("id")
+    if not isinstance(root_id, str) or root_id not in index:
+        return  # the root's id problem is already reported
+    reached, queue = {root_id}, [root_id]
+    while queue:
+        for _field, _who, target in _links(index[queue.pop()]):
+            if target in index and target not in reached:
+                reached.add(target)
+                queue.append(target)
+    for node in nodes:
+        node_id = node.get("id")
+        if isinstance(node_id, str) and node_id in index and node_id not in reached:
+            message = "This node is not reachable from the root; link an option or action to it."
+            out.add(_display_id(node), None, message)
+
+
+def _validate_tree(root: dict, out: _Errors) -> None:
+    nodes: list[dict] = []
+    seen_ids: set[str] = set()
+    for visit in _walk_tree(root):
+        if not isinstance(visit.node, dict):
+            field = f"children[{visit.index}]"
+            out.add(
+                visit.parent_id, field, f"{field} must be a node object, not {_kind(visit.node)}."
+            )
+            continue
+        nodes.append(visit.node)
+        node_type = _check_node(visit.node, visit.ref, _TREE_RULES, out)
+        _check_unique_id(visit.node, seen_ids, out)
+        if node_type in _TREE_TYPE_CHECKS:
+            _TREE_TYPE_CHECKS[node_type](visit.node, visit.ref, out)
+    root_type = root.get("type")
+    if isinstance(root_type, str) and root_type in _TREE_RULES and root_type != "decision":
+        message = f"The root node must be a decision, not {_q(root_type)}."
+        out.add(_display_id(root), "type", message)
+    index = node_index("troubleshooting", root)
+    _check_links(nodes, index, out)
+    _check_reachable(root, nodes, index, out)
+    if not any(node.get("type") == "solution" for node in nodes):
+        out.add(None, None, "The flow has no solution node; add at least one outcome.")
+
+
+# --- procedural / maintenance rules ---------------------------------------------------------
+
+_STEP_CHOICES = {"content_type": CONTENT_TYPES, "library_visibility": LIBRARY_VISIBILITIES}
+
+
+def _check_step_details(step: dict, ref: _Ref, out: _Errors) -> None:
+    for key, allowed in _STEP_CHOICES.items():
+        value = step.get(key)
+        if value not in (None, "") and (not isinstance(value, str) or value not in allowed):
+            out.add(
+                ref.node_id, key, f"{key} must be one of {', '.join(allowed)}, not {_q(value)}."
+            )
+    minutes = step.get("estimated_minutes")
+    if minutes is not None and (type(minutes) is not int or minutes < 0):
+        message = f"estimated_minutes must be a whole number, 0 or more, not {_q(minutes)}."
+        out.add(ref.node_id, "estimated_minutes", message)
+    url = step.get("reference_url")
+    if isinstance(url, str) and url and not url.lower().startswith(("http://", "https://")):
+        out.add(ref.node_id, "reference_url", "reference_url must start with http:// or https://.")
+
+
+def _check_end(steps: list[Any], ends: list[tuple[int, _Ref]], out: _Errors) -> None:
+    """Exactly one procedure_end, and it is the last step."""
+    if not ends:
+        out.add(None, "steps", "The flow has no procedure_end step; the last step must be one.")
+        return
+    first, first_ref = ends[0]
+    for _index, ref in ends[1:]:
+        message = f"{ref.name('End step')} repeats procedure_end; a flow has exactly one."
+        out.add(ref.node_id, "type", message)
+    after = steps[first + 1 :]
+    if any(not (isinstance(s, dict) and s.get("type") == "procedure_end") for s in after):
+        out.add(first_ref.node_id, "type", f"{first_ref.name('End step')} must be the last step.")
+
+
+def _validate_steps(data: dict, out: _Errors) -> None:
+    steps = data.get("steps")
+    if steps is None:
+        out.add(None, "steps", "The flow has no steps list.")
+        return
+    if not isinstance(steps, list):
+        out.add(None, "steps", f"steps must be a list, not {_kind(steps)}.")
+        return
+    seen_ids: set[str] = set()
+    ends: list[tuple[int, _Ref]] = []
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict):
+            field = f"steps[{index}]"
+            out.add(None, field, f"{field} must be a step object, not {_kind(step)}.")
+            continue
+        ref = _Ref(_display_id(step), f"steps[{index}]")
+        step_type = _check_node(step, ref, _STEP_RULES, out)
+        _check_unique_id(step, seen_ids, out)
+        if step_type == "procedure_step":
+            _check_step_details(step, ref, out)
+        elif step_type == "procedure_end":
+            ends.append((index, ref))
+    _check_end(steps, ends, out)
+    if not any(isinstance(s, dict) and s.get("type") == "procedure_step" for s in steps):
+        out.add(None, "steps", "The flow has no procedure steps; add at least one.")
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+_BOUNDS: dict[str, Callable[[dict, _Errors], None]] = {
+    "troubleshooting": _check_tree_bounds,
+    "procedural": _check_steps_bounds,
+    "maintenance": _check_steps_bounds,
+}
+_RULES: dict[str, Callable[[dict, _Errors], None]] = {
+    "troubleshooting": _validate_tree,
+    "procedural": _validate_steps,
+    "maintenance": _validate_steps,
+}
+
+
+def validate_structure(
+    tree_type: str, data: Any, *, for_publish: bool = True
+) -> list[StructureError]:
+    """All problems of a structure; drafts (``for_publish=False``) only get the safety checks."""
+    return _collect(lambda out: _validate(tree_type, data, for_publish, out))
+
+
+def _validate(tree_type: Any, data: Any, for_publish: bool, out: _Errors) -> None:
+    if not isinstance(tree_type, str) or tree_type not in TREE_TYPES:
+        error = _unknown_tree_type(tree_type)
+        out.add(error.node_id, error.field, error.message)
+        return
+    if not isinstance(data, dict):
+        out.add(None, None, f"The flow structure must be a JSON object, not {_kind(data)}.")
+        return
+    _BOUNDS[tree_type](data, out)
+    # A document over the size bounds is not worth (or safe) checking in detail.
+    if for_publish and not out.items:
+        _RULES[tree_type](data, out)
+
+
+# --- intake form ----------------------------------------------------------------------------
+
+
+def validate_intake_form(data: Any) -> list[StructureError]:
+    """Problems of an intake form; None counts as "no form". Errors are filed under field names."""
+    return _collect(lambda out: _validate_intake(data, out))
+
+
+def _validate_intake(data: Any, out: _Errors) -> None:
+    if data is None:
+        return
+    if not isinstance(data, list):
+        out.add(None, None, f"The intake form must be a list of fields, not {_kind(data)}.")
+        return
+    if len(data) > MAX_INTAKE_FIELDS:
+        out.add(None, None, f"The intake form has more than {MAX_INTAKE_FIELDS} fields.")
+        return
+    names: set[str] = set()
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            out.add(None, None, f"Field {index + 1} must be an object, not {_kind(item)}.")
+            continue
+        name = item.get("name")
+        ok_name = isinstance(name, str) and 0 < len(name) <= MAX_ID_LEN
+        ref = _Ref(name if ok_name else None, f"position {index + 1}")
+        _check_intake_name(name, ref, names, out)
+        _check_intake_label(item.get("label"), ref, out)
+        _check_intake_type(item, ref, out)
+
+
+def _check_intake_name(name: Any, ref: _Ref, names: set[str], out: _Errors) -> None:
+    if _is_blank(name):
+        out.add(None, "name", f"{ref.name('Field')} has no name.")
+    elif not isinstance(name, str):
+        out.add(None, "name", f"The name of the field at {ref.position} must be text.")
+    elif len(name) > MAX_ID_LEN:
+        out.add(None, "name", f"The name of the field at {ref.position} is too long.")
+    elif not _VAR_NAME_RE.fullmatch(name):
+        rule = "letters, digits, '_' and '-' (it is used as [VAR:name])"
+        out.add(ref.node_id, "name", f"Field name {_q(name)} may only contain {rule}.")
+    elif name in names:
+        out.add(ref.node_id, "name", f"Two fields are named {_q(name)}.")
+    else:
+        names.add(name)
+
+
+def _check_intake_label(label: Any, ref: _Ref, out: _Errors) -> None:
+    if _is_blank(label):
+        out.add(ref.node_id, "label", f"{ref.name('Field')} has no label.")
+    elif not isinstance(label, str):
+        out.add(ref.node_id, "label", f"label must be text, not {_kind(label)}.")
+    elif len(label) > MAX_TEXT:
+        out.add(ref.node_id, "label", f"The label is longer than {MAX_TEXT:,} characters.")
+
+
+def _check_intake_type(item: dict, ref: _Ref, out: _Errors) -> None:
+    field_type, required, options = item.get("type"), item.get("required"), item.get("options")
+    if _is_blank(field_type):
+        out.add(ref.node_id, "type", f"{ref.name('Field')} has no type.")
+    elif field_type not in INTAKE_TYPES:
+        expected = ", ".join(INTAKE_TYPES)
+        out.add(ref.node_id, "type", f"Unknown field type {_q(field_type)}; expected {expected}.")
+    if required is not None and not isinstance(required, bool):
+        out.add(ref.node_id, "required", f"required must be true or false, not {_kind(required)}.")
+    if field_type == "select" and (options is None or options == []):
+        out.add(ref.node_id, "options", f"{ref.name('Select field')} needs at least one option.")
+    elif options is not None:
+        _check_intake_options(options, ref, out)
+
+
+def _check_intake_options(options: Any, ref: _Ref, out: _Errors) -> None:
+    if not isinstance(options, list):
+        out.add(ref.node_id, "options", f"options must be a list of text, not {_kind(options)}.")
+        return
+    if len(options) > MAX_OPTIONS:
+        out.add(ref.node_id, "options", f"There are more than {MAX_OPTIONS} options.")
+        return
+    for index, option in enumerate(options):
+        if not isinstance(option, str) or not option.strip() or len(option) > MAX_TEXT:
+            out.add(ref.node_id, f"options[{index}]", f"Option {index + 1} must be non-empty text.")

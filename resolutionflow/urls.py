@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from flows.api.views import FlowViewSet
+
+router = DefaultRouter()
+router.register("flows", FlowViewSet, basename="flow")
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="flows:library", permanent=False)),
+    path("accounts/", include("accounts.urls")),
+    path("flows/", include("flows.urls")),
+    path("sessions/", include("sessions.urls")),
+    path("targets/", include("sessions.target_urls")),
+    path("library/", include("steplibrary.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include(router.urls)),
+]

@@ -1,0 +1,101 @@
+/* ResolutionFlow: the little behaviour htmx attributes do not cover. */
+(function () {
+  "use strict";
+
+  function showToasts(root) {
+    (root || document).querySelectorAll(".toast:not(.rf-shown)").forEach(function (el) {
+      el.classList.add("rf-shown");
+      el.addEventListener("hidden.bs.toast", function () { el.remove(); });
+      bootstrap.Toast.getOrCreateInstance(el).show();
+    });
+  }
+
+  // A toast from script (e.g. after copying): same look as the server's message toasts.
+  function toast(text, level) {
+    var el = document.createElement("div");
+    el.className = "toast align-items-center border-0 text-bg-" + (level || "success");
+    el.setAttribute("role", "status");
+    el.innerHTML = '<div class="d-flex"><div class="toast-body"></div>' +
+      '<button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast" aria-label="Close"></button></div>';
+    el.querySelector(".toast-body").textContent = text;
+    document.getElementById("toasts").appendChild(el);
+    showToasts(el.parentNode);
+  }
+
+  // The Clipboard API exists only in secure contexts (https, localhost). MSP intranets often
+  // serve plain http, so fall back to a selected hidden textarea and execCommand("copy").
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
+    }
+    return legacyCopy(text);
+  }
+
+  function legacyCopy(text) {
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.top = "-1000px";
+      document.body.appendChild(area);
+      area.select();
+      area.setSelectionRange(0, text.length);
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy refused")); }
+    });
+  }
+
+  function textOf(button) {
+    if (button.dataset.copy !== undefined) { return button.dataset.copy; }
+    var target = document.querySelector(button.dataset.copyTarget);
+    if (!target) { return ""; }
+    return target.value !== undefined && target.tagName !== "DIV" ? target.value : target.textContent;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy], [data-copy-target]");
+    if (button) {
+      event.preventDefault();
+      copyText(textOf(button)).then(function () {
+        toast(button.dataset.copyMessage || "Copied to the clipboard.");
+      }, function () {
+        toast("Your browser refused to copy. Select the text and press Ctrl+C.", "danger");
+      });
+      return;
+    }
+    var confirmer = event.target.closest("[data-confirm]");
+    if (confirmer && !window.confirm(confirmer.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Buttons with data-loading show a spinner and cannot be pressed twice while their form posts.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter || event.target.querySelector("[data-loading]");
+    if (button && button.hasAttribute("data-loading") && !event.defaultPrevented) {
+      if (button.dataset.busy) { event.preventDefault(); return; }
+      button.dataset.busy = "1";
+      button.disabled = true;
+      button.innerHTML = '<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>' +
+        (button.dataset.loading || "Working…");
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { showToasts(); });
+  document.addEventListener("htmx:afterSettle", function () { showToasts(); });
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    toast(status === 403 ? "You do not have permission to do that." :
+      status === 404 ? "That item no longer exists or is not yours." :
+      "Something went wrong (" + status + "). Nothing was saved; try again.", "danger");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("The server could not be reached. Check your connection and try again.", "danger");
+  });
+
+  window.ResolutionFlow = { copyText: copyText, toast: toast };
+})();

@@ -1,0 +1,53 @@
+"""Named people (Healthchecks style): owner, engineer and viewer of one account, an outsider."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from tests.factories import AccountFactory, UserFactory
+
+
+@pytest.fixture
+def account(db):
+    return AccountFactory(name="Acme MSP")
+
+
+@pytest.fixture
+def other_account(db):
+    return AccountFactory(name="Rival MSP")
+
+
+@pytest.fixture
+def owner(account):
+    return UserFactory(email="alice@acme.test", account=account, role=Role.OWNER)
+
+
+@pytest.fixture
+def engineer(account):
+    return UserFactory(email="bob@acme.test", account=account, role=Role.ENGINEER)
+
+
+@pytest.fixture
+def viewer(account):
+    return UserFactory(email="carol@acme.test", account=account, role=Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(other_account):
+    return UserFactory(email="mallory@rival.test", account=other_account, role=Role.OWNER)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(email="staff@resolutionflow.test", account=None, is_staff=True)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
