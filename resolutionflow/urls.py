@@ -2,12 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
-
-from flows.api.views import FlowViewSet
-
-router = DefaultRouter()
-router.register("flows", FlowViewSet, basename="flow")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="flows:library", permanent=False)),
@@ -19,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/", include(router.urls)),
+    # Each app mounts its own router under /api/.
+    path("api/", include("flows.api.urls")),
 ]
