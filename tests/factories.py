@@ -115,3 +115,29 @@ class TreeFactory(factory.django.DjangoModelFactory):
     def tags(obj, create, extracted, **kwargs):  # noqa: N805
         if create and extracted:
             obj.tags.set(extracted)
+
+
+class LibraryStepFactory(factory.django.DjangoModelFactory):
+    """A hand-made library entry (synced ones come from publishing a flow)."""
+
+    class Meta:
+        model = "steplibrary.LibraryStep"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Library step {n}")
+    content = factory.LazyAttribute(
+        lambda o: {
+            "instructions": f"Do {o.title}.",
+            "help_text": "",
+            "commands": [],
+            "group_label": "",
+        }
+    )
+    visibility = "team"
+    created_by = factory.SubFactory(UserFactory)
+    account = factory.SelfAttribute("created_by.account")
+
+    @factory.post_generation
+    def tags(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.tags.set(extracted)
