@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Each app mounts its own router under /api/.
     path("api/", include("flows.api.urls")),
+    path("api/", include("steplibrary.api.urls")),
 ]
