@@ -52,6 +52,9 @@ class LibraryStepForm(forms.Form):
         self, *args: Any, user: User, instance: LibraryStep | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Re-shown with errors: focus goes to the first invalid field, not the title.
+            self.fields["title"].widget.attrs.pop("autofocus", None)
         self.user = user
         self.instance = instance
         self.commands = self._posted_commands() if self.is_bound else self._initial_commands()

@@ -10,11 +10,25 @@
 
   function modalElement() { return document.getElementById("library-modal"); }
 
+  // Bootstrap ignores hide() while the modal is still fading in; a quick save can land then,
+  // so close it as soon as it has finished opening.
+  function hide(modal) {
+    var instance = bootstrap.Modal.getOrCreateInstance(modal);
+    var hiding = false;
+    var onHide = function () { hiding = true; };
+    modal.addEventListener("hide.bs.modal", onHide, { once: true });
+    instance.hide();
+    modal.removeEventListener("hide.bs.modal", onHide);
+    if (!hiding && modal.classList.contains("show")) {
+      modal.addEventListener("shown.bs.modal", function () { instance.hide(); }, { once: true });
+    }
+  }
+
   // A save or delete answered 204 with an event: close the modal and say what happened.
   // The library list listens to the same events and refreshes itself.
   function done(event) {
     var modal = modalElement();
-    if (modal) { bootstrap.Modal.getOrCreateInstance(modal).hide(); }
+    if (modal) { hide(modal); }
     var detail = event.detail || {};
     if (detail.message && window.ResolutionFlow) { window.ResolutionFlow.toast(detail.message); }
   }
@@ -31,8 +45,11 @@
   // Keyboard users land in the first field (or on the first field with an error).
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target.id !== "library-modal-content") { return; }
-    var field = event.target.querySelector(".is-invalid, [autofocus], .modal-body input:not([type=hidden]), .modal-body textarea");
-    if (field) { field.focus(); }
+    var field = event.target.querySelector(".is-invalid") || event.target.querySelector("[autofocus]") ||
+      event.target.querySelector(".modal-body input:not([type=hidden]), .modal-body textarea");
+    if (field && document.activeElement !== field && !event.target.contains(document.activeElement)) {
+      field.focus();
+    }
   });
 
   document.addEventListener("click", function (event) {
