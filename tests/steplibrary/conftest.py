@@ -17,6 +17,24 @@ def header(node_id: str, title: str) -> dict:
     return {"id": node_id, "type": "section_header", "title": title}
 
 
+def big_checklist(count: int) -> dict:
+    """A checklist of `count` steps in sections of 50, each with a command (tests and bench)."""
+    steps = []
+    for n in range(count):
+        if n % 50 == 0:
+            steps.append(header(f"section-{n}", f"Section {n // 50 + 1}"))
+        steps.append(
+            step(
+                f"step-{n}",
+                f"Step {n}",
+                description=f"Do thing {n} on [VAR:host].",
+                expected_outcome="It worked.",
+                commands=[{"language": "powershell", "label": "Run", "code": f"Invoke-Thing {n}"}],
+            )
+        )
+    return checklist(*steps)
+
+
 def synced(tree, node_id: str) -> LibraryStep:
     return LibraryStep.objects.get(source_tree=tree, source_node_id=node_id)
 

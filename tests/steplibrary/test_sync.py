@@ -13,7 +13,7 @@ from flows.models import Tree, TreeStatus, TreeType
 from steplibrary import sync
 from steplibrary.models import LibraryStep, StepType, Visibility
 from tests.factories import LibraryStepFactory, TreeFactory
-from tests.steplibrary.conftest import checklist, header, step, synced
+from tests.steplibrary.conftest import big_checklist, checklist, header, step, synced
 
 
 def entries(tree: Tree) -> dict[str, LibraryStep]:
@@ -270,23 +270,6 @@ def test_default_flows_appear_in_the_library_owned_by_the_service_account(db, tm
 
 
 # --- size and speed -------------------------------------------------------------------------
-
-
-def big_checklist(count: int) -> dict:
-    steps = []
-    for n in range(count):
-        if n % 50 == 0:
-            steps.append(header(f"section-{n}", f"Section {n // 50 + 1}"))
-        steps.append(
-            step(
-                f"step-{n}",
-                f"Step {n}",
-                description=f"Do thing {n} on [VAR:host].",
-                expected_outcome="It worked.",
-                commands=[{"language": "powershell", "label": "Run", "code": f"Invoke-Thing {n}"}],
-            )
-        )
-    return checklist(*steps)
 
 
 def test_publishing_a_1000_step_flow_takes_a_constant_handful_of_queries(
