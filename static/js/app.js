@@ -87,6 +87,12 @@
 
   document.addEventListener("DOMContentLoaded", function () { showToasts(); });
   document.addEventListener("htmx:afterSettle", function () { showToasts(); });
+  // Server-side refusals arrive as an HX-Trigger "rf:toast" event with a message.
+  document.addEventListener("rf:toast", function (event) {
+    var detail = event.detail || {};
+    var data = detail.message ? detail : (detail.value || {});
+    toast(data.message || "Done.", data.level || "info");
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     toast(status === 403 ? "You do not have permission to do that." :
