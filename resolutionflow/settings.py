@@ -204,6 +204,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TreeStatusEnum": "flows.models.TreeStatus",
+        "SessionStatusEnum": "sessions.models.SessionStatus",
+    },
 }
 
 # The login of the account that owns the default flows and their library entries.
