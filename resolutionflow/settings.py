@@ -112,6 +112,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Writers queue (BEGIN IMMEDIATE) instead of failing with "database is locked" when two
     # requests update the same session at once; the embedded database serves few users.
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    if TESTING:
+        # A file, not shared-cache memory: concurrent tests then wait for the lock as production
+        # does, instead of failing with "table is locked".
+        (BASE_DIR / "var").mkdir(exist_ok=True)
+        DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("REDIS_URL"):

@@ -5,6 +5,7 @@ step N when asked) and each format only lays it out, so all four always say the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -295,4 +296,5 @@ def export_session(
 ) -> str:
     if fmt not in RENDERERS:
         raise ValueError(f"Unknown export format “{fmt}”: use {', '.join(RENDERERS)}.")
-    return RENDERERS[fmt](build_report(session, timestamps=timestamps, cut_off=cut_off))
+    text = RENDERERS[fmt](build_report(session, timestamps=timestamps, cut_off=cut_off))
+    return re.sub(r"\n{3,}", "\n\n", text)  # sections after headings leave no double gaps

@@ -210,7 +210,10 @@ def tick(request: HttpRequest, pk: Any, step_id: str, done: bool | None) -> Http
     if row is None:
         return rerender(request, session, "checklist", **headers)
     context.update(row=row, oob=True)
-    return render(request, "flowsessions/run_checklist.html#row", context, headers=headers)
+    response = render(request, "flowsessions/run_checklist.html#row", context)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def save_note(request: HttpRequest, pk: Any, step_id: str, note: str) -> HttpResponse:
