@@ -10,6 +10,7 @@ urlpatterns = [
     path("favicon.ico", lambda request: redirect(static("favicon.svg"), permanent=True)),
     path("accounts/", include("accounts.urls")),
     path("flows/", include("flows.urls")),
+    path("flows/", include("sessions.batch_urls")),
     path("sessions/", include("sessions.urls")),
     path("targets/", include("sessions.target_urls")),
     path("library/", include("steplibrary.urls")),

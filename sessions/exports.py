@@ -18,10 +18,10 @@ from sessions import runtime
 from sessions.models import FlowSession
 
 FORMATS = {
+    "psa": ("text/plain", "txt"),
     "text": ("text/plain", "txt"),
     "markdown": ("text/markdown", "md"),
     "html": ("text/html", "html"),
-    "psa": ("text/plain", "txt"),
 }
 
 

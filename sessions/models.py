@@ -55,6 +55,16 @@ def humanise_duration(delta: timedelta | None) -> str:
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
+class AccountScopedQuerySet(models.QuerySet):
+    def for_user(self, user: User | Any) -> models.QuerySet:
+        """Rows of the user's account; staff see all; anyone else nothing."""
+        if not getattr(user, "is_authenticated", False) or user.is_service_account:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(account_id=user.account_id) if user.account_id else self.none()
+
+
 class TargetList(models.Model):
     """A saved list of servers (or anything) to run a maintenance flow across."""
 
@@ -69,6 +79,8 @@ class TargetList(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -92,6 +104,8 @@ class Batch(models.Model):
     )
     ticket_number = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -16,7 +16,14 @@ from accounts.models import User
 from flows import structure
 from flows.models import Tree
 from sessions import runtime
-from sessions.models import FlowSession, Outcome, SessionStatus, StepFeedback
+from sessions.models import (
+    Batch,
+    FlowSession,
+    Outcome,
+    SessionStatus,
+    StepFeedback,
+    TargetList,
+)
 
 MAX_NOTE = 10_000
 MAX_CUSTOM_STEPS = 200
@@ -349,3 +356,166 @@ def session_mark_exported(*, session: FlowSession) -> None:
     if not session.exported:
         FlowSession.objects.filter(pk=session.pk).update(exported=True)
         session.exported = True
+
+
+# --- target lists -----------------------------------------------------------------------
+
+MAX_TARGETS = 1000
+BUILTIN_TARGET_VARIABLE = "target"
+
+
+def targets_parse(text: str) -> list[dict[str, str]]:
+    """One target per line: `LABEL` or `LABEL | notes`. Blank lines are dropped."""
+    targets = []
+    for line in (text or "").splitlines():
+        label, _, notes = line.partition("|")
+        if label.strip():
+            targets.append({"label": label.strip(), "notes": notes.strip()})
+    return targets
+
+
+def targets_clean(targets: Any) -> list[dict[str, str]]:
+    """Trimmed, non-blank, unique (case-insensitively) labels; at most MAX_TARGETS."""
+    if not isinstance(targets, list):
+        raise ValidationError({"targets": "Targets are a list of {label, notes}."})
+    cleaned: list[dict[str, str]] = []
+    seen: dict[str, str] = {}
+    duplicates: list[str] = []
+    for item in targets:
+        raw = item if isinstance(item, dict) else {"label": item}
+        label = str(raw.get("label") or "").strip()
+        if not label:
+            continue
+        if len(label) > 200:
+            raise ValidationError({"targets": f"“{label[:40]}…” is longer than 200 characters."})
+        if label.lower() in seen:
+            duplicates.append(label)
+            continue
+        seen[label.lower()] = label
+        cleaned.append({"label": label, "notes": str(raw.get("notes") or "").strip()[:1000]})
+    if duplicates:
+        raise ValidationError(
+            {"targets": f"Duplicate targets: {', '.join(sorted(set(duplicates)))}."}
+        )
+    if len(cleaned) > MAX_TARGETS:
+        raise ValidationError({"targets": f"At most {MAX_TARGETS:,} targets."})
+    return cleaned
+
+
+def ensure_can_manage_targets(user: User) -> None:
+    if not user.can_edit_content or user.account_id is None:
+        raise PermissionDenied("Engineers manage target lists.")
+
+
+@transaction.atomic
+def target_list_save(
+    *,
+    user: User,
+    name: str,
+    targets: Any,
+    description: str = "",
+    target_list: TargetList | None = None,
+) -> TargetList:
+    """Create a target list in the user's account, or update one."""
+    ensure_can_manage_targets(user)
+    name = clean_text(name, name="name", limit=200).strip()
+    if not name:
+        raise ValidationError({"name": "Give the list a name."})
+    cleaned = targets_clean(targets)
+    if not cleaned:
+        raise ValidationError({"targets": "Add at least one target."})
+    if target_list is None:
+        target_list = TargetList(account=user.account, created_by=user)
+    target_list.name = name
+    target_list.description = clean_text(description, name="description", limit=2000)
+    target_list.targets = cleaned
+    target_list.save()
+    return target_list
+
+
+def target_list_delete(*, user: User, target_list: TargetList) -> None:
+    ensure_can_manage_targets(user)
+    target_list.delete()  # batches launched from it keep their sessions (FK set null)
+
+
+# --- batches ----------------------------------------------------------------------------
+
+
+class SessionTaken(SessionClosed):
+    """Someone else already started this target."""
+
+    def __init__(self, session: FlowSession) -> None:
+        who = session.user.display_name if session.user else "someone"
+        super().__init__(f"{who} already started {session.target_label}.")
+        self.session = session
+
+
+@transaction.atomic
+def batch_launch(
+    *,
+    tree: Tree,
+    user: User,
+    targets: Any = None,
+    target_list: TargetList | None = None,
+    ticket_number: str = "",
+    variables: dict[str, Any] | None = None,
+) -> Batch:
+    """One batch and one not-started session per target, all or nothing."""
+    if not user.can_edit_content or user.account_id is None:
+        raise PermissionDenied("Engineers launch maintenance batches.")
+    if tree.tree_type != "maintenance":
+        raise SessionError("Only maintenance flows run as a batch.")
+    ensure_runnable(tree)
+    if target_list is not None and target_list.account_id != user.account_id:
+        raise PermissionDenied("That target list belongs to another team.")
+    cleaned = targets_clean(
+        targets if targets is not None else (target_list.targets if target_list else [])
+    )
+    if not cleaned:
+        raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
+    answers = intake_answers(tree, variables)
+    batch = Batch.objects.create(
+        tree=tree,
+        account=user.account,
+        created_by=user,
+        target_list=target_list,
+        ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
+    )
+    snapshot = tree.normalised_structure()
+    FlowSession.objects.bulk_create(
+        FlowSession(
+            tree=tree,
+            tree_name=tree.name,
+            tree_type=tree.tree_type,
+            structure_snapshot=snapshot,
+            intake_form_snapshot=tree.intake_form or [],
+            account=user.account,
+            status=SessionStatus.PENDING,
+            ticket_number=batch.ticket_number,
+            variables={**answers, BUILTIN_TARGET_VARIABLE: target["label"]},
+            batch=batch,
+            target_label=target["label"],
+        )
+        for target in cleaned
+    )
+    return batch
+
+
+def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
+    """Press Start on a target. Exactly one person wins: the state change is a single
+    conditional UPDATE, so simultaneous presses cannot both start it. Pressing Start on a
+    target you already started simply resumes it."""
+    if session.batch_id is None:
+        raise SessionError("Only batch targets are started this way.")
+    if user.account_id != session.account_id and not user.is_staff:
+        raise PermissionDenied("This batch belongs to another team.")
+    with transaction.atomic():
+        won = FlowSession.objects.filter(pk=session.pk, status=SessionStatus.PENDING).update(
+            status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now()
+        )
+        if won:
+            Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
+    fresh = FlowSession.objects.select_related("user").get(pk=session.pk)
+    if fresh.user_id != user.pk:
+        raise SessionTaken(fresh)
+    return fresh

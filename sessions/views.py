@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from flows.models import Tree
-from sessions import exports, runtime, services
+from sessions import exports, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
 from sessions.models import FlowSession, Outcome
@@ -72,6 +72,8 @@ def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "complete_form": CompleteForm(),
         "custom_form": CustomStepForm(),
     }
+    if session.batch_id:
+        context["batch_done"], context["batch_total"] = selectors.batch_progress(session)
     if session.is_troubleshooting:
         node = runtime.current_node(session)
         context.update(
@@ -308,7 +310,9 @@ def complete(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 def completion_redirect(session: FlowSession) -> str:
-    """The detail page, asking for a rating."""
+    """Back to the batch for a batch target; otherwise the detail page, asking for a rating."""
+    if session.batch_id and session.tree_id:
+        return reverse("batches:status", args=[session.tree_id, session.batch_id])
     return reverse("flowsessions:detail", args=[session.pk]) + "?rate=1"
 
 
@@ -414,9 +418,3 @@ def history(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
-
-
-@login_required
-@require_GET
-def target_lists(request: HttpRequest) -> HttpResponse:
-    return render(request, "flowsessions/target_lists.html")

@@ -10,10 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from flows.models import Tree
-from sessions import exports, services
+from sessions import exports, selectors, services
 from sessions.api import serializers as s
 from sessions.filters import SessionFilterSet
-from sessions.models import FlowSession, FlowSessionQuerySet
+from sessions.models import Batch, FlowSession, FlowSessionQuerySet, TargetList
 
 
 class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -50,6 +50,14 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             variables=data.get("variables"),
         )
         return self.respond(session, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.FlowSessionDetailSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        """Start a not-started batch target for the caller (the Start button's twin).
+        409 names who has it when someone else started it first."""
+        session = services.batch_session_start(session=self.get_object(), user=request.user)
+        return self.respond(session)
 
     @extend_schema(request=s.AnswerSerializer, responses=s.FlowSessionDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -143,3 +151,64 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         services.session_mark_exported(session=session)
         content_type, _ = exports.FORMATS[options["format"]]
         return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+
+
+class TargetListViewSet(viewsets.ModelViewSet):
+    """The account's target lists; engineers and above write."""
+
+    serializer_class = s.TargetListSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return TargetList.objects.for_user(self.request.user).select_related("created_by")
+
+    def perform_destroy(self, instance: TargetList) -> None:
+        services.target_list_delete(user=self.request.user, target_list=instance)
+
+
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Launch a maintenance flow over targets; read per-target state and step progress."""
+
+    serializer_class = s.BatchSerializer
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return Batch.objects.for_user(self.request.user).select_related("created_by")
+
+    def render_batch(self, batch: Batch, code: int = status.HTTP_200_OK) -> Response:
+        context = {"status": selectors.batch_status(batch)}
+        return Response(s.BatchSerializer(batch, context=context).data, status=code)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return self.render_batch(self.get_object())
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.with_history_dots(self.get_queryset()))
+        rows = [
+            s.BatchSerializer(b, context={"status": selectors.batch_status(b, b.dot_sessions)}).data
+            for b in page
+        ]
+        return self.get_paginated_response(rows)
+
+    @extend_schema(request=s.BatchLaunchSerializer, responses={201: s.BatchSerializer})
+    def create(self, request: Request) -> Response:
+        data = self.valid(s.BatchLaunchSerializer)
+        tree = get_object_or_404(Tree.objects.for_user(request.user), pk=data["tree"])
+        target_list = None
+        if data.get("target_list") is not None:
+            target_list = get_object_or_404(
+                TargetList.objects.for_user(request.user), pk=data["target_list"]
+            )
+        batch = services.batch_launch(
+            tree=tree,
+            user=request.user,
+            targets=data.get("targets") or None,
+            target_list=target_list,
+            ticket_number=data.get("ticket_number", ""),
+            variables=data.get("variables"),
+        )
+        return self.render_batch(batch, status.HTTP_201_CREATED)
+
+    def valid(self, serializer_class):  # type: ignore[no-untyped-def]
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

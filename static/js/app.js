@@ -66,6 +66,12 @@
       });
       return;
     }
+    // Table rows with data-href open their page (the first cell also holds a real link).
+    var row = event.target.closest("tr[data-href]");
+    if (row && !event.target.closest("a, button, input, select, textarea")) {
+      window.location.assign(row.dataset.href);
+      return;
+    }
     var confirmer = event.target.closest("[data-confirm]");
     if (confirmer && !window.confirm(confirmer.dataset.confirm)) {
       event.preventDefault();

@@ -70,6 +70,18 @@ def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/flows/")
+    page.wait_for_load_state()
+
+
+def click_and_settle(page: Page, locator) -> None:
+    """Click something that makes htmx swap content, and wait until the swap has settled
+    (new elements are only live once htmx has processed them)."""
+    page.evaluate(
+        "window.__settled = false; document.addEventListener("
+        "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
+    )
+    locator.click()
+    page.wait_for_function("window.__settled === true")
 
 
 def path_to_solution(structure: dict) -> list[tuple[str, str]]:

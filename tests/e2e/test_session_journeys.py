@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from flows.models import Tree
 from sessions.models import FlowSession, SessionStatus
-from tests.e2e.conftest import log_in, path_to_solution
+from tests.e2e.conftest import click_and_settle, log_in, path_to_solution
 
 
 def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
@@ -19,6 +19,7 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
     page.get_by_label("Ticket number").fill("INC-4711")
     page.get_by_label("Client").fill("Contoso")
     page.get_by_role("button", name="Start session").click()
+    page.wait_for_load_state()
     expect(page.locator("#runner")).to_be_visible()
 
     page.evaluate("window.__noReload = true")
@@ -27,7 +28,7 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
         expect(card).to_be_visible()
         if node_id == tree.tree_structure["id"]:
             card.get_by_label("Note (optional)").fill("Tunnel red on both firewalls")
-        card.get_by_role("button", name=label, exact=True).click()
+        click_and_settle(page, card.get_by_role("button", name=label, exact=True))
     expect(page.locator("[data-node-type=solution]")).to_be_visible()
     assert page.evaluate("window.__noReload") is True  # every answer was an htmx swap
     expect(page.locator("#runner ol li")).to_have_count(len(path_to_solution(tree.tree_structure)))
@@ -45,6 +46,7 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
     modal.get_by_role("button", name="Complete session").click()
 
     expect(page.locator("#outcome-card")).to_contain_text("Resolved")
+    page.wait_for_load_state()  # the copy handler is in a deferred script
     page.get_by_role("button", name="Copy for Ticket").click()
     expect(page.locator(".toast", has_text="Copied for the ticket")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
@@ -68,11 +70,15 @@ def test_copy_for_ticket_works_on_a_plain_http_intranet_host(demo, new_page, liv
     page.goto(f"/sessions/new/{tree.pk}/")
     page.get_by_label("Ticket number").fill("INC-HTTP")
     page.get_by_role("button", name="Start session").click()
+    page.wait_for_load_state()
     for node_id, label in path_to_solution(tree.tree_structure):
-        page.locator(f"#node-{node_id}").get_by_role("button", name=label, exact=True).click()
+        button = page.locator(f"#node-{node_id}").get_by_role("button", name=label, exact=True)
+        click_and_settle(page, button)
     page.locator("#runner").get_by_role("button", name="Complete session").click()
     page.locator("#complete-modal").get_by_label("Outcome").select_option("workaround")
     page.locator("#complete-modal").get_by_role("button", name="Complete session").click()
+    expect(page.locator("#outcome-card")).to_be_visible()
+    page.wait_for_load_state()
     page.get_by_role("button", name="Copy for Ticket").click()
     expect(page.locator(".toast", has_text="Copied for the ticket")).to_be_visible()
 
@@ -96,13 +102,14 @@ def test_procedural_run_survives_a_reload(demo, new_page):
         elif field.get("required"):
             locator.fill("2026-12-01" if "date" in field["name"] else f"test-{field['name']}")
     page.get_by_role("button", name="Start session").click()
+    page.wait_for_load_state()
     expect(page.locator("#checklist")).to_be_visible()
 
     rows = page.locator("li.step-row")
     total = rows.count()
     ids = [rows.nth(i).get_attribute("data-step-id") for i in range(3)]
     for step_id in ids:
-        page.locator(f"#tick-{step_id}").check()
+        click_and_settle(page, page.locator(f"#tick-{step_id}"))
         expect(page.locator(f"#step-{step_id}")).to_have_class(re.compile("border-success"))
     expect(page.locator("#progress-count")).to_have_text(f"3 of {total}")
     page.locator(f"#note-{ids[1]}").fill("Licence assigned by group")
@@ -112,7 +119,7 @@ def test_procedural_run_survives_a_reload(demo, new_page):
     form = page.locator(f"#add-after-{ids[0]}")
     form.get_by_label("Title").fill("Call the user's manager")
     form.get_by_label("Instructions").fill("Confirm the start date")
-    form.get_by_role("button", name="Add custom step").click()
+    click_and_settle(page, form.get_by_role("button", name="Add custom step"))
     custom = page.locator("li.step-row", has_text="Call the user's manager")
     expect(custom.locator(".badge", has_text="Custom")).to_be_visible()
     expect(custom.locator(".feedback")).to_have_count(0)
