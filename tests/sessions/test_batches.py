@@ -83,6 +83,20 @@ def test_launch_needs_intake_answers_and_an_engineer(mnt_flow, engineer, viewer)
         launch(mnt_flow, viewer, ["a"])
 
 
+def test_target_label_fills_the_target_variable_in_default_flows(engineer):
+    from flows.default_content import default_flows_load
+    from flows.models import Tree
+    from sessions import runtime
+
+    default_flows_load()
+    tree = Tree.objects.get(default_key="citrix-vda-server-patching")
+    variables = {f["name"]: (f.get("options") or ["x"])[0] for f in tree.intake_form}
+    batch = services.batch_launch(tree=tree, user=engineer, targets=["CTX-VDA-07"], variables=variables)
+    session = services.batch_session_start(session=batch.sessions.get(), user=engineer)
+    code = " ".join(c["code"] for row in runtime.checklist(session) for c in row.commands)
+    assert "CTX-VDA-07" in code and "[VAR:target]" not in code
+
+
 def test_launch_from_a_saved_list(mnt_flow, engineer):
     saved = services.target_list_save(
         user=engineer, name="RDS", targets=services.targets_parse("RDS-01\nRDS-02 | rack 3")
