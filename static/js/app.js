@@ -66,6 +66,12 @@
       });
       return;
     }
+    // Table rows with data-href open their page (the first cell also holds a real link).
+    var row = event.target.closest("tr[data-href]");
+    if (row && !event.target.closest("a, button, input, select, textarea")) {
+      window.location.assign(row.dataset.href);
+      return;
+    }
     var confirmer = event.target.closest("[data-confirm]");
     if (confirmer && !window.confirm(confirmer.dataset.confirm)) {
       event.preventDefault();
@@ -133,6 +139,12 @@
 
   document.addEventListener("DOMContentLoaded", function () { showToasts(); });
   document.addEventListener("htmx:afterSettle", function () { showToasts(); });
+  // Server-side refusals arrive as an HX-Trigger "rf:toast" event with a message.
+  document.addEventListener("rf:toast", function (event) {
+    var detail = event.detail || {};
+    var data = detail.message ? detail : (detail.value || {});
+    toast(data.message || "Done.", data.level || "info");
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     toast(status === 403 ? "You do not have permission to do that." :
