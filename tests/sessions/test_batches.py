@@ -91,7 +91,9 @@ def test_target_label_fills_the_target_variable_in_default_flows(engineer):
     default_flows_load()
     tree = Tree.objects.get(default_key="citrix-vda-server-patching")
     variables = {f["name"]: (f.get("options") or ["x"])[0] for f in tree.intake_form}
-    batch = services.batch_launch(tree=tree, user=engineer, targets=["CTX-VDA-07"], variables=variables)
+    batch = services.batch_launch(
+        tree=tree, user=engineer, targets=["CTX-VDA-07"], variables=variables
+    )
     session = services.batch_session_start(session=batch.sessions.get(), user=engineer)
     code = " ".join(c["code"] for row in runtime.checklist(session) for c in row.commands)
     assert "CTX-VDA-07" in code and "[VAR:target]" not in code
