@@ -40,7 +40,7 @@ def panel_context(request: HttpRequest, tree: Tree, form: BatchLaunchForm | None
     return {
         "tree": tree,
         "active": list(selectors.unfinished_batches(tree, request.user)[:5]),
-        "history": [(batch, selectors.batch_status(batch, batch.dot_sessions)) for batch in page],
+        "history": [(batch, selectors.batch_dots(batch)) for batch in page],
         "page": page,
         "form": form or BatchLaunchForm(tree=tree, user=request.user),
         "can_launch": request.user.can_edit_content and tree.is_runnable,

@@ -205,7 +205,9 @@ def breadcrumb(session: FlowSession) -> list[PathEntry]:
 
 
 def step_of_total(session: FlowSession) -> tuple[int, int]:
-    """For batch cards: "step k of n", k being the first step not yet done."""
-    tickable = [row for row in checklist(session) if row.is_tickable]
-    done = sum(row.done for row in tickable)
-    return min(done + 1, len(tickable)), len(tickable)
+    """For batch cards: "step k of n", k being the step after the ones done. Counted from the
+    JSON directly: a 200-target status page must not build 200 checklists."""
+    ids = [n.get("id") for n in snapshot_steps(session) if n.get("type") == "procedure_step"]
+    ids += [c.get("id") for c in session.custom_steps]
+    done = sum(1 for i in ids if (session.step_state.get(i) or {}).get("done"))
+    return min(done + 1, len(ids)), len(ids)

@@ -107,16 +107,20 @@ def batch_sessions(batch: Batch) -> QuerySet[FlowSession]:
     return batch.sessions.select_related("user").order_by("target_label")
 
 
-def batch_status(batch: Batch, sessions: list[FlowSession] | None = None) -> BatchStatus:
+def batch_status(batch: Batch) -> BatchStatus:
     """Cards for every target, with "step k of n" for the ones in progress (one query)."""
-    sessions = list(batch_sessions(batch)) if sessions is None else sessions
     cards = []
-    for session in sessions:
+    for session in batch_sessions(batch):
         card = TargetCard(session)
         if card.state == "in_progress":
             card.step, card.steps = runtime.step_of_total(session)
         cards.append(card)
     return BatchStatus(batch, cards)
+
+
+def batch_dots(batch: Batch) -> BatchStatus:
+    """States and outcomes only, from `with_history_dots` (no step progress, no queries)."""
+    return BatchStatus(batch, [TargetCard(session) for session in batch.dot_sessions])
 
 
 def batches_of_tree(tree: Tree, user: User) -> QuerySet[Batch]:
@@ -139,9 +143,8 @@ def unfinished_batches(tree: Tree, user: User) -> QuerySet[Batch]:
 
 def with_history_dots(batches: QuerySet[Batch]) -> QuerySet[Batch]:
     """Each batch's sessions (just what a mini dot needs), in one extra query per page."""
-    dots = FlowSession.objects.only(
-        "id", "batch_id", "status", "outcome", "target_label", "started_at", "completed_at"
-    ).order_by("target_label")
+    heavy = ("structure_snapshot", "intake_form_snapshot", "path", "step_state", "custom_steps")
+    dots = FlowSession.objects.select_related("user").defer(*heavy).order_by("target_label")
     return batches.prefetch_related(Prefetch("sessions", queryset=dots, to_attr="dot_sessions"))
 
 

@@ -30,6 +30,13 @@ def visible_session(request: HttpRequest, pk: Any) -> FlowSession:
     return get_object_or_404(queryset, pk=pk)
 
 
+def refusal_text(refused: Exception) -> str:
+    """One line for a toast or message, from a service refusal or a validation error."""
+    if isinstance(refused, ValidationError):
+        return "; ".join(refused.messages)
+    return str(refused)
+
+
 def toast_headers(message: str, level: str = "danger") -> dict[str, str]:
     return {"HX-Trigger": json.dumps({"rf:toast": {"message": message, "level": level}})}
 
@@ -137,9 +144,7 @@ def apply(request: HttpRequest, pk: Any, part: str, action) -> HttpResponse:
     try:
         action(session)
     except (services.SessionError, ValidationError) as refused:
-        message = (
-            "; ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
-        )
+        message = refusal_text(refused)
         if not request.htmx:
             messages.error(request, message)
             return redirect("flowsessions:run", pk=session.pk)
@@ -223,10 +228,8 @@ def save_note(request: HttpRequest, pk: Any, step_id: str, note: str) -> HttpRes
     session = visible_session(request, pk)
     try:
         services.session_step_update(session=session, user=request.user, step_id=step_id, note=note)
-    except services.SessionError as refused:
-        return HttpResponse(status=204, headers=toast_headers(str(refused)))
-    except ValidationError as invalid:
-        return HttpResponse(status=204, headers=toast_headers("; ".join(invalid.messages)))
+    except (services.SessionError, ValidationError) as refused:
+        return HttpResponse(status=204, headers=toast_headers(refusal_text(refused)))
     return render(request, "flowsessions/_note_saved.html", {"step_id": step_id})
 
 
@@ -329,7 +332,7 @@ def rate(request: HttpRequest, pk: Any) -> HttpResponse:
         )
         messages.success(request, "Thanks for rating this flow.")
     except (services.SessionError, ValidationError) as refused:
-        messages.error(request, "; ".join(getattr(refused, "messages", [str(refused)])))
+        messages.error(request, refusal_text(refused))
     if request.htmx:
         return render(request, "flowsessions/detail.html#rating", detail_context(request, session))
     return redirect("flowsessions:detail", pk=session.pk)

@@ -184,8 +184,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.with_history_dots(self.get_queryset()))
         rows = [
-            s.BatchSerializer(b, context={"status": selectors.batch_status(b, b.dot_sessions)}).data
-            for b in page
+            s.BatchSerializer(b, context={"status": selectors.batch_dots(b)}).data for b in page
         ]
         return self.get_paginated_response(rows)
 

@@ -47,7 +47,8 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
 
     expect(page.locator("#outcome-card")).to_contain_text("Resolved")
     page.wait_for_load_state()  # the copy handler is in a deferred script
-    page.get_by_role("button", name="Copy for Ticket").click()
+    with page.expect_response(lambda response: "/exported/" in response.url):
+        page.get_by_role("button", name="Copy for Ticket").click()
     expect(page.locator(".toast", has_text="Copied for the ticket")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith(f"ResolutionFlow: {tree.name}")
