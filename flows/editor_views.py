@@ -98,14 +98,18 @@ class NodeRow:
         return str(node.get("question") or node.get("title") or node.get("id") or "(untitled)")
 
 
-def _targets(tree: Tree, data: Any) -> list[tuple[str, str]]:
-    """Every node an option or action can lead to, labelled for a select."""
-    choices = []
+def _titles(tree: Tree, data: Any) -> dict[str, str]:
+    """Each node's id and a short heading, in document order."""
+    titles = {}
     for node_id, node in structure.node_index(tree.tree_type, data).items():
         text = str(node.get("question") or node.get("title") or "(untitled)")
-        text = f"{text[:70]}…" if len(text) > 70 else text
-        choices.append((node_id, f"{text} · {node_id}"))
-    return choices
+        titles[node_id] = f"{text[:70]}…" if len(text) > 70 else text
+    return titles
+
+
+def _targets(tree: Tree, data: Any) -> list[tuple[str, str]]:
+    """Every node an option or action can lead to, labelled for a select."""
+    return [(node_id, f"{text} · {node_id}") for node_id, text in _titles(tree, data).items()]
 
 
 def _id_counts(tree: Tree, data: Any) -> dict[str, int]:
@@ -119,8 +123,8 @@ def _id_counts(tree: Tree, data: Any) -> dict[str, int]:
 
 def _tree_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
     """The troubleshooting tree as flat, indented rows (depth-first, like the detail page)."""
-    targets = _targets(tree, data)
-    titles = dict(targets)
+    titles = _titles(tree, data)
+    targets = [(node_id, f"{text} · {node_id}") for node_id, text in titles.items()]
     counts = _id_counts(tree, data)
     rows: list[NodeRow] = []
     stack: list[tuple[Any, int, bool, bool]] = [(data, 0, True, True)]
@@ -394,14 +398,12 @@ def details(request: HttpRequest, pk: Any) -> HttpResponse:
 def node_update(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
     node = _current_node(tree, node_id)
-    if node is None:
-        return run_change(request, tree, lambda revision: _unknown(node_id))
     targets = _targets(tree, tree.editing_structure)
-    form = node_form(node, key="failed", targets=targets, data=request.POST)
+    form = node_form(node, key="failed", targets=targets, data=request.POST) if node else None
+    if form is None:  # removed in another tab, or a type the editor does not know
+        return run_change(request, tree, lambda revision: _unknown(node_id))
     key = f"node:{node_id}"
-    if form is None or not form.is_valid():
-        if form is None:
-            return run_change(request, tree, lambda revision: _unknown(node_id))
+    if not form.is_valid():
         return form_failed(request, tree, form, key)
     changes = form.changes()
     return run_change(
