@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
 from flows import structure
@@ -92,6 +93,7 @@ class TreeAdmin(admin.ModelAdmin):
         "updated_at",
         "published_at",
         "structure_pretty",
+        "revision",
     ]
     fieldsets = (
         (
@@ -124,6 +126,13 @@ class TreeAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            "Unpublished changes (the editor's working copy of a published flow)",
+            {
+                "classes": ("collapse",),
+                "fields": ("draft_structure", "draft_intake_form", "revision"),
+            },
+        ),
         ("Activity", {"fields": ("usage_count", "created_at", "updated_at", "published_at")}),
     )
 
@@ -131,9 +140,8 @@ class TreeAdmin(admin.ModelAdmin):
     def parent_link(self, obj: Tree) -> str:
         if obj.parent_tree is None:
             return "—" if not obj.fork_depth else "parent deleted"
-        return format_html(
-            '<a href="../tree/{}/change/">{}</a>', obj.parent_tree_id, obj.parent_tree.name
-        )
+        url = reverse("admin:flows_tree_change", args=[obj.parent_tree_id])
+        return format_html('<a href="{}">{}</a>', url, obj.parent_tree.name)
 
     @admin.display(description="Structure (read-only view)")
     def structure_pretty(self, obj: Tree) -> str:

@@ -127,6 +127,17 @@ class Tree(models.Model):
     fork_reason = models.CharField(max_length=255, blank=True)
     parent_updated_at = models.DateTimeField(null=True, blank=True)
 
+    # The working copy of a published flow. The editor changes these instead of the live
+    # structure, so engineers running the flow never see half-made edits; Publish applies
+    # them and clears them. Null = no unpublished changes (drafts are edited in place).
+    draft_structure = models.JSONField(null=True, blank=True)
+    draft_intake_form = models.JSONField(null=True, blank=True)
+    revision = models.PositiveIntegerField(
+        default=0,
+        help_text="Goes up with every structure change; an editor page from an older "
+        "revision is refused instead of overwriting newer work.",
+    )
+
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -169,6 +180,44 @@ class Tree(models.Model):
         errors = structure.validate_structure(self.tree_type, self.tree_structure)
         errors += structure.validate_intake_form(self.intake_form)
         return errors
+
+    @property
+    def has_working_copy(self) -> bool:
+        """A published flow with edits that are not published yet."""
+        return self.draft_structure is not None or self.draft_intake_form is not None
+
+    @property
+    def editing_structure(self) -> Any:
+        """What the editor shows and changes: the working copy, else the flow itself."""
+        return self.tree_structure if self.draft_structure is None else self.draft_structure
+
+    @property
+    def editing_intake_form(self) -> Any:
+        return self.intake_form if self.draft_intake_form is None else self.draft_intake_form
+
+    def editing_errors(self) -> list[structure.StructureError]:
+        """What publishing the editor's version would refuse."""
+        errors = structure.validate_structure(self.tree_type, self.editing_structure)
+        errors += structure.validate_intake_form(self.editing_intake_form)
+        return errors
+
+    @property
+    def fork_info(self) -> dict[str, Any] | None:
+        """Where a fork came from; None for originals. Reads `parent_tree` (select it)."""
+        if not self.is_fork:
+            return None
+        parent = self.parent_tree
+        return {
+            "parent_tree_id": parent.pk if parent else None,
+            "parent_tree_name": parent.name if parent else None,
+            "fork_depth": self.fork_depth,
+            "fork_reason": self.fork_reason,
+            "has_parent_updates": bool(
+                parent
+                and self.parent_updated_at is not None
+                and parent.updated_at > self.parent_updated_at
+            ),
+        }
 
     def can_be_edited_by(self, user: User) -> bool:
         """Engineers+ edit their account's flows; official content is for staff."""

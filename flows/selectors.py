@@ -5,9 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from accounts.models import User
 from flows import structure
 from flows.models import Tree, TreeQuerySet
+
+# The export document: bump the version when a field changes meaning; the importer refuses
+# versions it does not know rather than guessing.
+EXPORT_FORMAT = "resolutionflow.flow"
+EXPORT_VERSION = 1
 
 
 def trees_of_own_account(*, user: User) -> TreeQuerySet:
@@ -46,13 +53,17 @@ def errors_by_node(errors: list[structure.StructureError]) -> dict[str | None, l
     return grouped
 
 
-def tree_outline(tree: Tree, errors: list[structure.StructureError] = ()) -> list[OutlineRow]:
+def tree_outline(
+    tree: Tree, errors: list[structure.StructureError] = (), *, data: Any = None
+) -> list[OutlineRow]:
     """A troubleshooting tree flattened depth-first, each row knowing where its options lead.
 
-    Flat rows (not a recursive template) keep rendering safe on deeply nested drafts."""
+    Flat rows (not a recursive template) keep rendering safe on deeply nested drafts.
+    `data` renders another version of the structure (the editor's working copy)."""
     if tree.is_checklist:
         return []
-    data = tree.normalised_structure()
+    if data is None:
+        data = tree.normalised_structure()
     titles = {
         node_id: node.get("title") or node.get("question") or node_id
         for node_id, node in structure.node_index(tree.tree_type, data).items()
@@ -83,11 +94,14 @@ def tree_outline(tree: Tree, errors: list[structure.StructureError] = ()) -> lis
     return rows
 
 
-def checklist_sections(tree: Tree, errors: list[structure.StructureError] = ()) -> list[Section]:
+def checklist_sections(
+    tree: Tree, errors: list[structure.StructureError] = (), *, data: Any = None
+) -> list[Section]:
     """Procedure steps grouped under the section header that precedes them."""
     if not tree.is_checklist:
         return []
-    data = tree.normalised_structure()
+    if data is None:
+        data = tree.normalised_structure()
     steps = data.get("steps", []) if isinstance(data, dict) else []
     by_node = errors_by_node(list(errors))
     sections = [Section(header=None)]
@@ -110,3 +124,21 @@ def step_count(tree: Tree) -> int:
     if tree.is_checklist:
         return sum(1 for n in nodes if n.get("type") == "procedure_step")
     return sum(1 for _ in nodes)
+
+
+def tree_export(tree: Tree) -> dict[str, Any]:
+    """A flow as a versioned JSON document that `services.tree_import` reads back.
+
+    The live version is exported: a published flow's unpublished edits are not."""
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "name": tree.name,
+        "description": tree.description,
+        "tree_type": tree.tree_type,
+        "category": tree.category.name if tree.category else "",
+        "tags": [tag.name for tag in tree.tags.all()],
+        "tree_structure": tree.tree_structure,
+        "intake_form": tree.intake_form,
+    }

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from flows import structure
+from flows import selectors, structure
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
 
 
@@ -129,6 +129,8 @@ def tree_update(*, tree: Tree, user: User, **fields: Any) -> Tree:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     if fields.get("is_public") and not user.is_staff:
         raise PermissionDenied("Only staff can make a flow public.")
+    # The fresh, locked row: a stale instance must not overwrite an editor's working copy.
+    tree = locked(tree)
     tags = fields.pop("tags", None)
     if "category" in fields:
         fields["category"] = category_for(fields["category"])
@@ -142,6 +144,8 @@ def tree_update(*, tree: Tree, user: User, **fields: Any) -> Tree:
         errors = tree.publish_errors()
         if errors:
             raise PublishRefused(errors)
+    if {"tree_structure", "intake_form"} & set(fields):
+        tree.revision += 1  # open editor pages of a draft now hold stale content
     tree.save()
     if tags is not None:
         tree.tags.set(tags_for(tags))
@@ -155,11 +159,17 @@ def locked(tree: Tree) -> Tree:
 
 @transaction.atomic
 def tree_publish(*, tree: Tree, user: User) -> Tree:
+    """Validate and publish; a published flow's working copy replaces the live version."""
     ensure_can_edit(tree=tree, user=user)
     tree = locked(tree)
-    errors = tree.publish_errors()
+    errors = tree.editing_errors()
     if errors:
         raise PublishRefused(errors)
+    if tree.has_working_copy:
+        tree.tree_structure = tree.editing_structure
+        tree.intake_form = tree.editing_intake_form
+        tree.draft_structure = tree.draft_intake_form = None
+        tree.revision += 1
     tree.status = TreeStatus.PUBLISHED
     tree.published_at = timezone.now()
     tree.save()
@@ -168,10 +178,29 @@ def tree_publish(*, tree: Tree, user: User) -> Tree:
 
 @transaction.atomic
 def tree_unpublish(*, tree: Tree, user: User) -> Tree:
+    """Back to draft. Nobody runs a draft, so unpublished edits become the draft itself."""
     ensure_can_edit(tree=tree, user=user)
     tree = locked(tree)
+    if tree.has_working_copy:
+        tree.tree_structure = tree.editing_structure
+        tree.intake_form = tree.editing_intake_form
+        tree.draft_structure = tree.draft_intake_form = None
+        tree.revision += 1
     tree.status = TreeStatus.DRAFT
     tree.save()
+    return tree
+
+
+@transaction.atomic
+def tree_changes_discard(*, tree: Tree, user: User) -> Tree:
+    """Throw away a published flow's unpublished edits; the live version stays as it is."""
+    ensure_can_edit(tree=tree, user=user)
+    tree = locked(tree)
+    if tree.has_working_copy:
+        tree.draft_structure = tree.draft_intake_form = None
+        tree.revision += 1
+        # Only the working copy changed: the flow itself (and its updated_at) did not.
+        tree.save(update_fields=["draft_structure", "draft_intake_form", "revision"])
     return tree
 
 
@@ -183,3 +212,135 @@ def tree_set_active(*, tree: Tree, user: User, active: bool) -> Tree:
     tree.is_active = active
     tree.save()
     return tree
+
+
+# --- forks ----------------------------------------------------------------------------------
+
+FORK_TEXT_LIMIT = 255
+
+
+def _fork_text_errors(name: Any, fork_reason: Any) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = "Give the fork a name."
+    elif len(name.strip()) > FORK_TEXT_LIMIT:
+        errors["name"] = f"Keep the name to {FORK_TEXT_LIMIT} characters."
+    if not isinstance(fork_reason, str):
+        errors["fork_reason"] = "The reason must be text."
+    elif len(fork_reason.strip()) > FORK_TEXT_LIMIT:
+        errors["fork_reason"] = f"Keep the reason to {FORK_TEXT_LIMIT} characters."
+    return errors
+
+
+@transaction.atomic
+def tree_fork(*, tree: Tree, user: User, name: str, fork_reason: str = "") -> Tree:
+    """A draft copy of any flow the user can see, in the user's account, remembering its parent.
+
+    The published structure is copied (never a working copy of unpublished edits)."""
+    ensure_can_create(user=user)
+    if not Tree.objects.for_user(user).filter(pk=tree.pk).exists():
+        raise PermissionDenied("You cannot fork a flow you cannot see.")
+    errors = _fork_text_errors(name, fork_reason)
+    if errors:
+        raise ValidationError(errors)
+    parent = Tree.objects.select_related("category").get(pk=tree.pk)
+    fork = Tree.objects.create(
+        name=name.strip(),
+        description=parent.description,
+        tree_type=parent.tree_type,
+        tree_structure=structure.copy_json(parent.tree_structure),
+        intake_form=structure.copy_json(parent.intake_form),
+        category=parent.category,
+        account=user.account,
+        author=user,
+        parent_tree=parent,
+        # A fork of a fork keeps pointing at the original (null if that was deleted).
+        root_tree=parent.root_tree if parent.is_fork else parent,
+        fork_depth=parent.fork_depth + 1,
+        fork_reason=fork_reason.strip(),
+        parent_updated_at=parent.updated_at,
+    )
+    fork.tags.set(parent.tags.all())
+    return fork
+
+
+# --- import ---------------------------------------------------------------------------------
+
+MAX_IMPORT_TAGS = 20
+
+
+def _text(document: dict, key: str, limit: int, *, required: bool = False) -> Any:
+    value = document.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({key: f"{key} must be text."})
+    if required and not value.strip():
+        raise ValidationError({key: f"The file has no {key}."})
+    if len(value) > limit:
+        raise ValidationError({key: f"{key} is longer than {limit:,} characters."})
+    return value.strip() if key != "description" else value
+
+
+def import_fields(document: Any) -> dict[str, Any]:
+    """The `tree_create` arguments of an export document; ValidationError names the field."""
+    if not isinstance(document, dict):
+        raise ValidationError("The file must hold one JSON object, an exported flow.")
+    if document.get("format") != selectors.EXPORT_FORMAT:
+        expected = selectors.EXPORT_FORMAT
+        raise ValidationError(
+            {"format": f"This is not a ResolutionFlow export (format must be '{expected}')."}
+        )
+    version = document.get("version")
+    if type(version) is not int or version != selectors.EXPORT_VERSION:
+        shown = version if type(version) is int else "missing or not a number"
+        raise ValidationError(
+            {
+                "version": f"Export version {shown} is not supported; this ResolutionFlow "
+                f"reads version {selectors.EXPORT_VERSION}."
+            }
+        )
+    tree_type = document.get("tree_type")
+    if not isinstance(tree_type, str) or tree_type not in TreeType.values:
+        raise ValidationError(
+            {"tree_type": f"tree_type must be one of {', '.join(TreeType.values)}."}
+        )
+    tags = document.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) and len(t) <= 50 for t in tags):
+        raise ValidationError({"tags": "tags must be a list of names of up to 50 characters."})
+    if len(tags) > MAX_IMPORT_TAGS:
+        raise ValidationError({"tags": f"A flow has at most {MAX_IMPORT_TAGS} tags."})
+    if "tree_structure" not in document:
+        raise ValidationError({"tree_structure": "The file has no tree_structure."})
+    intake_form = document.get("intake_form")
+    intake_form = [] if intake_form is None else intake_form
+    intake_errors = structure.validate_intake_form(intake_form)
+    if intake_errors:
+        raise structure.StructureInvalid(
+            [structure.StructureError(e.node_id, "intake_form", e.message) for e in intake_errors]
+        )
+    return {
+        "name": _text(document, "name", FORK_TEXT_LIMIT, required=True),
+        "description": _text(document, "description", structure.MAX_TEXT),
+        "category": _text(document, "category", 100) or None,
+        "tags": tags,
+        "tree_type": tree_type,
+        "tree_structure": document["tree_structure"],
+        "intake_form": intake_form,
+    }
+
+
+@transaction.atomic
+def tree_import(*, user: User, document: Any) -> Tree:
+    """A new draft from an export document (see `selectors.tree_export`), after validation.
+
+    Drafts may be incomplete, so only the draft checks apply here; publishing checks the rest.
+    Nothing is created when any check fails."""
+    ensure_can_create(user=user)
+    return tree_create(user=user, **import_fields(document))
+
+
+def tree_import_file(*, user: User, content: bytes) -> Tree:
+    """Import an uploaded file: size and JSON syntax are checked before anything else."""
+    ensure_can_create(user=user)
+    return tree_import(user=user, document=structure.parse_json(content))

@@ -372,6 +372,11 @@ def _copy_json(value: Any) -> Any:
     return root
 
 
+def copy_json(value: Any) -> Any:
+    """A deep copy of parsed JSON that is safe on hostile nesting (the editor edits copies)."""
+    return _copy_json(value)
+
+
 def normalise_structure(tree_type: str, data: Any) -> Any:
     """A deep copy with every node's commands in list form; anything else is left as is."""
     copy = _copy_json(data)

@@ -1,22 +1,26 @@
-"""Flow pages: library, my flows, detail, create/edit, publish/unpublish/retire."""
+"""Flow pages: library, my flows, detail, create, JSON edit, publish/unpublish/retire, fork,
+export and import. The visual editors live in `flows/editor_views.py`."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from flows import selectors, services
+from flows import selectors, services, structure
 from flows.filters import TreeFilterSet
-from flows.forms import TreeForm
+from flows.forms import ForkForm, ImportForm, TreeForm
 from flows.models import Tree
 
 PAGE_SIZE = 24
@@ -67,8 +71,14 @@ def visible_tree(request: HttpRequest, pk: Any) -> Tree:
 
 
 def render_detail(request: HttpRequest, tree: Tree, *, errors=None, status: int = 200):
+    parent_visible = bool(
+        tree.parent_tree_id
+        and Tree.objects.for_user(request.user).filter(pk=tree.parent_tree_id).exists()
+    )
     context = {
         "tree": tree,
+        "fork_info": tree.fork_info,
+        "parent_visible": parent_visible,
         "structure": tree.normalised_structure(),
         "outline": selectors.tree_outline(tree, errors or []),
         "sections": selectors.checklist_sections(tree, errors or []),
@@ -94,13 +104,15 @@ def create(request: HttpRequest) -> HttpResponse:
         tree = form.save_new()
         if tree is not None:
             messages.success(request, f"Draft “{tree.name}” created.")
-            return redirect("flows:detail", pk=tree.pk)
+            return redirect("flows:edit", pk=tree.pk)
     return render(request, "flows/form.html", {"form": form, "tree": None})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, pk: Any) -> HttpResponse:
+def edit_json(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Advanced: the whole structure as JSON. A published flow's changes go to its working
+    copy, like the visual editor's."""
     tree = visible_tree(request, pk)
     services.ensure_can_edit(tree=tree, user=request.user)
     form = TreeForm(request.POST or None, user=request.user, instance=tree)
@@ -108,8 +120,9 @@ def edit(request: HttpRequest, pk: Any) -> HttpResponse:
         saved = form.save_existing()
         if saved is not None:
             messages.success(request, f"Saved “{saved.name}”.")
-            return redirect("flows:detail", pk=saved.pk)
-    return render(request, "flows/form.html", {"form": form, "tree": tree})
+            return redirect("flows:edit", pk=saved.pk)
+    status = 422 if form.errors else 200
+    return render(request, "flows/form.html", {"form": form, "tree": tree}, status=status)
 
 
 @login_required
@@ -154,3 +167,81 @@ def redirect_back(request: HttpRequest, tree: Tree) -> HttpResponse:
     if request.POST.get("next") == "mine":
         return redirect(reverse("flows:mine"))
     return redirect("flows:detail", pk=tree.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fork(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The fork form: the modal's content for htmx, a page without JavaScript."""
+    tree = visible_tree(request, pk)
+    if not request.user.can_edit_content:
+        raise PermissionDenied("Viewers cannot fork flows.")
+    initial = {"name": f"Copy of {tree.name}"[: services.FORK_TEXT_LIMIT]}
+    form = ForkForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            copy = services.tree_fork(
+                tree=tree,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                fork_reason=form.cleaned_data["fork_reason"],
+            )
+        except ValidationError as invalid:
+            form.add_error(None, invalid)
+        else:
+            messages.success(request, f"Forked “{tree.name}”: “{copy.name}” is your draft now.")
+            url = reverse("flows:detail", args=[copy.pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    template = "flows/fork.html#modal" if request.htmx else "flows/fork.html"
+    status = 422 if form.errors else 200
+    return render(request, template, {"tree": tree, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Download the flow as a versioned JSON document (see `selectors.tree_export`)."""
+    tree = visible_tree(request, pk)
+    document = selectors.tree_export(tree)
+    response = HttpResponse(
+        json.dumps(document, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    filename = f"{slugify(tree.name)[:80] or 'flow'}.resolutionflow.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_flow(request: HttpRequest) -> HttpResponse:
+    """Upload an exported flow; it becomes a draft in the user's account, or nothing at all."""
+    if not request.user.can_edit_content:
+        raise PermissionDenied("Viewers cannot import flows.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tree = services.tree_import_file(user=request.user, content=form.cleaned_data["file"])
+        except structure.StructureInvalid as invalid:
+            for error in invalid.errors[:20]:
+                form.add_error("file", str(error))
+        except ValidationError as invalid:
+            for field, problems in invalid_messages(invalid):
+                prefix = f"{field}: " if field else ""
+                for problem in problems:
+                    form.add_error("file", f"{prefix}{problem}")
+        except PermissionDenied as denied:
+            form.add_error(None, str(denied))
+        else:
+            problems = len(tree.publish_errors())
+            note = f" {problems} problem(s) to fix before publishing." if problems else ""
+            messages.success(request, f"Imported “{tree.name}” as a draft.{note}")
+            return redirect("flows:edit", pk=tree.pk)
+    status = 422 if form.errors else 200
+    return render(request, "flows/import.html", {"form": form}, status=status)
+
+
+def invalid_messages(invalid: ValidationError) -> list[tuple[str, list[str]]]:
+    if hasattr(invalid, "error_dict"):
+        return [(field, list(problems)) for field, problems in invalid.message_dict.items()]
+    return [("", list(invalid.messages))]

@@ -11,6 +11,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from flows.services import PublishRefused
 from flows.structure import MAX_JSON_BYTES, StructureError, StructureInvalid, parse_json
+from sessions.services import SessionClosed, SessionError
 
 
 def structure_errors_payload(errors: list[StructureError]) -> list[dict[str, Any]]:
@@ -31,6 +32,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             },
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, SessionClosed):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, SessionError):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)

@@ -109,8 +109,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Wait for a writer instead of failing at once; the embedded database serves few users.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Writers queue (BEGIN IMMEDIATE) instead of failing with "database is locked" when two
+    # requests update the same session at once; the embedded database serves few users.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    if TESTING:
+        # A file, not shared-cache memory: concurrent tests then wait for the lock as production
+        # does, instead of failing with "table is locked".
+        (BASE_DIR / "var").mkdir(exist_ok=True)
+        DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("REDIS_URL"):
@@ -190,6 +196,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "resolutionflow.api.exception_handler",
+    # `?format=` names an export format on /api/sessions/{id}/export/, not a DRF renderer.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ResolutionFlow API",
@@ -201,6 +209,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TreeStatusEnum": "flows.models.TreeStatus",
+        "SessionStatusEnum": "sessions.models.SessionStatus",
+    },
 }
 
 # The login of the account that owns the default flows and their library entries.

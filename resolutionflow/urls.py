@@ -1,12 +1,16 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="flows:library", permanent=False)),
+    path("favicon.ico", lambda request: redirect(static("favicon.svg"), permanent=True)),
     path("accounts/", include("accounts.urls")),
     path("flows/", include("flows.urls")),
+    path("flows/", include("sessions.batch_urls")),
     path("sessions/", include("sessions.urls")),
     path("targets/", include("sessions.target_urls")),
     path("library/", include("steplibrary.urls")),
@@ -15,5 +19,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Each app mounts its own router under /api/.
     path("api/", include("flows.api.urls")),
+    path("api/", include("sessions.api.urls")),
     path("api/", include("steplibrary.api.urls")),
 ]

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from sessions import views
+from sessions import batch_views
 
 app_name = "targets"
 urlpatterns = [
-    path("", views.target_lists, name="index"),
+    path("", batch_views.target_lists, name="index"),
+    path("new/", batch_views.target_list_edit, name="create"),
+    path("<int:pk>/edit/", batch_views.target_list_edit, name="edit"),
+    path("<int:pk>/delete/", batch_views.target_list_delete, name="delete"),
 ]

@@ -5,4 +5,21 @@ from sessions import views
 app_name = "flowsessions"
 urlpatterns = [
     path("", views.history, name="history"),
+    path("new/<uuid:tree_id>/", views.start, name="start"),
+    path("<uuid:pk>/", views.detail, name="detail"),
+    path("<uuid:pk>/run/", views.run, name="run"),
+    path("<uuid:pk>/answer/", views.answer, name="answer"),
+    path("<uuid:pk>/back/", views.back, name="back"),
+    path("<uuid:pk>/steps/<str:step_id>/", views.step, name="step"),
+    path("<uuid:pk>/custom-steps/", views.custom_step_add, name="custom-add"),
+    path(
+        "<uuid:pk>/custom-steps/<str:custom_id>/remove/",
+        views.custom_step_remove,
+        name="custom-remove",
+    ),
+    path("<uuid:pk>/feedback/<str:node_id>/", views.feedback, name="feedback"),
+    path("<uuid:pk>/complete/", views.complete, name="complete"),
+    path("<uuid:pk>/rate/", views.rate, name="rate"),
+    path("<uuid:pk>/export/", views.export, name="export"),
+    path("<uuid:pk>/exported/", views.mark_exported, name="exported"),
 ]

@@ -1,16 +1,423 @@
+"""Session pages: start, the two runners and their htmx partials, detail, exports, history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from flows.models import Tree
+from sessions import exports, runtime, selectors, services
+from sessions.filters import SessionFilterSet
+from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
+from sessions.models import FlowSession, Outcome
+
+PAGE_SIZE = 25
+
+
+def visible_session(request: HttpRequest, pk: Any) -> FlowSession:
+    """Another account's session (or a teammate's, for engineers) is a 404."""
+    queryset = FlowSession.objects.for_user(request.user).with_list_data()
+    return get_object_or_404(queryset, pk=pk)
+
+
+def refusal_text(refused: Exception) -> str:
+    """One line for a toast or message, from a service refusal or a validation error."""
+    if isinstance(refused, ValidationError):
+        return "; ".join(refused.messages)
+    return str(refused)
+
+
+def toast_headers(message: str, level: str = "danger") -> dict[str, str]:
+    return {"HX-Trigger": json.dumps({"rf:toast": {"message": message, "level": level}})}
+
+
+# --- start ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, tree_id: Any) -> HttpResponse:
+    tree = get_object_or_404(Tree.objects.for_user(request.user), pk=tree_id)
+    form = StartForm(request.POST or None, tree=tree)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_start(
+                tree=tree,
+                user=request.user,
+                ticket_number=form.cleaned_data["ticket_number"],
+                client_name=form.cleaned_data["client_name"],
+                variables=form.intake_answers(),
+            )
+        except ValidationError as invalid:
+            form.add_service_errors(invalid)
+        except services.SessionError as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect("flowsessions:run", pk=session.pk)
+    return render(request, "flowsessions/start.html", {"tree": tree, "form": form})
+
+
+# --- runners ----------------------------------------------------------------------------
+
+
+def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]:
+    votes = services.feedback_votes(session, request.user)
+    context: dict[str, Any] = {
+        "session": session,
+        "progress": runtime.progress(session),
+        "can_run": session.can_run(request.user) and not session.is_completed,
+        "complete_form": CompleteForm(),
+        "custom_form": CustomStepForm(),
+    }
+    if session.batch_id:
+        context["batch_done"], context["batch_total"] = selectors.batch_progress(session)
+    if session.is_troubleshooting:
+        node = runtime.current_node(session)
+        context.update(
+            node=node,
+            node_view=node_view(session, node),
+            breadcrumb=runtime.breadcrumb(session),
+            vote=votes.get(node.get("id")) if node else None,
+        )
+    else:
+        rows = runtime.checklist(session)
+        for row in rows:
+            row.vote = votes.get(row.id)
+        context["rows"] = rows
+    return context
+
+
+def node_view(session: FlowSession, node: dict[str, Any] | None) -> dict[str, Any]:
+    """The current troubleshooting node with its text filled in, ready for the template."""
+    if not node:
+        return {}
+    state = session.step_state.get(node.get("id")) or {}
+    return {
+        "id": node.get("id"),
+        "type": node.get("type"),
+        "heading": session.fill(node.get("question") or node.get("title")),
+        "description": session.fill(node.get("description")),
+        "commands": runtime.filled_commands(session, node.get("commands")),
+        "options": [session.fill(o.get("label")) for o in node.get("options") or []],
+        "raw_options": [o.get("label") for o in node.get("options") or []],
+        "note": state.get("note", ""),
+    }
+
+
+def run_template(session: FlowSession) -> str:
+    if session.is_troubleshooting:
+        return "flowsessions/run_troubleshooting.html"
+    return "flowsessions/run_checklist.html"
+
+
+@login_required
+@require_GET
+def run(request: HttpRequest, pk: Any) -> HttpResponse:
+    session = visible_session(request, pk)
+    if session.is_completed or not session.can_run(request.user):
+        return redirect("flowsessions:detail", pk=session.pk)
+    return render(request, run_template(session), runner_context(request, session))
+
+
+def rerender(request: HttpRequest, session: FlowSession, part: str, **headers: str):
+    """The partial for the session as it now is (after a change, or after a refusal)."""
+    session = visible_session(request, session.pk)
+    response = render(request, f"{run_template(session)}#{part}", runner_context(request, session))
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def apply(request: HttpRequest, pk: Any, part: str, action) -> HttpResponse:
+    """Run one change on a session; a refusal re-renders the current state with a toast."""
+    session = visible_session(request, pk)
+    try:
+        action(session)
+    except (services.SessionError, ValidationError) as refused:
+        message = refusal_text(refused)
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect("flowsessions:run", pk=session.pk)
+        return rerender(request, session, part, **toast_headers(message))
+    if not request.htmx:
+        return redirect("flowsessions:run", pk=session.pk)
+    return rerender(request, session, part)
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, pk: Any) -> HttpResponse:
+    return apply(
+        request,
+        pk,
+        "runner",
+        lambda session: services.session_answer(
+            session=session,
+            user=request.user,
+            node_id=request.POST.get("node_id", ""),
+            choice=request.POST.get("choice", ""),
+            note=request.POST.get("note", ""),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def back(request: HttpRequest, pk: Any) -> HttpResponse:
+    return apply(
+        request, pk, "runner", lambda s: services.session_back(session=s, user=request.user)
+    )
+
+
+def parse_done(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return value.lower() in {"1", "true", "on", "yes"}
+
+
+@login_required
+@require_POST
+def step(request: HttpRequest, pk: Any, step_id: str) -> HttpResponse:
+    """Tick/untick a step (answers its row and the progress bar), or save its note."""
+    done = parse_done(request.POST.get("done"))
+    note = request.POST.get("note")
+    if done is None and note is not None and request.htmx:
+        return save_note(request, pk, step_id, note)
+    if not request.htmx:
+        return apply(
+            request,
+            pk,
+            "checklist",
+            lambda s: services.session_step_update(
+                session=s, user=request.user, step_id=step_id, done=done, note=note
+            ),
+        )
+    return tick(request, pk, step_id, done)
+
+
+def tick(request: HttpRequest, pk: Any, step_id: str, done: bool | None) -> HttpResponse:
+    session = visible_session(request, pk)
+    headers: dict[str, str] = {}
+    try:
+        services.session_step_update(session=session, user=request.user, step_id=step_id, done=done)
+    except services.SessionError as refused:
+        headers = toast_headers(str(refused))
+    context = runner_context(request, visible_session(request, pk))
+    row = next((r for r in context.get("rows", []) if r.id == step_id), None)
+    if row is None:
+        return rerender(request, session, "checklist", **headers)
+    context.update(row=row, oob=True)
+    response = render(request, "flowsessions/run_checklist.html#row", context)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def save_note(request: HttpRequest, pk: Any, step_id: str, note: str) -> HttpResponse:
+    """Notes save as the engineer types: answer with a quiet 'Saved', never re-render the box."""
+    session = visible_session(request, pk)
+    try:
+        services.session_step_update(session=session, user=request.user, step_id=step_id, note=note)
+    except (services.SessionError, ValidationError) as refused:
+        return HttpResponse(status=204, headers=toast_headers(refusal_text(refused)))
+    return render(request, "flowsessions/_note_saved.html", {"step_id": step_id})
+
+
+@login_required
+@require_POST
+def custom_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    session = visible_session(request, pk)
+    form = CustomStepForm(request.POST)
+    if not form.is_valid():
+        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect("flowsessions:run", pk=session.pk)
+        return rerender(request, session, "checklist", **toast_headers(message))
+    return apply(
+        request,
+        pk,
+        "checklist",
+        lambda s: services.session_custom_step_add(
+            session=s,
+            user=request.user,
+            inserted_after=form.cleaned_data["inserted_after"],
+            title=form.cleaned_data["title"],
+            instructions=form.cleaned_data["instructions"],
+            commands=form.cleaned_data["commands"],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def custom_step_remove(request: HttpRequest, pk: Any, custom_id: str) -> HttpResponse:
+    return apply(
+        request,
+        pk,
+        "checklist",
+        lambda s: services.session_custom_step_remove(
+            session=s, user=request.user, custom_id=custom_id
+        ),
+    )
+
+
+@login_required
+@require_POST
+def feedback(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
+    session = visible_session(request, pk)
+    helpful = {"1": True, "0": False}.get(request.POST.get("helpful", ""))  # else: clear
+    try:
+        vote = services.session_feedback_set(
+            session=session, user=request.user, node_id=node_id, helpful=helpful
+        )
+    except services.SessionError as refused:
+        return HttpResponse(status=204, headers=toast_headers(str(refused)))
+    context = {"session": session, "node_id": node_id, "vote": vote, "can_run": True}
+    return render(request, "flowsessions/_feedback.html", context)
+
+
+# --- completing and rating --------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def complete(request: HttpRequest, pk: Any) -> HttpResponse:
+    session = visible_session(request, pk)
+    form = CompleteForm(request.POST)
+    if form.is_valid():
+        try:
+            session = services.session_complete(
+                session=session, user=request.user, **form.cleaned_data
+            )
+        except services.SessionError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"Session completed: {session.get_outcome_display()}.")
+            target = completion_redirect(session)
+            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    context = {"session": session, "complete_form": form}
+    if request.htmx:
+        return render(request, "flowsessions/_complete_modal.html#form", context)
+    return render(request, "flowsessions/complete.html", context, status=400)
+
+
+def completion_redirect(session: FlowSession) -> str:
+    """Back to the batch for a batch target; otherwise the detail page, asking for a rating."""
+    if session.batch_id and session.tree_id:
+        return reverse("batches:status", args=[session.tree_id, session.batch_id])
+    return reverse("flowsessions:detail", args=[session.pk]) + "?rate=1"
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, pk: Any) -> HttpResponse:
+    session = visible_session(request, pk)
+    try:
+        session = services.session_rate(
+            session=session,
+            user=request.user,
+            rating=request.POST.get("rating"),
+            comment=request.POST.get("comment", ""),
+        )
+        messages.success(request, "Thanks for rating this flow.")
+    except (services.SessionError, ValidationError) as refused:
+        messages.error(request, refusal_text(refused))
+    if request.htmx:
+        return render(request, "flowsessions/detail.html#rating", detail_context(request, session))
+    return redirect("flowsessions:detail", pk=session.pk)
+
+
+# --- detail and exports -----------------------------------------------------------------
+
+
+def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]:
+    options = ExportOptionsForm(request.GET or None)
+    options.is_valid()
+    return {
+        "session": session,
+        "progress": runtime.progress(session),
+        "psa_text": exports.export_session(session, fmt="psa"),
+        "options": options,
+        "preview": exports.export_session(session, **options.export_kwargs()),
+        "complete_form": CompleteForm(),
+        "can_run": session.can_run(request.user) and not session.is_completed,
+        "outcomes": Outcome,
+        "ask_rating": request.GET.get("rate") == "1" and session.rating is None,
+    }
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    session = visible_session(request, pk)
+    return render(request, "flowsessions/detail.html", detail_context(request, session))
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Download (or htmx-preview) a session in one of the export formats."""
+    session = visible_session(request, pk)
+    options = ExportOptionsForm(request.GET)
+    if not options.is_valid():
+        return HttpResponse(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in options.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
+    kwargs = options.export_kwargs()
+    body = exports.export_session(session, **kwargs)
+    if request.htmx:
+        return render(
+            request, "flowsessions/detail.html#preview", {"preview": body, "session": session}
+        )
+    services.session_mark_exported(session=session)
+    content_type, extension = exports.FORMATS[kwargs["fmt"]]
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    if options.cleaned_data.get("download"):
+        filename = f"session-{session.ticket_number or str(session.pk)[:8]}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if kwargs["fmt"] == "html":
+        # The export is a document to save, not a page of ours: no scripts may run in it.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@login_required
+@require_POST
+def mark_exported(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Copy for Ticket copies in the browser; this records that the text left the app."""
+    services.session_mark_exported(session=visible_session(request, pk))
+    return HttpResponse(status=204)
+
+
+# --- history ----------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    return render(request, "flowsessions/history.html")
-
-
-@login_required
-@require_GET
-def target_lists(request: HttpRequest) -> HttpResponse:
-    return render(request, "flowsessions/target_lists.html")
+    team = request.GET.get("scope") == "team" and request.user.can_manage_account
+    base = FlowSession.objects.for_user(request.user).with_list_data()
+    if not team:
+        base = base.filter(user=request.user)
+    filterset = SessionFilterSet(request.GET, queryset=base, request=request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"filterset": filterset, "page": page, "query": params.urlencode(), "team": team}
+    template = "flowsessions/history.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, context)

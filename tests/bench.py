@@ -171,6 +171,34 @@ def step_library_page() -> list[tuple[str, float]]:
     ]
 
 
+@benchmark
+def batch_status_partial() -> list[tuple[str, float]]:
+    from flows.models import TreeType
+    from sessions import services
+    from tests.factories import TreeFactory
+
+    client, user = logged_in_client()
+    tree = TreeFactory(account=user.account, author=user, tree_type=TreeType.MAINTENANCE)
+    batch = services.batch_launch(tree=tree, user=user, targets=[f"srv{i:03}" for i in range(200)])
+    sessions = list(batch.sessions.all())
+    for session in sessions[:120]:  # a realistic mix: 60 done, 60 running, 80 not started
+        started = services.batch_session_start(session=session, user=user)
+        if session in sessions[:60]:
+            services.session_complete(session=started, user=user, outcome="resolved")
+    url = f"/flows/{tree.pk}/batches/{batch.pk}/"
+    return [
+        ("trivial view (redirect /)", median_ms(lambda: client.get("/"))),
+        (
+            "batch status partial, 200 targets",
+            median_ms(lambda: client.get(url, HTTP_HX_REQUEST="true")),
+        ),
+        (
+            "GET /api/batches/{id}/, 200 targets",
+            median_ms(lambda: client.get(f"/api/batches/{batch.pk}/")),
+        ),
+    ]
+
+
 def main() -> None:
     setup_test_environment()
     # Its own database, so a bench never clobbers the test suite's --reuse-db database.

@@ -2,10 +2,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from flows import services
 from flows.models import Tree, TreeType
+
+
+class ForkInfoSerializer(serializers.Serializer):
+    """Where a fork came from: null for originals; the parent's id and name are null once the
+    parent is deleted."""
+
+    parent_tree_id = serializers.UUIDField(allow_null=True)
+    parent_tree_name = serializers.CharField(allow_null=True)
+    fork_depth = serializers.IntegerField()
+    fork_reason = serializers.CharField()
+    has_parent_updates = serializers.BooleanField()
+
+
+class ForkSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=services.FORK_TEXT_LIMIT)
+    fork_reason = serializers.CharField(
+        max_length=services.FORK_TEXT_LIMIT, required=False, allow_blank=True, default=""
+    )
 
 
 class TagNamesField(serializers.ListField):
@@ -28,6 +47,7 @@ class TreeListSerializer(serializers.ModelSerializer):
     author = serializers.EmailField(source="author.email", read_only=True, default=None)
     account = serializers.PrimaryKeyRelatedField(read_only=True)
     is_fork = serializers.BooleanField(read_only=True)
+    fork_info = serializers.SerializerMethodField()
 
     class Meta:
         model = Tree
@@ -52,6 +72,7 @@ class TreeListSerializer(serializers.ModelSerializer):
             "fork_depth",
             "fork_reason",
             "parent_updated_at",
+            "fork_info",
             "created_at",
             "updated_at",
             "published_at",
@@ -71,6 +92,10 @@ class TreeListSerializer(serializers.ModelSerializer):
             "published_at",
         ]
 
+    @extend_schema_field(ForkInfoSerializer(allow_null=True))
+    def get_fork_info(self, tree: Tree) -> dict[str, Any] | None:
+        return tree.fork_info
+
 
 class TreeSerializer(TreeListSerializer):
     """A whole flow. Writes go through the flow services, which own validation."""
@@ -78,9 +103,15 @@ class TreeSerializer(TreeListSerializer):
     tree_type = serializers.ChoiceField(choices=TreeType.choices)
     tree_structure = serializers.JSONField(required=False)
     intake_form = serializers.JSONField(required=False)
+    has_unpublished_changes = serializers.BooleanField(source="has_working_copy", read_only=True)
 
     class Meta(TreeListSerializer.Meta):
-        fields = [*TreeListSerializer.Meta.fields, "tree_structure", "intake_form"]
+        fields = [
+            *TreeListSerializer.Meta.fields,
+            "tree_structure",
+            "intake_form",
+            "has_unpublished_changes",
+        ]
 
     def validate_tree_type(self, value: str) -> str:
         if self.instance is not None and value != self.instance.tree_type:

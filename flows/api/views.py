@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from flows import services
-from flows.api.serializers import TreeListSerializer, TreeSerializer
+from flows import selectors, services, structure
+from flows.api.serializers import ForkSerializer, TreeListSerializer, TreeSerializer
 from flows.filters import TreeFilterSet
 from flows.models import Tree, TreeQuerySet
 
@@ -57,3 +59,36 @@ class FlowViewSet(
     def reactivate(self, request: Request, pk: str | None = None) -> Response:
         tree = self.get_object()
         return self.respond(services.tree_set_active(tree=tree, user=request.user, active=True))
+
+    @extend_schema(request=ForkSerializer, responses={201: TreeSerializer})
+    @action(detail=True, methods=["post"])
+    def fork(self, request: Request, pk: str | None = None) -> Response:
+        """Copy a flow you can see into a draft of your account, with a reason."""
+        body = ForkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tree = services.tree_fork(tree=self.get_object(), user=request.user, **body.validated_data)
+        response = self.respond(tree)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        """The flow as a versioned JSON document (`format`, `version`, fields, structure,
+        intake form) that `POST /api/flows/import/` reads back."""
+        return Response(selectors.tree_export(self.get_object()))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: TreeSerializer})
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    def import_flow(self, request: Request) -> Response:
+        """Create a draft from an export document: the JSON body, or a multipart `file`."""
+        upload = request.FILES.get("file")
+        if upload is not None:
+            if upload.size > structure.MAX_JSON_BYTES:
+                raise ParseError(f"The file is larger than {structure.MAX_JSON_BYTES:,} bytes.")
+            tree = services.tree_import_file(user=request.user, content=upload.read())
+        else:
+            tree = services.tree_import(user=request.user, document=request.data)
+        response = self.respond(tree)
+        response.status_code = status.HTTP_201_CREATED
+        return response

@@ -66,6 +66,12 @@
       });
       return;
     }
+    // Table rows with data-href open their page (the first cell also holds a real link).
+    var row = event.target.closest("tr[data-href]");
+    if (row && !event.target.closest("a, button, input, select, textarea")) {
+      window.location.assign(row.dataset.href);
+      return;
+    }
     var confirmer = event.target.closest("[data-confirm]");
     if (confirmer && !window.confirm(confirmer.dataset.confirm)) {
       event.preventDefault();
@@ -85,8 +91,60 @@
     }
   });
 
+  // htmx requests cancel the submit event above, so their buttons get the loading state here.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var button = trigger && trigger.submitter;
+    if (!button && event.detail.elt.matches && event.detail.elt.matches("button[data-loading]")) {
+      button = event.detail.elt;
+    }
+    if (!button || !button.hasAttribute("data-loading") || button.dataset.idle) { return; }
+    button.dataset.idle = button.innerHTML;
+    button.disabled = true;
+    button.innerHTML = '<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>' +
+      (button.dataset.loading || "Working…");
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    // Buttons the response did not replace (e.g. the fork form before a redirect) come back.
+    document.querySelectorAll("button[data-idle]").forEach(function (button) {
+      button.innerHTML = button.dataset.idle;
+      button.disabled = false;
+      delete button.dataset.idle;
+    });
+  });
+
+  // A modal filled by htmx starts empty again next time, not showing the previous flow's form.
+  document.addEventListener("hidden.bs.modal", function (event) {
+    var modal = event.target;
+    if (!modal.hasAttribute("data-reset-on-hide")) { return; }
+    var content = modal.querySelector(".modal-content");
+    if (modal.dataset.blank === undefined) { return; }
+    content.innerHTML = modal.dataset.blank;
+  });
+  // Bootstrap focuses the modal itself once shown; the first field is where the user types.
+  function focusFirstField(modal) {
+    var field = modal && modal.querySelector("[autofocus]");
+    if (field) { field.focus(); }
+  }
+  document.addEventListener("shown.bs.modal", function (event) { focusFirstField(event.target); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    focusFirstField(event.target.closest && event.target.closest(".modal.show"));
+  });
+  document.addEventListener("show.bs.modal", function (event) {
+    var modal = event.target;
+    if (modal.hasAttribute("data-reset-on-hide") && modal.dataset.blank === undefined) {
+      modal.dataset.blank = modal.querySelector(".modal-content").innerHTML;
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { showToasts(); });
   document.addEventListener("htmx:afterSettle", function () { showToasts(); });
+  // Server-side refusals arrive as an HX-Trigger "rf:toast" event with a message.
+  document.addEventListener("rf:toast", function (event) {
+    var detail = event.detail || {};
+    var data = detail.message ? detail : (detail.value || {});
+    toast(data.message || "Done.", data.level || "info");
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     toast(status === 403 ? "You do not have permission to do that." :
@@ -96,6 +154,18 @@
   document.addEventListener("htmx:sendError", function () {
     toast("The server could not be reached. Check your connection and try again.", "danger");
   });
+
+  // Forms with errors answer 422 and a stale editor page 409, each with the re-rendered form
+  // or editor: swap those in like successes instead of reporting a failure.
+  if (window.htmx) {
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "409|422", swap: true, error: false },
+      { code: "[45]..", swap: false, error: true },
+      { code: "...", swap: false }
+    ];
+  }
 
   window.ResolutionFlow = { copyText: copyText, toast: toast };
 })();

@@ -16,6 +16,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # A plain-http "intranet" name for this machine: not a secure context, no Clipboard API.
+    "--host-resolver-rules=MAP intranet.test 127.0.0.1",
 ]
 DEMO_PASSWORD = "e2e-demo-pass"
 
@@ -49,9 +51,9 @@ def demo(transactional_db):
 def new_page(browser, live_server):
     contexts = []
 
-    def make() -> Page:
+    def make(base_url: str | None = None, **options) -> Page:
         context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}
+            base_url=base_url or live_server.url, viewport={"width": 1280, "height": 900}, **options
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
@@ -68,3 +70,40 @@ def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/flows/")
+    page.wait_for_load_state()
+
+
+def click_and_settle(page: Page, locator) -> None:
+    """Click something that makes htmx swap content, and wait until the swap has settled
+    (new elements are only live once htmx has processed them)."""
+    page.evaluate(
+        "window.__settled = false; document.addEventListener("
+        "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
+    )
+    locator.click()
+    page.wait_for_function("window.__settled === true")
+
+
+def path_to_solution(structure: dict) -> list[tuple[str, str]]:
+    """(node id, button label) pairs leading from the root to the nearest solution."""
+    index: dict = {}
+    stack = [structure]
+    while stack:
+        node = stack.pop()
+        index[node["id"]] = node
+        stack.extend(node.get("children", []))
+    queue = [(structure["id"], [])]
+    seen = {structure["id"]}
+    while queue:
+        node_id, steps = queue.pop(0)
+        node = index[node_id]
+        if node["type"] == "solution":
+            return steps
+        moves = [(o["label"], o["next_node_id"]) for o in node.get("options", [])]
+        if node["type"] == "action":
+            moves = [("Done — continue", node["next_node_id"])]
+        for label, target in moves:
+            if target not in seen:
+                seen.add(target)
+                queue.append((target, [*steps, (node_id, label)]))
+    raise AssertionError("no solution reachable")

@@ -23,7 +23,8 @@ def test_engineer_searches_the_library_and_opens_a_flow(demo, new_page):
     expect(cards).not_to_have_count(total)
     narrowed = cards.count()
     assert 0 < narrowed < total
-    expect(cards.filter(has_text="Citrix VDA")).to_have_count(1)
+    vda = "Citrix VDA not registering with the Delivery Controller"
+    expect(page.get_by_role("link", name=vda, exact=True)).to_be_visible()
     expect(cards.filter(has_text="SonicWall")).to_have_count(0)
     assert page.evaluate("window.__noReload") is True
 

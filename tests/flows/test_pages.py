@@ -187,10 +187,10 @@ def test_create_form_makes_a_draft_and_shows_json_errors_next_to_the_field(clien
     assert tree.account == engineer.account
 
 
-def test_edit_form_saves_structure_changes(client, engineer, own_draft):
+def test_json_edit_form_saves_structure_changes(client, engineer, own_draft):
     client.force_login(engineer)
     response = client.post(
-        reverse("flows:edit", args=[own_draft.pk]),
+        reverse("flows:edit_json", args=[own_draft.pk]),
         {
             "name": "Renamed",
             "description": "",

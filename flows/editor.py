@@ -1,0 +1,827 @@
+"""Editor changes to a flow's structure and intake form: one small service per change.
+
+Every change runs the same way (`_change`): lock the flow row, refuse a page rendered from an
+older revision (another tab or person changed the flow since), apply the change to a copy,
+re-check the draft's shape with `flows/structure.py` and save. A published flow is never
+changed in place: the copy is its working copy (`draft_structure`, `draft_intake_form`) until
+`services.tree_publish` applies it, so engineers running the flow never see half-made edits.
+
+Nodes are addressed by id. An id that is unknown (removed in another tab) or shared by two
+nodes is refused with a message; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import User
+from flows import structure
+from flows.models import Tree
+from flows.services import check_draft, ensure_can_edit, locked
+from flows.structure import StructureError, StructureInvalid
+
+CONFLICT_MESSAGE = (
+    "This flow was changed in another tab or by someone else after this page was loaded. "
+    "Nothing of yours was saved; you now see the latest version, so make your change again."
+)
+NODE_NOUNS = {
+    "decision": "decision",
+    "action": "action",
+    "solution": "solution",
+    "section_header": "section header",
+    "procedure_step": "step",
+    "procedure_end": "end step",
+}
+# What the editor may change on each kind of node; `id`, `type` and `children` are structural.
+EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "decision": ("question", "description"),
+    "action": ("title", "description", "commands", "next_node_id"),
+    "solution": ("title", "description"),
+    "section_header": ("title", "description"),
+    "procedure_step": (
+        "title",
+        "description",
+        "content_type",
+        "estimated_minutes",
+        "commands",
+        "expected_outcome",
+        "verification_prompt",
+        "warning_text",
+        "reference_url",
+        "library_visibility",
+    ),
+    "procedure_end": ("title", "description"),
+}
+REQUIRED_TEXT = {
+    "decision": "question",
+    "action": "title",
+    "solution": "title",
+    "section_header": "title",
+    "procedure_step": "title",
+}
+TEXT_FIELDS = {
+    "question",
+    "title",
+    "description",
+    "expected_outcome",
+    "verification_prompt",
+    "warning_text",
+}
+MAX_LABEL = 200
+
+Direction = Literal["up", "down"]
+
+
+class EditRefused(StructureInvalid):
+    """The change does not fit the current structure; `errors` say why and where."""
+
+
+class EditConflict(EditRefused):
+    """The page was rendered from an older revision than the flow's."""
+
+    def __init__(self) -> None:
+        super().__init__([StructureError(None, None, CONFLICT_MESSAGE)])
+
+
+def refuse(message: str, *, node_id: str | None = None, field: str | None = None) -> EditRefused:
+    return EditRefused([StructureError(node_id, field, message)])
+
+
+@dataclass
+class Working:
+    """Copies of what the editor changes; a change mutates them in place."""
+
+    tree_type: str
+    structure: Any
+    intake_form: Any
+
+    @property
+    def is_checklist(self) -> bool:
+        return self.tree_type in structure.STEP_TREE_TYPES
+
+
+@dataclass(frozen=True)
+class Edited:
+    tree: Tree
+    node_id: str | None = None  # what the change created or touched, for the page to open
+    message: str = ""
+
+
+Outcome = tuple[str | None, str]  # (node id, message) returned by a change
+
+
+def _change(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    apply: Callable[[Working], Outcome],
+    keep_end_last: bool = True,
+) -> Edited:
+    """Run one change under the row lock; `revision=None` skips the stale-page check."""
+    ensure_can_edit(tree=tree, user=user)
+    with transaction.atomic():
+        tree = locked(tree)
+        if revision is not None and revision != tree.revision:
+            raise EditConflict
+        work = Working(
+            tree.tree_type,
+            structure.copy_json(tree.editing_structure),
+            structure.copy_json(tree.editing_intake_form),
+        )
+        node_id, message = apply(work)
+        if keep_end_last and work.is_checklist:
+            _keep_end_last(work)
+        _check_shape(work)
+        _save(tree, work)
+    return Edited(tree=tree, node_id=node_id, message=message)
+
+
+def _check_shape(work: Working) -> None:
+    try:
+        check_draft(
+            tree_type=work.tree_type, tree_structure=work.structure, intake_form=work.intake_form
+        )
+    except StructureInvalid as invalid:
+        raise EditRefused(invalid.errors) from invalid
+    if len(work.intake_form) > structure.MAX_INTAKE_FIELDS:
+        raise refuse(f"A flow asks at most {structure.MAX_INTAKE_FIELDS} intake questions.")
+
+
+def _save(tree: Tree, work: Working) -> None:
+    tree.revision += 1
+    if tree.is_published:
+        # Edits back to the live version leave nothing to publish.
+        same = work.structure == tree.tree_structure and work.intake_form == tree.intake_form
+        tree.draft_structure = None if same else work.structure
+        tree.draft_intake_form = None if same else work.intake_form
+        # The live flow did not change, so neither does updated_at (forks' "parent updated").
+        tree.save(update_fields=["draft_structure", "draft_intake_form", "revision"])
+    else:
+        tree.tree_structure = work.structure
+        tree.intake_form = work.intake_form
+        tree.save()
+
+
+# --- finding nodes --------------------------------------------------------------------------
+
+
+@dataclass
+class _Place:
+    node: dict
+    siblings: list | None  # the list that holds the node; None for a tree's root
+    parent: dict | None
+
+    @property
+    def index(self) -> int:
+        assert self.siblings is not None
+        return next(i for i, item in enumerate(self.siblings) if item is self.node)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return f"{text[:60]}…" if len(text) > 60 else text
+
+
+def _steps(work: Working) -> list:
+    steps = work.structure.get("steps") if isinstance(work.structure, dict) else None
+    if not isinstance(steps, list):
+        raise refuse("The steps list is missing or broken; repair it under Advanced: edit JSON.")
+    return steps
+
+
+def _places(work: Working) -> Iterator[_Place]:
+    """Every node with where it sits, in document order."""
+    if work.is_checklist:
+        steps = _steps(work)
+        yield from (_Place(step, steps, None) for step in steps if isinstance(step, dict))
+        return
+    if not isinstance(work.structure, dict):
+        raise refuse("The structure is not a tree; repair it under Advanced: edit JSON.")
+    stack = [_Place(work.structure, None, None)]
+    while stack:
+        place = stack.pop()
+        yield place
+        children = place.node.get("children")
+        if isinstance(children, list):
+            stack.extend(
+                _Place(child, children, place.node)
+                for child in reversed(children)
+                if isinstance(child, dict)
+            )
+
+
+def _find(work: Working, node_id: Any) -> _Place:
+    if not isinstance(node_id, str) or not node_id:
+        raise refuse("No node was given.")
+    matches = [place for place in _places(work) if place.node.get("id") == node_id]
+    if not matches:
+        raise refuse(
+            f"There is no node '{_short(node_id)}' (any more); it may have been removed in "
+            "another tab. The editor now shows the current version.",
+            node_id=None,
+        )
+    if len(matches) > 1:
+        raise refuse(
+            f"Several nodes have the id '{_short(node_id)}', so the editor cannot tell them "
+            "apart. Rename one under Advanced: edit JSON.",
+            node_id=node_id,
+        )
+    return matches[0]
+
+
+def _all_ids(work: Working) -> set[str]:
+    return {place.node["id"] for place in _places(work) if isinstance(place.node.get("id"), str)}
+
+
+def _new_id(text: str, taken: set[str], fallback: str) -> str:
+    """A readable, unique slug from the node's text (errors name nodes by id)."""
+    base = slugify(text)[:40].strip("-_") or fallback
+    candidate, counter = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{counter}"
+        counter += 1
+    taken.add(candidate)
+    return candidate
+
+
+def _heading(node: dict) -> str:
+    text = node.get("question") or node.get("title") or node.get("id") or "node"
+    return _short(text)
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def _clean_text(node_id: str | None, key: str, value: Any, *, required: bool) -> str | None:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise refuse(f"{key} must be text.", node_id=node_id, field=key)
+    value = value.strip()
+    if required and not value:
+        raise refuse(f"The {key} cannot be empty.", node_id=node_id, field=key)
+    return value or None
+
+
+def _clean_commands(node_id: str | None, value: Any) -> list[dict[str, str]] | None:
+    if value in (None, "", []):
+        return None
+    if isinstance(value, str):
+        return structure.normalise_commands(value)
+    if not isinstance(value, list):
+        raise refuse("Commands must be a list.", node_id=node_id, field="commands")
+    commands = []
+    for item in value:
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(key, ""), str) for key in ("code", "language", "label")
+        ):
+            raise refuse(
+                "Each command needs text code, language and label.",
+                node_id=node_id,
+                field="commands",
+            )
+        if item.get("code", "").strip():
+            commands.append(
+                {
+                    "language": item.get("language", "").strip() or "shell",
+                    "label": item.get("label", "").strip(),
+                    "code": item["code"],
+                }
+            )
+    return commands or None
+
+
+def _clean_choice(node_id: str | None, key: str, value: Any, allowed: Iterable[str]) -> Any:
+    if value in (None, ""):
+        return None
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise refuse(f"Choose one of {', '.join(allowed)}.", node_id=node_id, field=key)
+    return value
+
+
+def _clean_target(work: Working, node_id: str | None, value: Any, field: str) -> str | None:
+    """A link to another node: empty, or an id that exists now (loops are allowed)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or value not in _all_ids(work):
+        raise refuse(
+            f"There is no node '{_short(value)}' to go to; choose one from the list.",
+            node_id=node_id,
+            field=field,
+        )
+    return value
+
+
+def _clean_value(work: Working, node: dict, key: str, value: Any) -> Any:
+    node_id, node_type = node.get("id"), node.get("type")
+    if key in TEXT_FIELDS:
+        return _clean_text(node_id, key, value, required=REQUIRED_TEXT.get(node_type) == key)
+    if key == "commands":
+        return _clean_commands(node_id, value)
+    if key == "next_node_id":
+        return _clean_target(work, node_id, value, key)
+    if key == "content_type":
+        return _clean_choice(node_id, key, value, structure.CONTENT_TYPES)
+    if key == "library_visibility":
+        # "Inherit from flow" is the absence of the key.
+        return _clean_choice(node_id, key, value, structure.LIBRARY_VISIBILITIES)
+    if key == "estimated_minutes":
+        if value in (None, ""):
+            return None
+        if type(value) is not int or value < 0:
+            raise refuse("Use whole minutes, 0 or more.", node_id=node_id, field=key)
+        return value
+    if key == "reference_url":
+        url = _clean_text(node_id, key, value, required=False)
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise refuse(
+                "The link must start with http:// or https://.", node_id=node_id, field=key
+            )
+        return url
+    raise refuse(f"The editor cannot change {key}.", node_id=node_id, field=key)
+
+
+def _set_fields(work: Working, node: dict, changes: dict[str, Any]) -> None:
+    node_type = node.get("type")
+    allowed = EDITABLE_FIELDS.get(node_type) if isinstance(node_type, str) else None
+    node_id = node.get("id")
+    if allowed is None:
+        raise refuse(
+            "This node has an unknown type; repair it under Advanced: edit JSON.", node_id=node_id
+        )
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        noun = NODE_NOUNS[node_type]
+        article = "An" if noun[0] in "aeiou" else "A"
+        message = f"{article} {noun} has no {', '.join(unknown)}."
+        raise refuse(message, node_id=node_id, field=unknown[0])
+    cleaned = {key: _clean_value(work, node, key, value) for key, value in changes.items()}
+    for key, value in cleaned.items():
+        if value is None:
+            node.pop(key, None)  # empty optional fields are left out, as in hand-written flows
+        else:
+            node[key] = value
+
+
+# --- nodes of both kinds --------------------------------------------------------------------
+
+
+def tree_node_update(
+    *, tree: Tree, user: User, revision: int | None, node_id: str, changes: dict[str, Any]
+) -> Edited:
+    """Change a node's or step's fields; empty optional fields are removed."""
+
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        _set_fields(work, node, changes)
+        return node_id, f"Saved “{_heading(node)}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def _subtree_ids(node: dict) -> set[str]:
+    ids, stack = set(), [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item.get("id"), str):
+            ids.add(item["id"])
+        children = item.get("children")
+        if isinstance(children, list):
+            stack.extend(child for child in children if isinstance(child, dict))
+    return ids
+
+
+def _unlink(work: Working, removed: set[str]) -> int:
+    """Clear links into removed nodes, so they show as "choose a target" instead of dangling."""
+    cleared = 0
+    for place in _places(work):
+        node = place.node
+        if node.get("next_node_id") in removed:
+            node.pop("next_node_id")
+            cleared += 1
+        options = node.get("options")
+        for option in options if isinstance(options, list) else []:
+            if isinstance(option, dict) and option.get("next_node_id") in removed:
+                option["next_node_id"] = ""
+                cleared += 1
+    return cleared
+
+
+def tree_node_remove(*, tree: Tree, user: User, revision: int | None, node_id: str) -> Edited:
+    """Delete a node with everything nested under it; links that led there are cleared."""
+
+    def apply(work: Working) -> Outcome:
+        place = _find(work, node_id)
+        node = place.node
+        if place.siblings is None:
+            raise refuse(
+                "The first question cannot be deleted; change it instead.", node_id=node_id
+            )
+        if node.get("type") == "procedure_end":
+            ends = [p for p in _places(work) if p.node.get("type") == "procedure_end"]
+            if len(ends) == 1:
+                raise refuse("Every checklist ends with an end step.", node_id=node_id)
+        removed = _subtree_ids(node)
+        del place.siblings[place.index]
+        cleared = _unlink(work, removed)
+        message = f"Deleted “{_heading(node)}”"
+        if len(removed) > 1:
+            message += f" and {len(removed) - 1} nested node{'s' if len(removed) > 2 else ''}"
+        if cleared:
+            message += (
+                f"; {cleared} link{'s' if cleared > 1 else ''} that led there need a new target"
+            )
+        parent_id = place.parent.get("id") if place.parent else None
+        return parent_id, message + "."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_node_move(
+    *, tree: Tree, user: User, revision: int | None, node_id: str, direction: Direction
+) -> Edited:
+    """Move a node one place up or down among its siblings (a step within the checklist)."""
+    if direction not in ("up", "down"):
+        raise refuse("Move up or down.")
+
+    def apply(work: Working) -> Outcome:
+        place = _find(work, node_id)
+        if place.siblings is None:
+            raise refuse("The first question stays first.", node_id=node_id)
+        if place.node.get("type") == "procedure_end":
+            raise refuse("The end step is always last.", node_id=node_id)
+        siblings, index = place.siblings, place.index
+        other = index - 1 if direction == "up" else index + 1
+        neighbour = siblings[other] if 0 <= other < len(siblings) else None
+        if neighbour is None or (
+            isinstance(neighbour, dict) and neighbour.get("type") == "procedure_end"
+        ):
+            return node_id, ""  # already at the edge: nothing to do
+        siblings[index], siblings[other] = neighbour, place.node
+        return node_id, ""
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+# --- troubleshooting ------------------------------------------------------------------------
+
+
+def _new_node(node_type: str, text: str, node_id: str) -> dict[str, Any]:
+    if node_type == "decision":
+        return {"id": node_id, "type": "decision", "question": text, "options": [], "children": []}
+    return {"id": node_id, "type": node_type, "title": text}
+
+
+def _options(node: dict) -> list:
+    if node.get("type") != "decision":
+        raise refuse("Only decisions have options.", node_id=node.get("id"))
+    options = node.setdefault("options", [])
+    if not isinstance(options, list):
+        raise refuse("The options are broken; repair them under Advanced: edit JSON.")
+    return options
+
+
+def _option_at(node: dict, index: Any) -> dict:
+    options = _options(node)
+    if type(index) is not int or not 0 <= index < len(options):
+        raise refuse(
+            "That option does not exist any more; the editor now shows the current version.",
+            node_id=node.get("id"),
+        )
+    option = options[index]
+    if not isinstance(option, dict):
+        raise refuse("That option is broken; repair it under Advanced: edit JSON.")
+    return option
+
+
+def _clean_label(node: dict, label: Any, *, skip: int | None = None) -> str:
+    node_id = node.get("id")
+    if not isinstance(label, str) or not label.strip():
+        raise refuse("Give the option a label, e.g. “Yes”.", node_id=node_id, field="label")
+    label = label.strip()
+    if len(label) > MAX_LABEL:
+        raise refuse(f"Keep labels to {MAX_LABEL} characters.", node_id=node_id, field="label")
+    for index, option in enumerate(_options(node)):
+        same = isinstance(option, dict) and str(option.get("label", "")).strip().casefold()
+        if index != skip and same == label.casefold():
+            raise refuse(f"There is already an option “{label}”.", node_id=node_id, field="label")
+    return label
+
+
+def _add_option(node: dict, label: str, target: str | None) -> None:
+    options = _options(node)
+    if len(options) >= structure.MAX_OPTIONS:
+        raise refuse(f"A decision has at most {structure.MAX_OPTIONS} options.")
+    options.append({"label": label, "next_node_id": target or ""})
+
+
+def _clean_new_text(node_type: Any, text: Any) -> str:
+    if node_type not in structure.NODE_TYPES:
+        raise refuse("Choose a decision, an action or a solution.", field="node_type")
+    if not isinstance(text, str) or not text.strip():
+        field = "question" if node_type == "decision" else "title"
+        raise refuse(f"Give the new {node_type} a {field}.", field="text")
+    return text.strip()
+
+
+def tree_node_add(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    parent_id: str,
+    node_type: str,
+    text: str,
+    option_index: int | None = None,
+    option_label: str = "",
+) -> Edited:
+    """Add a decision, action or solution.
+
+    Under a decision it becomes a child, and the target of option `option_index` or of a new
+    option labelled `option_label` when given. After an action it becomes the action's next
+    node (a new action slots into the chain: it continues where the old next node was)."""
+    text = _clean_new_text(node_type, text)
+
+    def apply(work: Working) -> Outcome:
+        place = _find(work, parent_id)
+        parent = place.node
+        new = _new_node(node_type, text, _new_id(text, _all_ids(work), node_type))
+        if parent.get("type") == "decision":
+            children = parent.setdefault("children", [])
+            if not isinstance(children, list):
+                raise refuse("The children list is broken; repair it under Advanced: edit JSON.")
+            if option_index is not None:
+                _option_at(parent, option_index)["next_node_id"] = new["id"]
+            elif option_label:
+                _add_option(parent, _clean_label(parent, option_label), new["id"])
+            children.append(new)
+        elif parent.get("type") == "action":
+            if place.siblings is None:
+                raise refuse("The root must be a decision; repair it under Advanced: edit JSON.")
+            old_next = parent.get("next_node_id")
+            if node_type == "action" and old_next:
+                new["next_node_id"] = old_next
+            place.siblings.insert(place.index + 1, new)
+            parent["next_node_id"] = new["id"]
+        else:
+            raise refuse(
+                "A solution ends the flow; add the node to a decision or after an action.",
+                node_id=parent_id,
+            )
+        return new["id"], f"Added the {node_type} “{_short(text)}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_option_add(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    label: str,
+    next_node_id: str = "",
+) -> Edited:
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        target = _clean_target(work, node_id, next_node_id, "next_node_id")
+        _add_option(node, _clean_label(node, label), target)
+        return node_id, f"Added the option “{_short(label.strip())}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_option_update(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    index: int,
+    label: str,
+    next_node_id: str,
+) -> Edited:
+    """Rename an option and choose where it leads (any node; loops are allowed)."""
+
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        option = _option_at(node, index)
+        option["label"] = _clean_label(node, label, skip=index)
+        option["next_node_id"] = _clean_target(work, node_id, next_node_id, "next_node_id") or ""
+        return node_id, f"Saved the option “{option['label']}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_option_remove(
+    *, tree: Tree, user: User, revision: int | None, node_id: str, index: int
+) -> Edited:
+    """Remove an option; the node it led to stays (it may be reached another way)."""
+
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        label = _option_at(node, index).get("label", "")
+        del _options(node)[index]
+        return node_id, f"Removed the option “{_short(label)}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+# --- checklists -----------------------------------------------------------------------------
+
+STEP_KINDS = ("section_header", "procedure_step")
+
+
+def _is_end(step: Any) -> bool:
+    return isinstance(step, dict) and step.get("type") == "procedure_end"
+
+
+def _keep_end_last(work: Working) -> None:
+    """Every checklist finishes with its end step: add one when missing, keep it last."""
+    steps = work.structure.get("steps") if isinstance(work.structure, dict) else None
+    if not isinstance(steps, list):
+        return
+    ends = [step for step in steps if _is_end(step)]
+    if not ends:
+        taken = _all_ids(work)
+        steps.append({"id": _new_id("end", taken, "end"), "type": "procedure_end", "title": "Done"})
+        return
+    steps[:] = [step for step in steps if not _is_end(step)] + ends
+
+
+def tree_step_add(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    step_type: str,
+    title: str,
+    after_id: str | None = None,
+) -> Edited:
+    """Add a section header or a step after `after_id`, else at the end (before the end step)."""
+    if step_type not in STEP_KINDS:
+        raise refuse("Add a step or a section header.", field="step_type")
+    if not isinstance(title, str) or not title.strip():
+        raise refuse("Give it a title.", field="title")
+    title = title.strip()
+
+    def apply(work: Working) -> Outcome:
+        steps = _steps(work)
+        fallback = "section" if step_type == "section_header" else "step"
+        new = {"id": _new_id(title, _all_ids(work), fallback), "type": step_type, "title": title}
+        if after_id:
+            position = _find(work, after_id).index + 1
+        else:  # after the last real step; the end step is put back last below
+            position = 1 + max((i for i, step in enumerate(steps) if not _is_end(step)), default=-1)
+        steps.insert(position, new)
+        noun = NODE_NOUNS[step_type]
+        return new["id"], f"Added the {noun} “{_short(title)}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+# --- intake form ----------------------------------------------------------------------------
+
+
+def _intake(work: Working) -> list:
+    if work.intake_form is None:
+        work.intake_form = []
+    if not isinstance(work.intake_form, list):
+        raise refuse("The intake form is broken; repair it under Advanced: edit JSON.")
+    return work.intake_form
+
+
+def _intake_field(
+    *, name: Any, label: Any, field_type: Any, required: bool, options: Iterable[str]
+) -> dict[str, Any]:
+    """One intake field, checked on its own by the one validator."""
+    field: dict[str, Any] = {
+        "name": name.strip() if isinstance(name, str) else name,
+        "label": label.strip() if isinstance(label, str) else label,
+        "type": field_type,
+        "required": bool(required),
+    }
+    if field_type == "select":
+        field["options"] = [o.strip() for o in options if isinstance(o, str) and o.strip()]
+    errors = structure.validate_intake_form([field])
+    if errors:
+        raise EditRefused([StructureError(None, e.field, e.message) for e in errors])
+    return field
+
+
+def _check_unique_name(form: list, name: str, *, skip: int | None = None) -> None:
+    for index, item in enumerate(form):
+        if index != skip and isinstance(item, dict) and item.get("name") == name:
+            raise refuse(f"Another question is already named “{name}”.", field="name")
+
+
+def _intake_index(form: list, index: Any) -> int:
+    if type(index) is not int or not 0 <= index < len(form):
+        raise refuse("That question does not exist any more; the editor now shows the latest.")
+    return index
+
+
+def tree_intake_field_add(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    name: str,
+    label: str,
+    field_type: str,
+    required: bool = False,
+    options: Iterable[str] = (),
+) -> Edited:
+    """Add a question asked when a session starts; its answer fills [VAR:name]."""
+    field = _intake_field(
+        name=name, label=label, field_type=field_type, required=required, options=options
+    )
+
+    def apply(work: Working) -> Outcome:
+        form = _intake(work)
+        _check_unique_name(form, field["name"])
+        form.append(field)
+        return None, f"Added the question “{_short(field['label'])}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_intake_field_update(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    index: int,
+    name: str,
+    label: str,
+    field_type: str,
+    required: bool = False,
+    options: Iterable[str] = (),
+) -> Edited:
+    field = _intake_field(
+        name=name, label=label, field_type=field_type, required=required, options=options
+    )
+
+    def apply(work: Working) -> Outcome:
+        form = _intake(work)
+        position = _intake_index(form, index)
+        _check_unique_name(form, field["name"], skip=position)
+        form[position] = field
+        return None, f"Saved the question “{_short(field['label'])}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_intake_field_remove(*, tree: Tree, user: User, revision: int | None, index: int) -> Edited:
+    def apply(work: Working) -> Outcome:
+        form = _intake(work)
+        removed = form.pop(_intake_index(form, index))
+        label = removed.get("label") if isinstance(removed, dict) else None
+        return None, f"Removed the question “{_short(label or 'untitled')}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_intake_field_move(
+    *, tree: Tree, user: User, revision: int | None, index: int, direction: Direction
+) -> Edited:
+    if direction not in ("up", "down"):
+        raise refuse("Move up or down.")
+
+    def apply(work: Working) -> Outcome:
+        form = _intake(work)
+        position = _intake_index(form, index)
+        other = position - 1 if direction == "up" else position + 1
+        if 0 <= other < len(form):
+            form[position], form[other] = form[other], form[position]
+        return None, ""
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+# --- whole documents ------------------------------------------------------------------------
+
+
+def tree_structure_replace(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    tree_structure: Any,
+    intake_form: Any,
+) -> Edited:
+    """Replace the structure and intake form at once (Advanced: edit JSON), as typed."""
+
+    def apply(work: Working) -> Outcome:
+        work.structure = tree_structure
+        work.intake_form = [] if intake_form is None else intake_form
+        return None, "Saved the structure."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply, keep_end_last=False)

@@ -1,0 +1,91 @@
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from sessions.models import Batch, FlowSession, StepFeedback, TargetList
+
+
+def pretty_json(value: object) -> str:
+    return format_html(
+        '<pre style="max-height:24rem;overflow:auto">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False),
+    )
+
+
+@admin.register(FlowSession)
+class FlowSessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "tree_name",
+        "user",
+        "account",
+        "status",
+        "outcome",
+        "ticket_number",
+        "target_label",
+        "started_at",
+        "completed_at",
+        "exported",
+    ]
+    list_filter = ["status", "outcome", "tree_type", "exported", "account"]
+    list_select_related = ["user", "account"]
+    search_fields = ["tree_name", "ticket_number", "client_name", "target_label", "user__email"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["tree", "user", "account", "batch"]
+    readonly_fields = [
+        "id",
+        "path_pretty",
+        "step_state_pretty",
+        "custom_steps_pretty",
+        "variables_pretty",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["structure_snapshot", "path", "step_state", "custom_steps", "variables"]
+
+    @admin.display(description="Path")
+    def path_pretty(self, obj: FlowSession) -> str:
+        return pretty_json(obj.path)
+
+    @admin.display(description="Step state")
+    def step_state_pretty(self, obj: FlowSession) -> str:
+        return pretty_json(obj.step_state)
+
+    @admin.display(description="Custom steps")
+    def custom_steps_pretty(self, obj: FlowSession) -> str:
+        return pretty_json(obj.custom_steps)
+
+    @admin.display(description="Variables")
+    def variables_pretty(self, obj: FlowSession) -> str:
+        return pretty_json(obj.variables)
+
+
+@admin.register(StepFeedback)
+class StepFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["session", "user", "node_id", "helpful", "created_at"]
+    list_filter = ["helpful"]
+    list_select_related = ["session", "user"]
+    search_fields = ["node_id", "user__email", "session__tree_name"]
+    autocomplete_fields = ["session", "user"]
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["tree", "account", "created_by", "target_list", "ticket_number", "created_at"]
+    list_filter = ["account"]
+    list_select_related = ["tree", "account", "created_by", "target_list"]
+    search_fields = ["tree__name", "ticket_number"]
+    autocomplete_fields = ["tree", "account", "created_by", "target_list"]
+
+
+@admin.register(TargetList)
+class TargetListAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "target_count", "created_by", "updated_at"]
+    list_filter = ["account"]
+    list_select_related = ["account", "created_by"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["account", "created_by"]
+
+    @admin.display(description="Targets")
+    def target_count(self, obj: TargetList) -> int:
+        return len(obj.targets or [])

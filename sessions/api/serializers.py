@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from sessions import runtime, services
+from sessions.exports import FORMATS
+from sessions.models import Batch, FlowSession, Outcome, TargetList
+
+
+class FlowSessionSerializer(serializers.ModelSerializer):
+    tree = serializers.UUIDField(source="tree_id", read_only=True)
+    user = serializers.EmailField(source="user.email", read_only=True, default=None)
+    batch_id = serializers.UUIDField(read_only=True)
+    progress = serializers.SerializerMethodField()
+    current_node_id = serializers.SerializerMethodField()
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FlowSession
+        fields = [
+            "id",
+            "tree",
+            "tree_name",
+            "tree_type",
+            "user",
+            "status",
+            "outcome",
+            "outcome_notes",
+            "next_steps",
+            "ticket_number",
+            "client_name",
+            "variables",
+            "path",
+            "step_state",
+            "custom_steps",
+            "batch_id",
+            "target_label",
+            "rating",
+            "rating_comment",
+            "exported",
+            "progress",
+            "current_node_id",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "duration_seconds",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, session: FlowSession) -> dict[str, int]:
+        progress = runtime.progress(session)
+        return {"done": progress.done, "total": progress.total}
+
+    def get_current_node_id(self, session: FlowSession) -> str | None:
+        if not session.is_troubleshooting:
+            return None
+        node = runtime.current_node(session)
+        return node.get("id") if node else None
+
+    def get_duration_seconds(self, session: FlowSession) -> int | None:
+        return int(session.duration.total_seconds()) if session.duration else None
+
+
+class FlowSessionDetailSerializer(FlowSessionSerializer):
+    structure_snapshot = serializers.JSONField(read_only=True)
+
+    class Meta(FlowSessionSerializer.Meta):
+        fields = [*FlowSessionSerializer.Meta.fields, "structure_snapshot", "intake_form_snapshot"]
+        read_only_fields = fields
+
+
+class SessionStartSerializer(serializers.Serializer):
+    tree = serializers.UUIDField()
+    ticket_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    client_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000), required=False
+    )
+
+
+class AnswerSerializer(serializers.Serializer):
+    node_id = serializers.CharField(max_length=100)
+    choice = serializers.CharField(max_length=500, help_text="An option label, or 'done'.")
+    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+class StepUpdateSerializer(serializers.Serializer):
+    done = serializers.BooleanField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(
+        max_length=10_000, required=False, allow_null=True, default=None, allow_blank=True
+    )
+    value = serializers.CharField(
+        max_length=2000, required=False, allow_null=True, default=None, allow_blank=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if all(attrs.get(k) is None for k in ("done", "note", "value")):
+            raise serializers.ValidationError("Send at least one of done, note, value.")
+        return attrs
+
+
+class CustomStepSerializer(serializers.Serializer):
+    inserted_after = serializers.CharField(max_length=100)
+    title = serializers.CharField(max_length=255)
+    instructions = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    commands = serializers.JSONField(required=False)
+    source = serializers.ChoiceField(choices=["ad-hoc", "library"], default="ad-hoc")
+    library_step = serializers.CharField(max_length=64, required=False, allow_null=True)
+
+
+class FeedbackSerializer(serializers.Serializer):
+    helpful = serializers.BooleanField(allow_null=True, help_text="true, false, or null to clear")
+
+
+class CompleteSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    outcome_notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    next_steps = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+class RateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=list(FORMATS), default="psa")
+    timestamps = serializers.BooleanField(default=True)
+    cut_off = serializers.IntegerField(min_value=1, required=False)
+
+
+class TargetSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=200)
+    notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class TargetListSerializer(serializers.ModelSerializer):
+    targets = TargetSerializer(many=True)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+
+    class Meta:
+        model = TargetList
+        fields = ["id", "name", "description", "targets", "created_by", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_by", "created_at", "updated_at"]
+
+    def create(self, validated_data: dict[str, Any]) -> TargetList:
+        return services.target_list_save(user=self.context["request"].user, **validated_data)
+
+    def update(self, instance: TargetList, validated_data: dict[str, Any]) -> TargetList:
+        data = {
+            "name": instance.name,
+            "description": instance.description,
+            "targets": instance.targets,
+            **validated_data,
+        }
+        return services.target_list_save(
+            user=self.context["request"].user, target_list=instance, **data
+        )
+
+
+class BatchTargetSerializer(serializers.ModelSerializer):
+    """One target of a batch with its state and step progress."""
+
+    state = serializers.SerializerMethodField()
+    user = serializers.EmailField(source="user.email", read_only=True, default=None)
+    step = serializers.SerializerMethodField()
+    steps = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FlowSession
+        fields = [
+            "id",
+            "target_label",
+            "status",
+            "state",
+            "outcome",
+            "user",
+            "step",
+            "steps",
+            "started_at",
+            "completed_at",
+        ]
+
+    def card(self, session: FlowSession):  # type: ignore[no-untyped-def]
+        return self.context["cards"][session.pk]
+
+    def get_state(self, session: FlowSession) -> str:
+        return self.card(session).state
+
+    def get_step(self, session: FlowSession) -> int | None:
+        return self.card(session).step or None
+
+    def get_steps(self, session: FlowSession) -> int | None:
+        return self.card(session).steps or None
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    tree = serializers.UUIDField(source="tree_id", read_only=True)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    targets = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "tree",
+            "created_by",
+            "created_at",
+            "ticket_number",
+            "target_list",
+            "progress",
+            "summary",
+            "targets",
+        ]
+
+    def status(self, batch: Batch):  # type: ignore[no-untyped-def]
+        return self.context["status"]
+
+    def get_targets(self, batch: Batch) -> list[dict[str, Any]]:
+        status = self.status(batch)
+        cards = {card.session.pk: card for card in status.cards}
+        sessions = [card.session for card in status.cards]
+        return BatchTargetSerializer(sessions, many=True, context={"cards": cards}).data
+
+    def get_progress(self, batch: Batch) -> dict[str, int]:
+        status = self.status(batch)
+        return {
+            "complete": status.complete,
+            "in_progress": status.in_progress,
+            "total": status.total,
+            "percent": status.percent,
+        }
+
+    def get_summary(self, batch: Batch) -> str:
+        return self.status(batch).summary
+
+
+class BatchLaunchSerializer(serializers.Serializer):
+    tree = serializers.UUIDField()
+    targets = serializers.ListField(
+        child=serializers.JSONField(),
+        required=False,
+        max_length=services.MAX_TARGETS + 1,
+        help_text="Labels, or {label, notes} objects.",
+    )
+    target_list = serializers.IntegerField(required=False)
+    ticket_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000), required=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("targets") and attrs.get("target_list") is None:
+            raise serializers.ValidationError({"targets": "Give targets or a target_list."})
+        return attrs

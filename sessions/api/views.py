@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from flows.models import Tree
+from sessions import exports, selectors, services
+from sessions.api import serializers as s
+from sessions.filters import SessionFilterSet
+from sessions.models import Batch, FlowSession, FlowSessionQuerySet, TargetList
+
+
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sessions the caller may see; start one with POST, then drive it with the actions."""
+
+    filterset_class = SessionFilterSet
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self) -> FlowSessionQuerySet:
+        return FlowSession.objects.for_user(self.request.user).with_list_data()
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        return s.FlowSessionSerializer if self.action == "list" else s.FlowSessionDetailSerializer
+
+    def respond(self, session: FlowSession, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=session.pk)
+        return Response(s.FlowSessionDetailSerializer(fresh).data, status=code)
+
+    def valid(self, serializer_class, data=None):  # type: ignore[no-untyped-def]
+        serializer = serializer_class(data=self.request.data if data is None else data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=s.SessionStartSerializer, responses={201: s.FlowSessionDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """Start a session on a published flow (intake answers in `variables`)."""
+        data = self.valid(s.SessionStartSerializer)
+        tree = get_object_or_404(Tree.objects.for_user(request.user), pk=data["tree"])
+        session = services.session_start(
+            tree=tree,
+            user=request.user,
+            ticket_number=data.get("ticket_number", ""),
+            client_name=data.get("client_name", ""),
+            variables=data.get("variables"),
+        )
+        return self.respond(session, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.FlowSessionDetailSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        """Start a not-started batch target for the caller (the Start button's twin).
+        409 names who has it when someone else started it first."""
+        session = services.batch_session_start(session=self.get_object(), user=request.user)
+        return self.respond(session)
+
+    @extend_schema(request=s.AnswerSerializer, responses=s.FlowSessionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: str | None = None) -> Response:
+        """Troubleshooting: answer the current decision (an option label) or confirm an action."""
+        data = self.valid(s.AnswerSerializer)
+        return self.respond(
+            services.session_answer(session=self.get_object(), user=request.user, **data)
+        )
+
+    @extend_schema(request=None, responses=s.FlowSessionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def back(self, request: Request, pk: str | None = None) -> Response:
+        return self.respond(services.session_back(session=self.get_object(), user=request.user))
+
+    @extend_schema(request=s.StepUpdateSerializer, responses=s.FlowSessionDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>[^/]+)")
+    def steps(self, request: Request, pk: str | None = None, step_id: str = "") -> Response:
+        """Tick/untick (`done`), annotate (`note`) or record a `value` on one step."""
+        data = self.valid(s.StepUpdateSerializer)
+        session = services.session_step_update(
+            session=self.get_object(), user=request.user, step_id=step_id, **data
+        )
+        return self.respond(session)
+
+    @extend_schema(request=s.CustomStepSerializer, responses={201: s.FlowSessionDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="custom-steps")
+    def custom_steps(self, request: Request, pk: str | None = None) -> Response:
+        data = self.valid(s.CustomStepSerializer)
+        session, _ = services.session_custom_step_add(
+            session=self.get_object(), user=request.user, **data
+        )
+        return self.respond(session, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.FlowSessionDetailSerializer)
+    @action(detail=True, methods=["delete"], url_path=r"custom-steps/(?P<custom_id>[^/]+)")
+    def remove_custom_step(self, request: Request, pk: str | None = None, custom_id: str = ""):
+        session = services.session_custom_step_remove(
+            session=self.get_object(), user=request.user, custom_id=custom_id
+        )
+        return self.respond(session)
+
+    @extend_schema(request=s.FeedbackSerializer, responses=s.FeedbackSerializer)
+    @action(detail=True, methods=["post"], url_path=r"feedback/(?P<node_id>[^/]+)")
+    def feedback(self, request: Request, pk: str | None = None, node_id: str = "") -> Response:
+        data = self.valid(s.FeedbackSerializer)
+        vote = services.session_feedback_set(
+            session=self.get_object(), user=request.user, node_id=node_id, helpful=data["helpful"]
+        )
+        return Response({"helpful": vote})
+
+    @extend_schema(request=s.CompleteSerializer, responses=s.FlowSessionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str | None = None) -> Response:
+        data = self.valid(s.CompleteSerializer)
+        return self.respond(
+            services.session_complete(session=self.get_object(), user=request.user, **data)
+        )
+
+    @extend_schema(request=s.RateSerializer, responses=s.FlowSessionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, pk: str | None = None) -> Response:
+        data = self.valid(s.RateSerializer)
+        session = services.session_rate(
+            session=self.get_object(),
+            user=request.user,
+            rating=data["rating"],
+            comment=data.get("comment", ""),
+        )
+        return self.respond(session)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(exports.FORMATS), default="psa"),
+            OpenApiParameter("timestamps", bool, default=True),
+            OpenApiParameter("cut_off", int, description="Stop after step N."),
+        ],
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The session as text for a ticket; marks it exported."""
+        session = self.get_object()
+        options = self.valid(s.ExportQuerySerializer, data=request.query_params)
+        body = exports.export_session(
+            session,
+            fmt=options["format"],
+            timestamps=options["timestamps"],
+            cut_off=options.get("cut_off"),
+        )
+        services.session_mark_exported(session=session)
+        content_type, _ = exports.FORMATS[options["format"]]
+        return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+
+
+class TargetListViewSet(viewsets.ModelViewSet):
+    """The account's target lists; engineers and above write."""
+
+    serializer_class = s.TargetListSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return TargetList.objects.for_user(self.request.user).select_related("created_by")
+
+    def perform_destroy(self, instance: TargetList) -> None:
+        services.target_list_delete(user=self.request.user, target_list=instance)
+
+
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Launch a maintenance flow over targets; read per-target state and step progress."""
+
+    serializer_class = s.BatchSerializer
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return Batch.objects.for_user(self.request.user).select_related("created_by")
+
+    def render_batch(self, batch: Batch, code: int = status.HTTP_200_OK) -> Response:
+        context = {"status": selectors.batch_status(batch)}
+        return Response(s.BatchSerializer(batch, context=context).data, status=code)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return self.render_batch(self.get_object())
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.with_history_dots(self.get_queryset()))
+        rows = [
+            s.BatchSerializer(b, context={"status": selectors.batch_dots(b)}).data for b in page
+        ]
+        return self.get_paginated_response(rows)
+
+    @extend_schema(request=s.BatchLaunchSerializer, responses={201: s.BatchSerializer})
+    def create(self, request: Request) -> Response:
+        data = self.valid(s.BatchLaunchSerializer)
+        tree = get_object_or_404(Tree.objects.for_user(request.user), pk=data["tree"])
+        target_list = None
+        if data.get("target_list") is not None:
+            target_list = get_object_or_404(
+                TargetList.objects.for_user(request.user), pk=data["target_list"]
+            )
+        batch = services.batch_launch(
+            tree=tree,
+            user=request.user,
+            targets=data.get("targets") or None,
+            target_list=target_list,
+            ticket_number=data.get("ticket_number", ""),
+            variables=data.get("variables"),
+        )
+        return self.render_batch(batch, status.HTTP_201_CREATED)
+
+    def valid(self, serializer_class):  # type: ignore[no-untyped-def]
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from flows.models import Tree
+from sessions.exports import FORMATS
+from sessions.models import Outcome, TargetList
+from sessions.services import targets_parse
+
+INTAKE_PREFIX = "var_"
+EXPORT_LABELS = {"psa": "PSA ticket", "text": "Text", "markdown": "Markdown", "html": "HTML"}
+
+
+class IntakeFieldsMixin:
+    """Adds one form field per entry of the flow's intake form (names prefixed `var_`)."""
+
+    def add_intake_fields(self, tree: Tree) -> None:
+        for spec in tree.intake_form or []:
+            self.fields[INTAKE_PREFIX + spec["name"]] = intake_field(spec)
+
+    def intake_answers(self) -> dict[str, str]:
+        return {
+            name[len(INTAKE_PREFIX) :]: value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(INTAKE_PREFIX)
+        }
+
+    def add_service_errors(self, invalid: ValidationError) -> None:
+        """Put each service error next to its field (intake answers, targets, …)."""
+        aliases = {"targets": "targets_text"}
+        for name, errors in invalid.message_dict.items():
+            candidates = [name, INTAKE_PREFIX + name, aliases.get(name, "")]
+            field = next((c for c in candidates if c in self.fields), None)
+            for error in errors:
+                self.add_error(field, error)
+
+    @property
+    def intake_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(INTAKE_PREFIX)]
+
+
+class StartForm(IntakeFieldsMixin, forms.Form):
+    """Ticket details plus the flow's intake form, built from its field list."""
+
+    ticket_number = forms.CharField(max_length=100, required=False, label="Ticket number")
+    client_name = forms.CharField(max_length=200, required=False, label="Client")
+
+    def __init__(self, *args: Any, tree: Tree, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tree = tree
+        self.add_intake_fields(tree)
+
+
+class BatchLaunchForm(IntakeFieldsMixin, forms.Form):
+    """Run a maintenance flow: a saved target list or targets typed one per line."""
+
+    target_list = forms.ModelChoiceField(
+        queryset=TargetList.objects.none(), required=False, empty_label="— type targets below —"
+    )
+    targets_text = forms.CharField(
+        required=False,
+        label="Targets",
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "RDS-01\nRDS-02\nRDS-03"}),
+        help_text="One per line. Leave empty to use the saved list.",
+    )
+    ticket_number = forms.CharField(max_length=100, required=False, label="Ticket number")
+
+    def __init__(self, *args: Any, tree: Tree, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target_list"].queryset = TargetList.objects.for_user(user)
+        self.add_intake_fields(tree)
+
+    def targets(self) -> list[dict[str, str]] | None:
+        """Typed targets win; None means "use the chosen list"."""
+        text = self.cleaned_data.get("targets_text", "")
+        if text.strip() or not self.cleaned_data.get("target_list"):
+            return targets_parse(text)
+        return None
+
+
+class TargetListForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    targets = forms.CharField(
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
+        help_text="One target per line; notes after a bar: RDS-01 | Session host, rack 3",
+    )
+
+    def __init__(self, *args: Any, instance: TargetList | None = None, **kwargs: Any) -> None:
+        if instance is not None and not (args and args[0]):
+            kwargs["initial"] = {
+                "name": instance.name,
+                "description": instance.description,
+                "targets": "\n".join(
+                    f"{t['label']} | {t['notes']}" if t.get("notes") else t["label"]
+                    for t in instance.targets
+                ),
+            }
+        super().__init__(*args, **kwargs)
+
+    def clean_targets(self) -> list[dict[str, str]]:
+        return targets_parse(self.cleaned_data["targets"])
+
+
+def intake_field(spec: dict[str, Any]) -> forms.Field:
+    common = {"label": spec.get("label") or spec["name"], "required": bool(spec.get("required"))}
+    kind = spec.get("type", "text")
+    if kind == "select":
+        choices = [("", "—")] + [(o, o) for o in spec.get("options") or []]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == "number":
+        return forms.DecimalField(**common)
+    if kind == "textarea":
+        return forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), **common)
+    return forms.CharField(max_length=2000, **common)
+
+
+class CustomStepForm(forms.Form):
+    inserted_after = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    title = forms.CharField(max_length=255)
+    instructions = forms.CharField(
+        required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    commands = forms.CharField(
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "font-monospace"}),
+        help_text="Optional. Pasted as one command block.",
+    )
+
+
+class CompleteForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("", "Choose an outcome…"), *Outcome.choices])
+    outcome_notes = forms.CharField(
+        required=False, max_length=10_000, label="Notes", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    next_steps = forms.CharField(
+        required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ExportOptionsForm(forms.Form):
+    small_select = forms.Select(attrs={"class": "form-select form-select-sm"})
+    # PSA first: it is what Copy for Ticket copies, so the preview starts there.
+    format = forms.ChoiceField(
+        choices=[(key, EXPORT_LABELS[key]) for key in FORMATS], required=False, widget=small_select
+    )
+    timestamps = forms.TypedChoiceField(
+        choices=[("1", "With times"), ("0", "Without times")],
+        coerce=lambda v: v == "1",
+        required=False,
+        empty_value=True,
+        widget=small_select,
+    )
+    cut_off = forms.IntegerField(min_value=1, max_value=10_000, required=False, label="Up to step")
+    download = forms.BooleanField(required=False)
+
+    def export_kwargs(self) -> dict[str, Any]:
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "fmt": data.get("format") or "psa",
+            "timestamps": data.get("timestamps", True),
+            "cut_off": data.get("cut_off"),
+        }

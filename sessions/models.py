@@ -1,0 +1,262 @@
+"""Sessions: one engineer's run of a flow, with every decision, tick and note kept."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Role
+from flows import structure
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class SessionStatus(models.TextChoices):
+    PENDING = "pending", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class Outcome(models.TextChoices):
+    RESOLVED = "resolved", "Resolved"
+    ESCALATED = "escalated", "Escalated"
+    WORKAROUND = "workaround", "Workaround applied"
+    UNRESOLVED = "unresolved", "Unresolved"
+    CANCELLED = "cancelled", "Cancelled"
+    RESOLVED_EXTERNALLY = "resolved_externally", "Resolved externally"
+
+
+# Icon and Bootstrap colour of each outcome, for cards, badges and dots.
+OUTCOME_STYLE = {
+    Outcome.RESOLVED: ("check-circle-fill", "success"),
+    Outcome.ESCALATED: ("arrow-up-right-circle-fill", "warning"),
+    Outcome.WORKAROUND: ("bandaid-fill", "info"),
+    Outcome.UNRESOLVED: ("x-circle-fill", "danger"),
+    Outcome.CANCELLED: ("slash-circle", "secondary"),
+    Outcome.RESOLVED_EXTERNALLY: ("box-arrow-up-right", "primary"),
+}
+
+
+def humanise_duration(delta: timedelta | None) -> str:
+    """ "23 min", "1 h 5 min": how long a session took, as the ticket should say it."""
+    if delta is None:
+        return ""
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+class AccountScopedQuerySet(models.QuerySet):
+    def for_user(self, user: User | Any) -> models.QuerySet:
+        """Rows of the user's account; staff see all; anyone else nothing."""
+        if not getattr(user, "is_authenticated", False) or user.is_service_account:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(account_id=user.account_id) if user.account_id else self.none()
+
+
+class TargetList(models.Model):
+    """A saved list of servers (or anything) to run a maintenance flow across."""
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="target_lists"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    targets = models.JSONField(default=list, blank=True, help_text="[{label, notes}]")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["account", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Batch(models.Model):
+    """One launch of a maintenance flow over N targets: one session per target."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tree = models.ForeignKey("flows.Tree", on_delete=models.CASCADE, related_name="batches")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    target_list = models.ForeignKey(
+        TargetList, null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
+    )
+    ticket_number = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "batches"
+        indexes = [models.Index(fields=["tree", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.tree} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class FlowSessionQuerySet(models.QuerySet["FlowSession"]):
+    def for_user(self, user: User | Any) -> FlowSessionQuerySet:
+        """Sessions this user may read: their own; their account's when admin+; and the
+        account's batch sessions, which a whole team works through together."""
+        if not getattr(user, "is_authenticated", False) or user.is_service_account:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        if user.account_id is None:
+            return self.filter(user_id=user.pk)
+        mine = Q(account_id=user.account_id)
+        if not user.has_role(Role.ADMIN):
+            mine &= Q(user_id=user.pk) | Q(batch__isnull=False)
+        return self.filter(mine)
+
+    def with_list_data(self) -> FlowSessionQuerySet:
+        return self.select_related("tree", "user", "batch")
+
+
+class FlowSession(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tree = models.ForeignKey(
+        "flows.Tree", null=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    # What the engineer ran, frozen at start: later edits of the flow never rewrite history.
+    tree_name = models.CharField(max_length=255)
+    tree_type = models.CharField(max_length=20)
+    structure_snapshot = models.JSONField(default=dict)
+    intake_form_snapshot = models.JSONField(default=list, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="flow_sessions",
+    )
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=SessionStatus.choices, default=SessionStatus.IN_PROGRESS
+    )
+    outcome = models.CharField(max_length=24, choices=Outcome.choices, blank=True)
+    outcome_notes = models.TextField(blank=True)
+    next_steps = models.TextField(blank=True)
+    ticket_number = models.CharField(max_length=100, blank=True)
+    client_name = models.CharField(max_length=200, blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    path = models.JSONField(default=list, blank=True)
+    step_state = models.JSONField(default=dict, blank=True)
+    custom_steps = models.JSONField(default=list, blank=True)
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
+    )
+    target_label = models.CharField(max_length=200, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.CharField(max_length=1000, blank=True)
+    exported = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FlowSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="session_account_idx"),
+            models.Index(fields=["user", "-created_at"], name="session_user_idx"),
+            models.Index(fields=["tree", "-created_at"], name="session_tree_idx"),
+            models.Index(fields=["batch", "target_label"], name="session_batch_idx"),
+            models.Index(fields=["account", "status", "outcome"], name="session_state_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "target_label"],
+                condition=Q(batch__isnull=False),
+                name="session_unique_batch_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="session_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tree_name} · {self.target_label or self.ticket_number or self.pk}"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == SessionStatus.COMPLETED
+
+    @property
+    def is_troubleshooting(self) -> bool:
+        return self.tree_type == "troubleshooting"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.completed_at:
+            return self.completed_at - self.started_at
+        return None
+
+    @property
+    def duration_text(self) -> str:
+        return humanise_duration(self.duration)
+
+    @property
+    def outcome_icon(self) -> str:
+        return OUTCOME_STYLE.get(self.outcome, ("circle", "secondary"))[0]
+
+    @property
+    def outcome_colour(self) -> str:
+        return OUTCOME_STYLE.get(self.outcome, ("circle", "secondary"))[1]
+
+    def fill(self, text: Any) -> str:
+        """Text as the engineer reads it: [VAR:name] replaced by the intake answers."""
+        if not isinstance(text, str):
+            return "" if text is None else str(text)
+        return structure.fill_variables(text, {k: str(v) for k, v in self.variables.items()})
+
+    def can_run(self, user: User) -> bool:
+        """Only the engineer running a session changes it."""
+        return self.user_id is not None and self.user_id == user.pk
+
+
+class StepFeedback(models.Model):
+    """A thumbs up or down on one step of one session, by one user."""
+
+    session = models.ForeignKey(FlowSession, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    node_id = models.CharField(max_length=100)
+    helpful = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "user", "node_id"], name="feedback_one_per_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node_id}: {'👍' if self.helpful else '👎'}"

@@ -1,0 +1,156 @@
+"""Shared reads for batches: status cards, banners and run history, in constant queries."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from accounts.models import User
+from flows.models import Tree
+from sessions import runtime
+from sessions.models import (
+    OUTCOME_STYLE,
+    Batch,
+    FlowSession,
+    Outcome,
+    SessionStatus,
+    humanise_duration,
+)
+
+
+@dataclass
+class TargetCard:
+    session: FlowSession
+    step: int = 0
+    steps: int = 0
+
+    @property
+    def state(self) -> str:
+        return {
+            SessionStatus.PENDING: "not_started",
+            SessionStatus.IN_PROGRESS: "in_progress",
+        }.get(self.session.status, "complete")
+
+    @property
+    def colour(self) -> str:
+        if self.state == "complete":
+            return OUTCOME_STYLE.get(self.session.outcome, ("", "secondary"))[1]
+        return "warning" if self.state == "in_progress" else "light"
+
+
+@dataclass
+class BatchStatus:
+    batch: Batch
+    cards: list[TargetCard] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.cards)
+
+    @property
+    def complete(self) -> int:
+        return sum(card.state == "complete" for card in self.cards)
+
+    @property
+    def in_progress(self) -> int:
+        return sum(card.state == "in_progress" for card in self.cards)
+
+    @property
+    def finished(self) -> bool:
+        return self.total > 0 and self.complete == self.total
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.complete / self.total) if self.total else 0
+
+    @property
+    def outcome_counts(self) -> list[tuple[str, str, int]]:
+        """(label, colour, count) per outcome present, in the order outcomes are listed."""
+        counts = Counter(c.session.outcome for c in self.cards if c.state == "complete")
+        return [
+            (Outcome(value).label, OUTCOME_STYLE[value][1], counts[value])
+            for value in Outcome.values
+            if counts[value]
+        ]
+
+    @property
+    def durations(self) -> list[timedelta]:
+        return [c.session.duration for c in self.cards if c.session.duration is not None]
+
+    @property
+    def total_duration(self) -> str:
+        return humanise_duration(sum(self.durations, timedelta())) if self.durations else ""
+
+    @property
+    def median_duration(self) -> str:
+        if not self.durations:
+            return ""
+        return humanise_duration(statistics.median(self.durations))
+
+    @property
+    def summary(self) -> str:
+        """ "10 resolved · 1 escalated · 1 not started"."""
+        parts = [f"{count} {label.lower()}" for label, _, count in self.outcome_counts]
+        if self.in_progress:
+            parts.append(f"{self.in_progress} in progress")
+        not_started = self.total - self.complete - self.in_progress
+        if not_started:
+            parts.append(f"{not_started} not started")
+        return " · ".join(parts)
+
+
+def batch_sessions(batch: Batch) -> QuerySet[FlowSession]:
+    return batch.sessions.select_related("user").order_by("target_label")
+
+
+def batch_status(batch: Batch) -> BatchStatus:
+    """Cards for every target, with "step k of n" for the ones in progress (one query)."""
+    cards = []
+    for session in batch_sessions(batch):
+        card = TargetCard(session)
+        if card.state == "in_progress":
+            card.step, card.steps = runtime.step_of_total(session)
+        cards.append(card)
+    return BatchStatus(batch, cards)
+
+
+def batch_dots(batch: Batch) -> BatchStatus:
+    """States and outcomes only, from `with_history_dots` (no step progress, no queries)."""
+    return BatchStatus(batch, [TargetCard(session) for session in batch.dot_sessions])
+
+
+def batches_of_tree(tree: Tree, user: User) -> QuerySet[Batch]:
+    return (
+        Batch.objects.for_user(user)
+        .filter(tree=tree)
+        .select_related("created_by")
+        .annotate(
+            total=Count("sessions"),
+            done=Count("sessions", filter=Q(sessions__status=SessionStatus.COMPLETED)),
+        )
+        .order_by("-created_at")
+    )
+
+
+def unfinished_batches(tree: Tree, user: User) -> QuerySet[Batch]:
+    """For the amber "Batch in progress" banners, newest first."""
+    return batches_of_tree(tree, user).filter(done__lt=F("total"))
+
+
+def with_history_dots(batches: QuerySet[Batch]) -> QuerySet[Batch]:
+    """Each batch's sessions (just what a mini dot needs), in one extra query per page."""
+    heavy = ("structure_snapshot", "intake_form_snapshot", "path", "step_state", "custom_steps")
+    dots = FlowSession.objects.select_related("user").defer(*heavy).order_by("target_label")
+    return batches.prefetch_related(Prefetch("sessions", queryset=dots, to_attr="dot_sessions"))
+
+
+def batch_progress(session: FlowSession) -> tuple[int, int]:
+    """For the runner's context strip: (complete, total) of the session's batch."""
+    counts = FlowSession.objects.filter(batch_id=session.batch_id).aggregate(
+        total=Count("id"), done=Count("id", filter=Q(status=SessionStatus.COMPLETED))
+    )
+    return counts["done"], counts["total"]

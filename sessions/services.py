@@ -1,0 +1,521 @@
+"""Writes on sessions. Every change locks the session row, re-reads it and writes it back in one
+transaction, so two tabs ticking different steps at once never lose each other's update."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from flows import structure
+from flows.models import Tree
+from sessions import runtime
+from sessions.models import (
+    Batch,
+    FlowSession,
+    Outcome,
+    SessionStatus,
+    StepFeedback,
+    TargetList,
+)
+
+MAX_NOTE = 10_000
+MAX_CUSTOM_STEPS = 200
+
+
+class SessionError(ValueError):
+    """A request that cannot apply to this session; the message says why (API 400)."""
+
+
+class SessionClosed(SessionError):
+    """The session is completed (or not started): nothing can change it (API 409)."""
+
+
+def now_iso() -> str:
+    return timezone.now().isoformat(timespec="seconds")
+
+
+def clean_text(value: Any, *, name: str, limit: int = MAX_NOTE) -> str:
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        raise ValidationError({name: f"At most {limit:,} characters."})
+    return text
+
+
+# --- starting ---------------------------------------------------------------------------
+
+
+def intake_answers(tree: Tree, answers: dict[str, Any] | None) -> dict[str, str]:
+    """Check the intake answers against the flow's form; errors are keyed by field name."""
+    answers = answers or {}
+    cleaned: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for spec in tree.intake_form or []:
+        name = spec.get("name")
+        value = str(answers.get(name, "") or "").strip()
+        if spec.get("required") and not value:
+            errors[name] = f"{spec.get('label') or name} is required."
+        elif value and spec.get("type") == "number":
+            try:
+                float(value)
+            except ValueError:
+                errors[name] = "Enter a number."
+        elif value and spec.get("type") == "select" and value not in (spec.get("options") or []):
+            errors[name] = "Choose one of the options."
+        elif len(value) > 2000:
+            errors[name] = "At most 2,000 characters."
+        cleaned[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def ensure_runnable(tree: Tree) -> None:
+    if not tree.is_published:
+        raise SessionError("This flow is a draft: publish it before running it.")
+    if not tree.is_active:
+        raise SessionError("This flow is retired and can no longer be run.")
+
+
+@transaction.atomic
+def session_start(
+    *,
+    tree: Tree,
+    user: User,
+    ticket_number: str = "",
+    client_name: str = "",
+    variables: dict[str, Any] | None = None,
+) -> FlowSession:
+    """Start a run: snapshot the flow as it is now and count the use."""
+    ensure_runnable(tree)
+    answers = intake_answers(tree, variables)
+    session = FlowSession.objects.create(
+        tree=tree,
+        tree_name=tree.name,
+        tree_type=tree.tree_type,
+        structure_snapshot=tree.normalised_structure(),
+        intake_form_snapshot=tree.intake_form or [],
+        user=user,
+        account=user.account,
+        status=SessionStatus.IN_PROGRESS,
+        ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
+        client_name=clean_text(client_name, name="client_name", limit=200).strip(),
+        variables=answers,
+        started_at=timezone.now(),
+    )
+    Tree.objects.filter(pk=tree.pk).update(usage_count=F("usage_count") + 1)
+    return session
+
+
+# --- changing a running session ---------------------------------------------------------
+
+
+def locked_open_session(session: FlowSession, user: User) -> FlowSession:
+    """The session's current row, locked; refuses closed sessions and other people."""
+    fresh = FlowSession.objects.select_for_update().get(pk=session.pk)
+    if not fresh.can_run(user):
+        raise PermissionDenied("Only the engineer running this session can change it.")
+    if fresh.status == SessionStatus.COMPLETED:
+        raise SessionClosed("This session is completed and can no longer be changed.")
+    if fresh.status == SessionStatus.PENDING:
+        raise SessionClosed("This session has not been started yet.")
+    return fresh
+
+
+def mutate(session: FlowSession, user: User, change: Callable[[FlowSession], None], *fields: str):
+    with transaction.atomic():
+        fresh = locked_open_session(session, user)
+        change(fresh)
+        fresh.save(update_fields=[*fields, "updated_at"])
+    return fresh
+
+
+def session_answer(
+    *, session: FlowSession, user: User, node_id: str, choice: str, note: str = ""
+) -> FlowSession:
+    """Troubleshooting: answer the current decision, or confirm the current action."""
+    note = clean_text(note, name="note")
+
+    def change(fresh: FlowSession) -> None:
+        if not fresh.is_troubleshooting:
+            raise SessionError("Only troubleshooting sessions take answers.")
+        node = runtime.current_node(fresh)
+        if node is None or node.get("id") != node_id:
+            raise SessionError(
+                "That step is no longer the current one (answered in another tab?). "
+                "The page now shows where the session is."
+            )
+        target = next_node_for(node, choice)
+        fresh.path = [
+            *fresh.path,
+            {
+                "node_id": node_id,
+                "choice": choice,
+                "note": note,
+                "at": now_iso(),
+                "next_node_id": target,
+            },
+        ]
+
+    return mutate(session, user, change, "path")
+
+
+def next_node_for(node: dict[str, Any], choice: str) -> str:
+    if node.get("type") == "decision":
+        for option in node.get("options") or []:
+            if option.get("label") == choice:
+                return option["next_node_id"]
+        raise SessionError(f"“{choice}” is not an option of this question.")
+    if node.get("type") == "action":
+        return node["next_node_id"]
+    raise SessionError("This is a solution: complete the session instead.")
+
+
+def session_back(*, session: FlowSession, user: User) -> FlowSession:
+    """Undo the last decision (its note goes with it)."""
+
+    def change(fresh: FlowSession) -> None:
+        if not fresh.path:
+            raise SessionError("Nothing to undo: this is the first question.")
+        fresh.path = fresh.path[:-1]
+
+    return mutate(session, user, change, "path")
+
+
+def session_step_update(
+    *,
+    session: FlowSession,
+    user: User,
+    step_id: str,
+    done: bool | None = None,
+    note: str | None = None,
+    value: str | None = None,
+) -> FlowSession:
+    """Tick, untick or annotate one step (procedural), or annotate a node (troubleshooting).
+
+    Setting `done` to what it already is changes nothing, so a double-click is harmless."""
+    if note is not None:
+        note = clean_text(note, name="note")
+    if value is not None:
+        value = clean_text(value, name="value", limit=2000)
+
+    def change(fresh: FlowSession) -> None:
+        if step_id not in runtime.step_ids(fresh):
+            raise SessionError(f"This session has no step “{step_id}”.")
+        if done is not None and fresh.is_troubleshooting:
+            raise SessionError("Troubleshooting nodes are answered, not ticked.")
+        state = dict(fresh.step_state.get(step_id) or {})
+        if done is not None and bool(state.get("done")) != done:
+            state["done"] = done
+            state["at"] = now_iso() if done else None
+        if note is not None:
+            state["note"] = note
+        if value is not None:
+            state["value"] = value
+        fresh.step_state = {**fresh.step_state, step_id: state}
+
+    return mutate(session, user, change, "step_state")
+
+
+def session_custom_step_add(
+    *,
+    session: FlowSession,
+    user: User,
+    inserted_after: str,
+    title: str,
+    instructions: str = "",
+    commands: Any = None,
+    source: str = "ad-hoc",
+    library_step: Any = None,
+) -> tuple[FlowSession, dict[str, Any]]:
+    """Insert an engineer's own step after any step (or custom step) of a procedural run."""
+    title = clean_text(title, name="title", limit=255).strip()
+    if not title:
+        raise ValidationError({"title": "Give the step a title."})
+    instructions = clean_text(instructions, name="instructions")
+    if source not in ("ad-hoc", "library"):
+        raise ValidationError({"source": "Source is ad-hoc or library."})
+    custom = {
+        "id": f"custom-{uuid.uuid4().hex[:10]}",
+        "inserted_after": inserted_after,
+        "title": title,
+        "instructions": instructions,
+        "commands": structure.normalise_commands(commands),
+        "source": source,
+        "library_step": str(library_step) if library_step else None,
+    }
+
+    def change(fresh: FlowSession) -> None:
+        if fresh.is_troubleshooting:
+            raise SessionError("Custom steps belong to procedural and maintenance sessions.")
+        if inserted_after not in runtime.anchor_ids(fresh):
+            raise SessionError(f"There is no step “{inserted_after}” to insert after.")
+        if len(fresh.custom_steps) >= MAX_CUSTOM_STEPS:
+            raise SessionError(f"A session holds at most {MAX_CUSTOM_STEPS} custom steps.")
+        fresh.custom_steps = [*fresh.custom_steps, custom]
+
+    return mutate(session, user, change, "custom_steps"), custom
+
+
+def session_custom_step_remove(*, session: FlowSession, user: User, custom_id: str):
+    """Remove a custom step; custom steps that followed it move up to its place."""
+
+    def change(fresh: FlowSession) -> None:
+        removed = next((c for c in fresh.custom_steps if c["id"] == custom_id), None)
+        if removed is None:
+            raise SessionError("That custom step does not exist (removed in another tab?).")
+        fresh.custom_steps = [
+            {**c, "inserted_after": removed["inserted_after"]}
+            if c.get("inserted_after") == custom_id
+            else c
+            for c in fresh.custom_steps
+            if c["id"] != custom_id
+        ]
+        fresh.step_state = {k: v for k, v in fresh.step_state.items() if k != custom_id}
+
+    return mutate(session, user, change, "custom_steps", "step_state")
+
+
+@transaction.atomic
+def session_feedback_set(
+    *, session: FlowSession, user: User, node_id: str, helpful: bool | None
+) -> bool | None:
+    """Thumbs up/down on a step; the same vote again (or None) clears it. Returns the vote now."""
+    fresh = locked_open_session(session, user)
+    if node_id.startswith("custom-") or node_id not in runtime.step_ids(fresh):
+        raise SessionError("Feedback is for the flow's own steps.")
+    existing = StepFeedback.objects.filter(session=fresh, user=user, node_id=node_id).first()
+    if helpful is None or (existing and existing.helpful == helpful):
+        if existing:
+            existing.delete()
+        return None
+    StepFeedback.objects.update_or_create(
+        session=fresh, user=user, node_id=node_id, defaults={"helpful": helpful}
+    )
+    return helpful
+
+
+def feedback_votes(session: FlowSession, user: User) -> dict[str, bool]:
+    return dict(
+        StepFeedback.objects.filter(session=session, user=user).values_list("node_id", "helpful")
+    )
+
+
+# --- finishing --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_complete(
+    *,
+    session: FlowSession,
+    user: User,
+    outcome: str,
+    outcome_notes: str = "",
+    next_steps: str = "",
+) -> FlowSession:
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "Choose an outcome."})
+    fresh = locked_open_session(session, user)
+    fresh.outcome = outcome
+    fresh.outcome_notes = clean_text(outcome_notes, name="outcome_notes")
+    fresh.next_steps = clean_text(next_steps, name="next_steps")
+    fresh.status = SessionStatus.COMPLETED
+    fresh.completed_at = timezone.now()
+    fresh.save()
+    return fresh
+
+
+@transaction.atomic
+def session_rate(
+    *, session: FlowSession, user: User, rating: int, comment: str = ""
+) -> FlowSession:
+    fresh = FlowSession.objects.select_for_update().get(pk=session.pk)
+    if not fresh.can_run(user):
+        raise PermissionDenied("Only the engineer who ran this session can rate it.")
+    if not fresh.is_completed:
+        raise SessionError("Rate a session once it is completed.")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": "A rating is 1 to 5."})
+    fresh.rating = rating
+    fresh.rating_comment = clean_text(comment, name="comment", limit=1000)
+    fresh.save(update_fields=["rating", "rating_comment", "updated_at"])
+    return fresh
+
+
+def session_mark_exported(*, session: FlowSession) -> None:
+    if not session.exported:
+        FlowSession.objects.filter(pk=session.pk).update(exported=True)
+        session.exported = True
+
+
+# --- target lists -----------------------------------------------------------------------
+
+MAX_TARGETS = 1000
+BUILTIN_TARGET_VARIABLE = "target"
+
+
+def targets_parse(text: str) -> list[dict[str, str]]:
+    """One target per line: `LABEL` or `LABEL | notes`. Blank lines are dropped."""
+    targets = []
+    for line in (text or "").splitlines():
+        label, _, notes = line.partition("|")
+        if label.strip():
+            targets.append({"label": label.strip(), "notes": notes.strip()})
+    return targets
+
+
+def targets_clean(targets: Any) -> list[dict[str, str]]:
+    """Trimmed, non-blank, unique (case-insensitively) labels; at most MAX_TARGETS."""
+    if not isinstance(targets, list):
+        raise ValidationError({"targets": "Targets are a list of {label, notes}."})
+    cleaned: list[dict[str, str]] = []
+    seen: dict[str, str] = {}
+    duplicates: list[str] = []
+    for item in targets:
+        raw = item if isinstance(item, dict) else {"label": item}
+        label = str(raw.get("label") or "").strip()
+        if not label:
+            continue
+        if len(label) > 200:
+            raise ValidationError({"targets": f"“{label[:40]}…” is longer than 200 characters."})
+        if label.lower() in seen:
+            duplicates.append(label)
+            continue
+        seen[label.lower()] = label
+        cleaned.append({"label": label, "notes": str(raw.get("notes") or "").strip()[:1000]})
+    if duplicates:
+        raise ValidationError(
+            {"targets": f"Duplicate targets: {', '.join(sorted(set(duplicates)))}."}
+        )
+    if len(cleaned) > MAX_TARGETS:
+        raise ValidationError({"targets": f"At most {MAX_TARGETS:,} targets."})
+    return cleaned
+
+
+def ensure_can_manage_targets(user: User) -> None:
+    if not user.can_edit_content or user.account_id is None:
+        raise PermissionDenied("Engineers manage target lists.")
+
+
+@transaction.atomic
+def target_list_save(
+    *,
+    user: User,
+    name: str,
+    targets: Any,
+    description: str = "",
+    target_list: TargetList | None = None,
+) -> TargetList:
+    """Create a target list in the user's account, or update one."""
+    ensure_can_manage_targets(user)
+    name = clean_text(name, name="name", limit=200).strip()
+    if not name:
+        raise ValidationError({"name": "Give the list a name."})
+    cleaned = targets_clean(targets)
+    if not cleaned:
+        raise ValidationError({"targets": "Add at least one target."})
+    if target_list is None:
+        target_list = TargetList(account=user.account, created_by=user)
+    target_list.name = name
+    target_list.description = clean_text(description, name="description", limit=2000)
+    target_list.targets = cleaned
+    target_list.save()
+    return target_list
+
+
+def target_list_delete(*, user: User, target_list: TargetList) -> None:
+    ensure_can_manage_targets(user)
+    target_list.delete()  # batches launched from it keep their sessions (FK set null)
+
+
+# --- batches ----------------------------------------------------------------------------
+
+
+class SessionTaken(SessionClosed):
+    """Someone else already started this target."""
+
+    def __init__(self, session: FlowSession) -> None:
+        who = session.user.display_name if session.user else "someone"
+        super().__init__(f"{who} already started {session.target_label}.")
+        self.session = session
+
+
+@transaction.atomic
+def batch_launch(
+    *,
+    tree: Tree,
+    user: User,
+    targets: Any = None,
+    target_list: TargetList | None = None,
+    ticket_number: str = "",
+    variables: dict[str, Any] | None = None,
+) -> Batch:
+    """One batch and one not-started session per target, all or nothing."""
+    if not user.can_edit_content or user.account_id is None:
+        raise PermissionDenied("Engineers launch maintenance batches.")
+    if tree.tree_type != "maintenance":
+        raise SessionError("Only maintenance flows run as a batch.")
+    ensure_runnable(tree)
+    if target_list is not None and target_list.account_id != user.account_id:
+        raise PermissionDenied("That target list belongs to another team.")
+    cleaned = targets_clean(
+        targets if targets is not None else (target_list.targets if target_list else [])
+    )
+    if not cleaned:
+        raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
+    answers = intake_answers(tree, variables)
+    batch = Batch.objects.create(
+        tree=tree,
+        account=user.account,
+        created_by=user,
+        target_list=target_list,
+        ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
+    )
+    snapshot = tree.normalised_structure()
+    FlowSession.objects.bulk_create(
+        FlowSession(
+            tree=tree,
+            tree_name=tree.name,
+            tree_type=tree.tree_type,
+            structure_snapshot=snapshot,
+            intake_form_snapshot=tree.intake_form or [],
+            account=user.account,
+            status=SessionStatus.PENDING,
+            ticket_number=batch.ticket_number,
+            variables={**answers, BUILTIN_TARGET_VARIABLE: target["label"]},
+            batch=batch,
+            target_label=target["label"],
+        )
+        for target in cleaned
+    )
+    return batch
+
+
+def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
+    """Press Start on a target. Exactly one person wins: the state change is a single
+    conditional UPDATE, so simultaneous presses cannot both start it. Pressing Start on a
+    target you already started simply resumes it."""
+    if session.batch_id is None:
+        raise SessionError("Only batch targets are started this way.")
+    if user.account_id != session.account_id and not user.is_staff:
+        raise PermissionDenied("This batch belongs to another team.")
+    with transaction.atomic():
+        won = FlowSession.objects.filter(pk=session.pk, status=SessionStatus.PENDING).update(
+            status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now()
+        )
+        if won:
+            Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
+    fresh = FlowSession.objects.select_related("user").get(pk=session.pk)
+    if fresh.user_id != user.pk:
+        raise SessionTaken(fresh)
+    return fresh
