@@ -142,6 +142,8 @@ def render_form(
     **extra: Any,
 ) -> HttpResponse:
     context = {"form": form, "modal_title": title, "action": action, **extra}
+    if form.has_errors:
+        status = 422  # the project's "form with errors" answer; htmx swaps it in (app.js)
     template = "steplibrary/step_form.html"
     return render(
         request, f"{template}#modal" if is_partial(request) else template, context, status=status

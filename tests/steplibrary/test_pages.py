@@ -236,7 +236,7 @@ def test_field_errors_show_in_the_modal_and_nothing_is_saved(client, engineer):
         **HTMX,
     )
     body = response.content.decode()
-    assert response.status_code == 200 and "<html" not in body
+    assert response.status_code == 422 and "<html" not in body
     assert 'id="id_title-errors"' in body and 'id="id_instructions-errors"' in body
     assert 'id="id_visibility-errors"' in body
     assert 'id="commands-errors"' in body and "has no command text" in body
@@ -247,6 +247,7 @@ def test_field_errors_show_in_the_modal_and_nothing_is_saved(client, engineer):
 def test_service_errors_land_on_their_fields(client, staff):
     client.force_login(staff)
     response = client.post(CREATE, form_data(visibility="team"), **HTMX)
+    assert response.status_code == 422
     assert 'id="id_visibility-errors"' in response.content.decode()
     assert not LibraryStep.objects.exists()
 
