@@ -24,6 +24,8 @@ from sessions.models import (
     StepFeedback,
     TargetList,
 )
+from steplibrary.models import LibraryStep
+from steplibrary.services import library_step_record_use, library_step_vote
 
 MAX_NOTE = 10_000
 MAX_CUSTOM_STEPS = 200
@@ -234,13 +236,16 @@ def session_custom_step_add(
     source: str = "ad-hoc",
     library_step: Any = None,
 ) -> tuple[FlowSession, dict[str, Any]]:
-    """Insert an engineer's own step after any step (or custom step) of a procedural run."""
+    """Insert an engineer's own step after any step (or custom step) of a procedural run.
+    With ``source="library"`` the entry must be one the user may see; its use is counted in
+    the same transaction as the insert."""
     title = clean_text(title, name="title", limit=255).strip()
     if not title:
         raise ValidationError({"title": "Give the step a title."})
     instructions = clean_text(instructions, name="instructions")
     if source not in ("ad-hoc", "library"):
         raise ValidationError({"source": "Source is ad-hoc or library."})
+    entry = library_entry(user=user, library_step=library_step) if source == "library" else None
     custom = {
         "id": f"custom-{uuid.uuid4().hex[:10]}",
         "inserted_after": inserted_after,
@@ -248,7 +253,7 @@ def session_custom_step_add(
         "instructions": instructions,
         "commands": structure.normalise_commands(commands),
         "source": source,
-        "library_step": str(library_step) if library_step else None,
+        "library_step": str(entry.pk) if entry else None,
     }
 
     def change(fresh: FlowSession) -> None:
@@ -260,7 +265,39 @@ def session_custom_step_add(
             raise SessionError(f"A session holds at most {MAX_CUSTOM_STEPS} custom steps.")
         fresh.custom_steps = [*fresh.custom_steps, custom]
 
-    return mutate(session, user, change, "custom_steps"), custom
+    with transaction.atomic():
+        fresh = mutate(session, user, change, "custom_steps")
+        if entry is not None:
+            library_step_record_use(step=entry)
+    return fresh, custom
+
+
+def library_entry(*, user: User, library_step: Any) -> LibraryStep:
+    """The library entry a custom step comes from; another team's or a teammate's private
+    entry does not exist as far as this user is concerned."""
+    try:
+        pk = uuid.UUID(str(library_step))
+    except ValueError:
+        raise ValidationError({"library_step": "Choose a step from the library."}) from None
+    entry = LibraryStep.objects.for_user(user).filter(pk=pk).first()
+    if entry is None:
+        raise ValidationError({"library_step": "That library step does not exist."})
+    return entry
+
+
+def session_custom_step_from_library(
+    *, session: FlowSession, user: User, inserted_after: str, library_step: Any
+) -> tuple[FlowSession, dict[str, Any]]:
+    """Insert a library entry, as it is now, as a custom step (source "library")."""
+    entry = library_entry(user=user, library_step=library_step)
+    return session_custom_step_add(
+        session=session,
+        user=user,
+        inserted_after=inserted_after,
+        source="library",
+        library_step=entry.pk,
+        **entry.as_custom_step(),
+    )
 
 
 def session_custom_step_remove(*, session: FlowSession, user: User, custom_id: str):
@@ -286,19 +323,25 @@ def session_custom_step_remove(*, session: FlowSession, user: User, custom_id: s
 def session_feedback_set(
     *, session: FlowSession, user: User, node_id: str, helpful: bool | None
 ) -> bool | None:
-    """Thumbs up/down on a step; the same vote again (or None) clears it. Returns the vote now."""
+    """Thumbs up/down on a step; the same vote again (or None) clears it. Returns the vote now.
+    A step synced to the library moves that entry's helpful counts by the change."""
     fresh = locked_open_session(session, user)
     if node_id.startswith("custom-") or node_id not in runtime.step_ids(fresh):
         raise SessionError("Feedback is for the flow's own steps.")
     existing = StepFeedback.objects.filter(session=fresh, user=user, node_id=node_id).first()
+    old = existing.helpful if existing else None
     if helpful is None or (existing and existing.helpful == helpful):
         if existing:
             existing.delete()
-        return None
-    StepFeedback.objects.update_or_create(
-        session=fresh, user=user, node_id=node_id, defaults={"helpful": helpful}
-    )
-    return helpful
+        new = None
+    else:
+        StepFeedback.objects.update_or_create(
+            session=fresh, user=user, node_id=node_id, defaults={"helpful": helpful}
+        )
+        new = helpful
+    if fresh.tree_id is not None:
+        library_step_vote(tree_id=fresh.tree_id, node_id=node_id, old=old, new=new)
+    return new
 
 
 def feedback_votes(session: FlowSession, user: User) -> dict[str, bool]:

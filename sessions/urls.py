@@ -12,6 +12,17 @@ urlpatterns = [
     path("<uuid:pk>/back/", views.back, name="back"),
     path("<uuid:pk>/steps/<str:step_id>/", views.step, name="step"),
     path("<uuid:pk>/custom-steps/", views.custom_step_add, name="custom-add"),
+    path("<uuid:pk>/library/", views.library_insert, name="library-insert"),
+    path(
+        "<uuid:pk>/custom-steps/from-library/",
+        views.custom_step_from_library,
+        name="custom-add-library",
+    ),
+    path(
+        "<uuid:pk>/custom-steps/<str:custom_id>/save-to-library/",
+        views.custom_step_save_to_library,
+        name="custom-save-to-library",
+    ),
     path(
         "<uuid:pk>/custom-steps/<str:custom_id>/remove/",
         views.custom_step_remove,

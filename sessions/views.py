@@ -7,9 +7,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,6 +20,8 @@ from sessions import exports, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
 from sessions.models import FlowSession, Outcome
+from steplibrary.sync import library_commands
+from steplibrary.views import create_form_response
 
 PAGE_SIZE = 25
 
@@ -257,6 +259,79 @@ def custom_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
             commands=form.cleaned_data["commands"],
         ),
     )
+
+
+def custom_step_of(session: FlowSession, custom_id: str) -> dict[str, Any]:
+    custom = next((c for c in session.custom_steps if c.get("id") == custom_id), None)
+    if custom is None:
+        raise Http404("No such custom step.")
+    return custom
+
+
+@login_required
+@require_GET
+def library_insert(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The step-library browser in a modal, for inserting an entry after step ``after``."""
+    session = visible_session(request, pk)
+    if not session.can_run(request.user) or session.is_completed:
+        raise PermissionDenied("Only the engineer running this session can add steps.")
+    after = request.GET.get("after", "")
+    row = next((r for r in runtime.checklist(session) if r.id == after), None)
+    if row is None:
+        raise Http404("No such step in this session.")
+    context = {
+        "session": session,
+        "after": row,
+        "choose_url": reverse("flowsessions:custom-add-library", args=[session.pk]),
+    }
+    template = "flowsessions/library_insert.html"
+    partial = request.htmx and not request.htmx.boosted
+    return render(request, f"{template}#modal" if partial else template, context)
+
+
+@login_required
+@require_POST
+def custom_step_from_library(request: HttpRequest, pk: Any) -> HttpResponse:
+    """A Choose button of the library browser: insert that entry as a custom step."""
+    session = visible_session(request, pk)
+    try:
+        _, custom = services.session_custom_step_from_library(
+            session=session,
+            user=request.user,
+            inserted_after=request.POST.get("inserted_after", ""),
+            library_step=request.POST.get("library_step", ""),
+        )
+    except (services.SessionError, ValidationError) as refused:
+        message = refusal_text(refused)
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect("flowsessions:run", pk=session.pk)
+        return rerender(request, session, "checklist", **toast_headers(message))
+    message = f"Inserted “{custom['title']}” from the library."
+    if not request.htmx or request.POST.get("return") == "run":
+        # The browser on its own page (no modal to close): back to the run, with a message.
+        messages.success(request, message)
+        url = reverse("flowsessions:run", args=[session.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    chosen = json.dumps({"libraryStepChosen": {"message": message, "id": custom["id"]}})
+    return rerender(request, session, "checklist", **{"HX-Trigger": chosen})
+
+
+@login_required
+@require_GET
+def custom_step_save_to_library(request: HttpRequest, pk: Any, custom_id: str) -> HttpResponse:
+    """The "Save to library" of a custom step (running or finished session): the library's create
+    modal, prefilled; the new entry is the user's own."""
+    session = visible_session(request, pk)
+    custom = custom_step_of(session, custom_id)
+    initial = {
+        "title": custom.get("title", ""),
+        "instructions": custom.get("instructions") or custom.get("title", ""),
+        "commands": library_commands(custom.get("commands")),
+        "visibility": "private",
+    }
+    note = f"A custom step of the session “{session.tree_name}”."
+    return create_form_response(request, initial=initial, source_note=note)
 
 
 @login_required

@@ -190,6 +190,21 @@ class LibraryStep(models.Model):
             if isinstance(item, dict)
         ]
 
+    def as_custom_step(self) -> dict[str, Any]:
+        """This entry as a session's custom step: title, instructions (with the help text as
+        the expected outcome) and commands in the flow's {language, code, label} shape."""
+        instructions = self.instructions
+        if self.help_text:
+            instructions = f"{instructions}\n\nExpected: {self.help_text}".strip()
+        return {
+            "title": self.title,
+            "instructions": instructions,
+            "commands": [
+                {"language": c["command_type"], "code": c["command"], "label": c["label"]}
+                for c in self.commands
+            ],
+        }
+
     # --- what cards show: synced entries wear their flow's category and tags ----------------
 
     @property

@@ -17,6 +17,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
@@ -170,6 +171,18 @@ def prefill(request: HttpRequest) -> tuple[dict[str, Any], str]:
     return {}, ""
 
 
+def create_form_response(
+    request: HttpRequest, *, initial: dict[str, Any], source_note: str = ""
+) -> HttpResponse:
+    """The create modal, prefilled. Other apps call this for their own "Save to library"
+    (e.g. a session's custom step); the form posts to this app's create view."""
+    services.ensure_can_create(user=request.user)
+    form = LibraryStepForm(initial=initial, user=request.user)
+    title = "Save to library" if initial else "New library step"
+    action = reverse("steplibrary:create")
+    return render_form(request, form, title=title, action=action, source_note=source_note)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
@@ -184,9 +197,7 @@ def create(request: HttpRequest) -> HttpResponse:
         initial, source_note = prefill(request)
     except ValidationError as bad_id:  # a malformed UUID in the query string
         raise Http404("No such step.") from bad_id
-    form = LibraryStepForm(initial=initial, user=request.user)
-    title = "Save to library" if initial else "New library step"
-    return render_form(request, form, title=title, action=request.path, source_note=source_note)
+    return create_form_response(request, initial=initial, source_note=source_note)
 
 
 @login_required

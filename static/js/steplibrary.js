@@ -34,6 +34,8 @@
   }
   document.body.addEventListener("libraryStepSaved", done);
   document.body.addEventListener("libraryStepDeleted", done);
+  // A Choose button of the embedded browser did its job (e.g. inserted into a session).
+  document.body.addEventListener("libraryStepChosen", done);
 
   // The next opening shows a spinner, not the previous entry, until its content arrives.
   document.addEventListener("hidden.bs.modal", function (event) {

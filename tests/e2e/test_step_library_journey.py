@@ -1,5 +1,5 @@
 """Issue 5's journey: publish a procedure, find its step in the library (From Flow, locked),
-save a copy, edit the copy."""
+save a copy, edit the copy, insert the copy into a running session."""
 
 import re
 
@@ -8,7 +8,16 @@ from playwright.sync_api import expect
 from accounts.models import User
 from flows import services as flow_services
 from steplibrary.models import LibraryStep
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import click_and_settle, log_in
+
+
+def live(locator) -> None:
+    """Wait until htmx has processed this element (it does so when a swap settles); before
+    that, clicking or typing into it would not make a request."""
+    expect(locator).to_be_visible()
+    locator.page.wait_for_function(
+        "el => el['htmx-internal-data'] !== undefined", arg=locator.element_handle()
+    )
 
 
 def draft_procedure(engineer: User):
@@ -47,10 +56,12 @@ def test_engineer_publishes_finds_copies_and_edits_a_library_step(demo, new_page
     # Publish the procedure from its page.
     page.goto(f"/flows/{tree.pk}/")
     page.get_by_role("button", name="Publish").click()
+    page.wait_for_load_state()
     expect(page.locator(".toast")).to_contain_text("is published")
 
     # Its step is in the library: From Flow, locked, sourced from the flow.
     page.get_by_role("link", name="Library", exact=True).click()
+    page.wait_for_load_state()
     page.evaluate("window.__noReload = true")
     page.get_by_label("Search").fill("printbrm")
     expect(page).to_have_url(re.compile(r"q=printbrm"))
@@ -65,8 +76,8 @@ def test_engineer_publishes_finds_copies_and_edits_a_library_step(demo, new_page
     assert page.evaluate("window.__noReload") is True
 
     # Save a copy: the modal opens prefilled and private.
-    card.get_by_role("link", name="Save a copy").click()
     modal = page.locator("#library-modal")
+    click_and_settle(page, card.get_by_role("link", name="Save a copy"))
     expect(modal.get_by_label("Title")).to_have_value("Export the printer queues")
     expect(modal.get_by_label("Visibility")).to_have_value("private")
     expect(modal.locator("textarea[name=command_text]").first).to_have_value(
@@ -84,10 +95,10 @@ def test_engineer_publishes_finds_copies_and_edits_a_library_step(demo, new_page
     assert page.evaluate("window.__noReload") is True
 
     # Edit the copy: a field error first, then add a command and save.
-    copy_card.get_by_role("link", name="Edit").click()
+    click_and_settle(page, copy_card.get_by_role("link", name="Edit"))
     expect(modal.get_by_label("Title")).to_have_value("Export queues (our way)")
     modal.get_by_label("Instructions").fill("")
-    modal.get_by_role("button", name="Save").click()
+    click_and_settle(page, modal.get_by_role("button", name="Save"))
     expect(modal.locator("#id_instructions-errors")).to_contain_text("required")
     modal.get_by_label("Instructions").fill("Export queues and drivers before the rebuild.")
     modal.get_by_role("button", name="Add command").click()
@@ -104,3 +115,37 @@ def test_engineer_publishes_finds_copies_and_edits_a_library_step(demo, new_page
     assert [c["label"] for c in copy.commands] == ["Back up", "Check the file"]
     original = LibraryStep.objects.get(source_tree=tree, source_node_id="export")
     assert original.title == "Export the printer queues"  # the synced entry is untouched
+
+    # Run the flow; after its first step, insert the copy from the library.
+    page.goto(f"/sessions/new/{tree.pk}/")
+    page.get_by_role("button", name="Start session").click()
+    page.wait_for_load_state()  # htmx and Bootstrap are live only once the page has loaded
+    expect(page.locator("#checklist")).to_be_visible()
+    page.locator("#step-export").get_by_role("button", name="Add step here").click()
+    click_and_settle(
+        page, page.locator("#add-after-export").get_by_role("link", name="From library")
+    )
+    browser = modal.locator("#session-library")
+    live(browser.locator("form"))
+    browser.get_by_label("Search the step library").fill("queues (our way)")
+    choice = browser.locator(".library-choice")
+    expect(choice).to_have_count(1)
+    expect(choice).to_contain_text("Export queues (our way)")
+    insert = choice.get_by_role("button", name=re.compile("^Insert"))
+    live(insert)
+    insert.click()
+    expect(modal).to_be_hidden()
+    expect(page.locator(".toast").last).to_contain_text("Inserted “Export queues (our way)”")
+
+    custom = page.locator("li.step-row", has_text="Export queues (our way)")
+    expect(custom.locator(".badge", has_text="Custom")).to_be_visible()
+    expect(custom).to_contain_text("from library")
+    expect(custom.locator(".feedback")).to_have_count(0)  # custom steps get no feedback
+    order = page.locator("li.step-row").evaluate_all("rows => rows.map(r => r.dataset.stepId)")
+    assert order[0] == "export" and order[1].startswith("custom-")
+    copy.refresh_from_db()
+    assert copy.usage_count == 1
+
+    # It survives a reload, like every custom step.
+    page.reload()
+    expect(page.locator("li.step-row", has_text="Export queues (our way)")).to_be_visible()
