@@ -799,9 +799,8 @@ def test_drafts_are_edited_in_place(engineer, tree_draft):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_changes_never_lose_each_other(account, owner):
-    """Two tabs adding at once: the row lock serialises them, so every node arrives."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL (SQLite serialises whole-database writes)")
+    """Two tabs adding at once: the row lock (PostgreSQL) or the immediate write transaction
+    (SQLite) serialises them, so every node arrives."""
     tree = TreeFactory(account=account, author=owner, status=TreeStatus.DRAFT)
     errors: list[Exception] = []
 
