@@ -12,14 +12,25 @@ ORDERINGS = {
 }
 
 
+def visible_categories(request) -> QuerySet[Category]:
+    """Only categories of flows this user can see: another team's names are theirs alone."""
+    trees = Tree.objects.for_user(getattr(request, "user", None))
+    return Category.objects.filter(trees__in=trees).distinct()
+
+
+def visible_tags(request) -> QuerySet[Tag]:
+    trees = Tree.objects.for_user(getattr(request, "user", None))
+    return Tag.objects.filter(trees__in=trees).distinct()
+
+
 class TreeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     tree_type = django_filters.ChoiceFilter(choices=TreeType.choices, label="Type")
     category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(), to_field_name="slug", empty_label="All categories"
+        queryset=visible_categories, to_field_name="slug", empty_label="All categories"
     )
     tag = django_filters.ModelChoiceFilter(
-        field_name="tags", queryset=Tag.objects.all(), to_field_name="slug", empty_label="All tags"
+        field_name="tags", queryset=visible_tags, to_field_name="slug", empty_label="All tags"
     )
     status = django_filters.ChoiceFilter(choices=TreeStatus.choices)
     is_active = django_filters.BooleanFilter()

@@ -53,7 +53,7 @@ def render_list(request: HttpRequest, template: str, filterset: TreeFilterSet, *
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
     base = Tree.objects.for_user(request.user).runnable().with_card_data()
-    filterset = TreeFilterSet(request.GET, queryset=base)
+    filterset = TreeFilterSet(request.GET, queryset=base, request=request)
     return render_list(request, "flows/library.html", filterset)
 
 
@@ -61,7 +61,7 @@ def library(request: HttpRequest) -> HttpResponse:
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
     base = selectors.trees_of_own_account(user=request.user).with_card_data()
-    filterset = TreeFilterSet(request.GET, queryset=base)
+    filterset = TreeFilterSet(request.GET, queryset=base, request=request)
     return render_list(request, "flows/mine.html", filterset)
 
 

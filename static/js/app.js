@@ -121,9 +121,13 @@
     if (modal.dataset.blank === undefined) { return; }
     content.innerHTML = modal.dataset.blank;
   });
-  // Bootstrap focuses the modal itself once shown; the first field is where the user types.
+  // Bootstrap focuses the modal itself once shown; the first field (or the first one with an
+  // error) is where the user types. Never pull focus out of a field the user is typing in.
   function focusFirstField(modal) {
-    var field = modal && modal.querySelector("[autofocus]");
+    if (!modal) { return; }
+    var active = document.activeElement;
+    if (active && modal.contains(active) && active.matches("input, textarea, select")) { return; }
+    var field = modal.querySelector(".is-invalid") || modal.querySelector("[autofocus]");
     if (field) { field.focus(); }
   }
   document.addEventListener("shown.bs.modal", function (event) { focusFirstField(event.target); });

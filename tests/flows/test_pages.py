@@ -60,7 +60,8 @@ def test_library_htmx_request_gets_only_the_results_fragment(client, engineer, o
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body
-    assert 'id="results"' in body and own_flow.name in body
+    assert 'id="result-count"' in body and own_flow.name in body
+    assert 'id="results"' not in body  # swapped into #results: no wrapper nested inside it
 
 
 def test_library_query_count_does_not_grow_with_flows(
@@ -202,3 +203,19 @@ def test_json_edit_form_saves_structure_changes(client, engineer, own_draft):
     own_draft.refresh_from_db()
     assert own_draft.name == "Renamed"
     assert own_draft.tree_type == TreeType.TROUBLESHOOTING  # the type cannot change
+
+
+def test_filter_choices_never_show_another_teams_categories_or_tags(
+    client, engineer, outsider, other_account
+):
+    secret = CategoryFactory(name="Rival Secret Project")
+    hidden_tag = TagFactory(name="rival-codename")
+    TreeFactory(account=other_account, author=outsider, category=secret, tags=[hidden_tag])
+    client.force_login(engineer)
+    for url in (reverse("flows:library"), reverse("flows:mine")):
+        body = client.get(url).content.decode()
+        assert "Rival Secret Project" not in body and "rival-codename" not in body
+    from tests.conftest import api_as
+
+    response = api_as(engineer).get("/api/flows/", {"category": secret.slug})
+    assert response.status_code == 400  # not a choice for this user: nothing confirmed

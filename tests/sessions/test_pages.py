@@ -218,6 +218,7 @@ def test_history_filters_and_htmx_fragment(client, engineer, ts_flow, proc_flow)
     assert tickets(q="bbb") == {"BBB"}
     fragment = client.get(history, {"q": "aaa"}, **HTMX).content.decode()
     assert "<html" not in fragment and "AAA" in fragment
+    assert 'id="results"' not in fragment  # swapped into #results: no wrapper nested inside it
 
 
 def test_history_and_runner_query_counts_are_constant(
