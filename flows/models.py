@@ -77,6 +77,17 @@ class TreeQuerySet(models.QuerySet["Tree"]):
         """Everything a flow card renders, in a fixed number of queries."""
         return self.select_related("author", "category", "parent_tree").prefetch_related("tags")
 
+    def for_lists(self) -> TreeQuerySet:
+        """Cards without the structure JSON: a list never shows it, and it is the bulk of a row."""
+        heavy = ("tree_structure", "intake_form", "draft_structure", "draft_intake_form")
+        return self.with_card_data().defer(
+            *heavy,
+            "parent_tree__tree_structure",
+            "parent_tree__intake_form",
+            "parent_tree__draft_structure",
+            "parent_tree__draft_intake_form",
+        )
+
 
 class Tree(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

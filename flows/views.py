@@ -52,7 +52,7 @@ def render_list(request: HttpRequest, template: str, filterset: TreeFilterSet, *
 @login_required
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
-    base = Tree.objects.for_user(request.user).runnable().with_card_data()
+    base = Tree.objects.for_user(request.user).runnable().for_lists()
     filterset = TreeFilterSet(request.GET, queryset=base, request=request)
     return render_list(request, "flows/library.html", filterset)
 
@@ -60,7 +60,7 @@ def library(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
-    base = selectors.trees_of_own_account(user=request.user).with_card_data()
+    base = selectors.trees_of_own_account(user=request.user).for_lists()
     filterset = TreeFilterSet(request.GET, queryset=base, request=request)
     return render_list(request, "flows/mine.html", filterset)
 

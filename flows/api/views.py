@@ -27,7 +27,8 @@ class FlowViewSet(
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     def get_queryset(self) -> TreeQuerySet:
-        return Tree.objects.for_user(self.request.user).with_card_data()
+        queryset = Tree.objects.for_user(self.request.user)
+        return queryset.for_lists() if self.action == "list" else queryset.with_card_data()
 
     def get_serializer_class(self) -> type[TreeListSerializer]:
         return TreeListSerializer if self.action == "list" else TreeSerializer
