@@ -125,7 +125,12 @@ def build_report(session: FlowSession, *, timestamps: bool = True, cut_off: int 
         started=session.started_at,
         completed=session.completed_at,
         duration=session.duration_text,
-        variables=[(labels.get(k, k), str(v)) for k, v in session.variables.items() if v],
+        # The target already heads the report; the built-in [VAR:target] would repeat it.
+        variables=[
+            (labels.get(k, k), str(v))
+            for k, v in session.variables.items()
+            if v and not (k == "target" and k not in labels)
+        ],
         entries=cut(entries, cut_off),
         status=session.get_status_display(),
         outcome=session.get_outcome_display() if session.outcome else "",

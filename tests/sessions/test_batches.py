@@ -99,6 +99,15 @@ def test_target_label_fills_the_target_variable_in_default_flows(engineer):
     assert "CTX-VDA-07" in code and "[VAR:target]" not in code
 
 
+def test_export_of_a_batch_session_names_the_target_once(mnt_flow, engineer):
+    from sessions import exports
+
+    batch = launch(mnt_flow, engineer, ["RDS-07"])
+    session = services.batch_session_start(session=batch.sessions.get(), user=engineer)
+    text = exports.export_session(session, fmt="psa")
+    assert text.count("RDS-07") == 1 and "Target: RDS-07" in text
+
+
 def test_launch_from_a_saved_list(mnt_flow, engineer):
     saved = services.target_list_save(
         user=engineer, name="RDS", targets=services.targets_parse("RDS-01\nRDS-02 | rack 3")

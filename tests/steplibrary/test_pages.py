@@ -417,3 +417,9 @@ def test_retired_flows_leave_the_page(client, engineer, owner, procedure):
     flow_services.tree_set_active(tree=procedure, user=owner, active=False)
     client.force_login(engineer)
     assert "Check a licence is free" not in client.get(INDEX).content.decode()
+
+
+def test_no_template_comment_leaks_into_the_page(client, engineer):
+    client.force_login(engineer)
+    body = client.get("/library/").content.decode()
+    assert "{#" not in body and "#}" not in body
