@@ -652,3 +652,34 @@ def test_editor_queries_do_not_grow_with_the_flow(
     with django_assert_max_num_queries(14) as change_many:
         post(client, url("editor_node_move", large, "s1"), large, {"direction": "up"})
     assert len(change_few.captured_queries) == len(change_many.captured_queries)
+
+
+def test_problems_show_next_to_their_node_in_both_editors(client, engineer, account, owner):
+    tree = TreeFactory(
+        account=account,
+        author=owner,
+        status=TreeStatus.DRAFT,
+        tree_structure={
+            "id": "root",
+            "type": "decision",
+            "question": "Up?",
+            "options": [{"label": "No", "next_node_id": "fix"}],
+            "children": [
+                {"id": "fix", "type": "action", "title": "Fix it"},
+                {"type": "solution", "title": "Nameless"},
+            ],
+        },
+    )
+    steps = TreeFactory(
+        account=account,
+        author=owner,
+        status=TreeStatus.DRAFT,
+        tree_type=TreeType.PROCEDURAL,
+        tree_structure={"steps": [{"type": "procedure_step", "title": "No id"}]},
+    )
+    client.force_login(engineer)
+    body = client.get(url("edit", tree)).content.decode()
+    assert 'class="text-danger small mt-1 node-error"' in body
+    assert "This node has no id of its own" in body
+    body = client.get(url("edit", steps)).content.decode()
+    assert "This step has no id of its own" in body
