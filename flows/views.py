@@ -9,8 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,29 +20,20 @@ from flows import selectors, services, structure
 from flows.filters import TreeFilterSet
 from flows.forms import ForkForm, ImportForm, TreeForm
 from flows.models import Tree
+from resolutionflow.pages import is_partial, paginate, query_without_page
 
 PAGE_SIZE = 24
-
-
-def paginate(request: HttpRequest, queryset: QuerySet[Tree]) -> Page:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def render_list(request: HttpRequest, template: str, filterset: TreeFilterSet, **extra: Any):
     """Full page, or only the results when htmx filters the list in place."""
     context = {
         "filterset": filterset,
-        "page": paginate(request, filterset.qs),
+        "page": paginate(request, filterset.qs, PAGE_SIZE),
         "query": query_without_page(request),
         **extra,
     }
-    if request.htmx and not request.htmx.boosted:
+    if is_partial(request):
         template = f"{template}#results"
     return render(request, template, context)
 

@@ -7,13 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from flows.models import Tree, TreeType
+from resolutionflow.pages import is_partial, paginate
 from sessions import selectors, services
 from sessions.forms import BatchLaunchForm, TargetListForm
 from sessions.models import Batch, FlowSession, TargetList
@@ -36,7 +36,7 @@ def visible_batch(request: HttpRequest, tree: Tree, batch_id: Any) -> Batch:
 
 def panel_context(request: HttpRequest, tree: Tree, form: BatchLaunchForm | None = None):
     history = selectors.with_history_dots(selectors.batches_of_tree(tree, request.user))
-    page = Paginator(history, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, history, HISTORY_PAGE_SIZE)
     return {
         "tree": tree,
         "active": list(selectors.unfinished_batches(tree, request.user)[:5]),
@@ -94,7 +94,7 @@ def status(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     tree = maintenance_tree(request, tree_id)
     batch = visible_batch(request, tree, batch_id)
     context = {"tree": tree, "batch": batch, "status": selectors.batch_status(batch)}
-    if request.htmx and not request.htmx.boosted:
+    if is_partial(request):
         response = render(request, "flowsessions/batch_status.html#cards", context)
         if context["status"].finished:
             response.status_code = HttpResponseStopPolling.status_code

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from flows.models import Tree
+from resolutionflow.pages import is_partial, paginate, query_without_page
 from sessions import exports, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
@@ -285,8 +285,7 @@ def library_insert(request: HttpRequest, pk: Any) -> HttpResponse:
         "choose_url": reverse("flowsessions:custom-add-library", args=[session.pk]),
     }
     template = "flowsessions/library_insert.html"
-    partial = request.htmx and not request.htmx.boosted
-    return render(request, f"{template}#modal" if partial else template, context)
+    return render(request, f"{template}#modal" if is_partial(request) else template, context)
 
 
 @login_required
@@ -488,11 +487,13 @@ def history(request: HttpRequest) -> HttpResponse:
     if not team:
         base = base.filter(user=request.user)
     filterset = SessionFilterSet(request.GET, queryset=base, request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    context = {"filterset": filterset, "page": page, "query": params.urlencode(), "team": team}
+    context = {
+        "filterset": filterset,
+        "page": paginate(request, filterset.qs, PAGE_SIZE),
+        "query": query_without_page(request),
+        "team": team,
+    }
     template = "flowsessions/history.html"
-    if request.htmx and not request.htmx.boosted:
+    if is_partial(request):
         template += "#results"
     return render(request, template, context)

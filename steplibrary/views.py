@@ -13,8 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows.models import Tree
+from resolutionflow.pages import is_partial, paginate, query_without_page
 from steplibrary import selectors, services, sync
 from steplibrary.filters import LibraryStepFilterSet
 from steplibrary.forms import LibraryStepForm, initial_for_copy, initial_from_step
@@ -30,21 +29,6 @@ from steplibrary.models import LibraryStep
 
 PAGE_SIZE = 24
 BROWSER_PAGE_SIZE = 10
-
-
-def paginate(request: HttpRequest, queryset: QuerySet, size: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-def is_partial(request: HttpRequest) -> bool:
-    """htmx swaps a fragment; a boosted request (or a plain one) gets the whole page."""
-    return bool(request.htmx and not request.htmx.boosted)
 
 
 def visible_step(request: HttpRequest, pk: Any) -> LibraryStep:
@@ -63,7 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "filterset": filterset,
-        "page": paginate(request, filterset.qs),
+        "page": paginate(request, filterset.qs, PAGE_SIZE),
         "query": query_without_page(request),
         "choices": selectors.filter_choices(user=request.user),  # lazy: unused by the partial
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "ordering")),
