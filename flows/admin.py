@@ -1,5 +1,3 @@
-import json
-
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -9,6 +7,7 @@ from django.utils.html import format_html
 
 from flows import structure
 from flows.models import Category, Tag, Tree, TreeStatus
+from resolutionflow.pages import pretty_json
 
 
 @admin.register(Category)
@@ -145,7 +144,4 @@ class TreeAdmin(admin.ModelAdmin):
 
     @admin.display(description="Structure (read-only view)")
     def structure_pretty(self, obj: Tree) -> str:
-        return format_html(
-            '<pre style="max-height:30rem;overflow:auto">{}</pre>',
-            json.dumps(obj.tree_structure, indent=2, ensure_ascii=False),
-        )
+        return pretty_json(obj.tree_structure)

@@ -1,8 +1,11 @@
-"""Page plumbing shared by every app's list views: pagination and htmx fragments."""
+"""Page plumbing shared by every app: pagination, htmx fragments, read-only JSON."""
+
+import json
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 
 def paginate(request: HttpRequest, queryset: QuerySet, size: int) -> Page:
@@ -19,3 +22,11 @@ def query_without_page(request: HttpRequest) -> str:
 def is_partial(request: HttpRequest) -> bool:
     """htmx swaps a fragment; a boosted request (or a plain one) gets the whole page."""
     return bool(request.htmx and not request.htmx.boosted)
+
+
+def pretty_json(value: object) -> str:
+    """JSON shown read-only in the admin: indented, escaped, scrolling when long."""
+    return format_html(
+        '<pre style="max-height:30rem;overflow:auto">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False),
+    )

@@ -1,16 +1,7 @@
-import json
-
 from django.contrib import admin
-from django.utils.html import format_html
 
+from resolutionflow.pages import pretty_json
 from sessions.models import Batch, FlowSession, StepFeedback, TargetList
-
-
-def pretty_json(value: object) -> str:
-    return format_html(
-        '<pre style="max-height:24rem;overflow:auto">{}</pre>',
-        json.dumps(value, indent=2, ensure_ascii=False),
-    )
 
 
 @admin.register(FlowSession)

@@ -1,10 +1,9 @@
-import json
-
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from resolutionflow.pages import pretty_json
 from steplibrary.models import LibraryStep
 
 SYNCED_FIELDS = ["title", "step_type", "content", "visibility", "source_tree", "source_node_id"]
@@ -79,7 +78,4 @@ class LibraryStepAdmin(admin.ModelAdmin):
 
     @admin.display(description="Content (read-only view)")
     def content_pretty(self, obj: LibraryStep) -> str:
-        return format_html(
-            '<pre style="max-height:30rem;overflow:auto">{}</pre>',
-            json.dumps(obj.content, indent=2, ensure_ascii=False),
-        )
+        return pretty_json(obj.content)
