@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 
 from sessions import runtime
-from sessions.models import FlowSession
+from sessions.models import BUILTIN_TARGET_VARIABLE, FlowSession
 
 FORMATS = {
     "psa": ("text/plain", "txt"),
@@ -129,7 +129,7 @@ def build_report(session: FlowSession, *, timestamps: bool = True, cut_off: int 
         variables=[
             (labels.get(k, k), str(v))
             for k, v in session.variables.items()
-            if v and not (k == "target" and k not in labels)
+            if v and not (k == BUILTIN_TARGET_VARIABLE and k not in labels)
         ],
         entries=cut(entries, cut_off),
         status=session.get_status_display(),

@@ -33,6 +33,9 @@ class Outcome(models.TextChoices):
     RESOLVED_EXTERNALLY = "resolved_externally", "Resolved externally"
 
 
+# Every batch session knows its target's label as [VAR:target].
+BUILTIN_TARGET_VARIABLE = "target"
+
 # Icon and Bootstrap colour of each outcome, for cards, badges and dots.
 OUTCOME_STYLE = {
     Outcome.RESOLVED: ("check-circle-fill", "success"),

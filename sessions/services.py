@@ -17,6 +17,7 @@ from flows import structure
 from flows.models import Tree
 from sessions import runtime
 from sessions.models import (
+    BUILTIN_TARGET_VARIABLE,
     Batch,
     FlowSession,
     Outcome,
@@ -404,7 +405,6 @@ def session_mark_exported(*, session: FlowSession) -> None:
 # --- target lists -----------------------------------------------------------------------
 
 MAX_TARGETS = 1000
-BUILTIN_TARGET_VARIABLE = "target"
 
 
 def targets_parse(text: str) -> list[dict[str, str]]:

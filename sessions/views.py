@@ -24,6 +24,7 @@ from steplibrary.sync import library_commands
 from steplibrary.views import create_form_response
 
 PAGE_SIZE = 25
+PSA_DEFAULTS = {"fmt": "psa", "timestamps": True, "cut_off": None}
 
 
 def visible_session(request: HttpRequest, pk: Any) -> FlowSession:
@@ -418,12 +419,16 @@ def rate(request: HttpRequest, pk: Any) -> HttpResponse:
 def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]:
     options = ExportOptionsForm(request.GET or None)
     options.is_valid()
+    psa_text = exports.export_session(session, fmt="psa")
+    chosen = options.export_kwargs()
+    # The default preview is the PSA text itself: render it once.
+    preview = psa_text if chosen == PSA_DEFAULTS else exports.export_session(session, **chosen)
     return {
         "session": session,
         "progress": runtime.progress(session),
-        "psa_text": exports.export_session(session, fmt="psa"),
+        "psa_text": psa_text,
         "options": options,
-        "preview": exports.export_session(session, **options.export_kwargs()),
+        "preview": preview,
         "complete_form": CompleteForm(),
         "can_run": session.can_run(request.user) and not session.is_completed,
         "outcomes": Outcome,

@@ -238,3 +238,12 @@ def test_history_and_runner_query_counts_are_constant(
         client.get(url("run", proc_session))
     with django_assert_max_num_queries(10):  # auth 2, read, lock, write, re-read, votes
         client.post(url("step", proc_session, "patch"), {"done": "1"}, **HTMX)
+
+
+def test_detail_preview_follows_the_chosen_format_and_copy_keeps_psa(client, engineer, ts_session):
+    client.force_login(engineer)
+    default = client.get(url("detail", ts_session)).context
+    assert default["preview"] == default["psa_text"]
+    chosen = client.get(url("detail", ts_session), {"format": "markdown"}).context
+    assert chosen["preview"].startswith("# VPN tunnel down")
+    assert chosen["psa_text"].startswith("ResolutionFlow: VPN tunnel down")
