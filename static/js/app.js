@@ -122,12 +122,21 @@
     content.innerHTML = modal.dataset.blank;
   });
   // Bootstrap focuses the modal itself once shown; the first field (or the first one with an
-  // error) is where the user types. Never pull focus out of a field the user is typing in.
+  // error) is where the user types. Never pull focus out of a field the user is typing in:
+  // Bootstrap's focus trap grabs focus when the fade ends, so remember the field to go back to.
+  var FIELDS = "input, textarea, select";
+  document.addEventListener("focusin", function (event) {
+    var modal = event.target.closest && event.target.closest(".modal");
+    if (modal && event.target.matches(FIELDS)) { modal.rfLastField = event.target; }
+  });
+  document.addEventListener("hidden.bs.modal", function (event) { event.target.rfLastField = null; });
   function focusFirstField(modal) {
     if (!modal) { return; }
     var active = document.activeElement;
-    if (active && modal.contains(active) && active.matches("input, textarea, select")) { return; }
-    var field = modal.querySelector(".is-invalid") || modal.querySelector("[autofocus]");
+    if (active && modal.contains(active) && active.matches(FIELDS)) { return; }
+    var last = modal.rfLastField;
+    var field = (last && last.isConnected && modal.contains(last) && last) ||
+      modal.querySelector(".is-invalid") || modal.querySelector("[autofocus]");
     if (field) { field.focus(); }
   }
   document.addEventListener("shown.bs.modal", function (event) { focusFirstField(event.target); });

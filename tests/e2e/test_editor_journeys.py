@@ -12,6 +12,15 @@ from sessions.models import FlowSession, SessionStatus
 from tests.e2e.conftest import click_and_settle, log_in
 
 
+def wait_until_shown(page, modal_id: str) -> None:
+    """Bootstrap's fade lasts 300 ms; its focus trap takes focus when it ends."""
+    page.wait_for_function(
+        "id => { const m = bootstrap.Modal.getInstance(document.getElementById(id));"
+        " return m && m._isShown && !m._isTransitioning; }",
+        arg=modal_id,
+    )
+
+
 def test_fork_a_default_troubleshooting_flow_from_the_library(demo, new_page):
     parent = Tree.objects.get(default_key="sonicwall-vpn-tunnel-down")
     page = new_page()
@@ -33,11 +42,13 @@ def test_fork_a_default_troubleshooting_flow_from_the_library(demo, new_page):
     page.mouse.click(5, 450)  # the backdrop, left of the dialog
     expect(modal).to_be_hidden()
 
-    # Errors show in the modal; nothing is created.
+    # Errors show in the modal; nothing is created. Type only once the modal has finished
+    # opening and the error re-render has settled, as a person would.
     card.get_by_role("link", name=f"Fork {parent.name}").click()
     expect(name).to_be_focused()
+    wait_until_shown(page, "fork-modal")
     name.fill("")
-    modal.get_by_role("button", name="Fork").click()
+    click_and_settle(page, modal.get_by_role("button", name="Fork"))
     expect(modal.locator(".invalid-feedback")).to_contain_text("required")
     assert not Tree.objects.filter(parent_tree=parent).exists()
 
