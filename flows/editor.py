@@ -22,13 +22,17 @@ from django.utils.text import slugify
 from accounts.models import User
 from flows import structure
 from flows.models import Tree
-from flows.services import check_draft, ensure_can_edit, locked
+from flows.services import (
+    CONFLICT_MESSAGE,
+    EditConflict,
+    check_revision,
+    content_write,
+    ensure_can_edit,
+    locked,
+)
 from flows.structure import StructureError, StructureInvalid
 
-CONFLICT_MESSAGE = (
-    "This flow was changed in another tab or by someone else after this page was loaded. "
-    "Nothing of yours was saved; you now see the latest version, so make your change again."
-)
+__all__ = ["CONFLICT_MESSAGE", "EditConflict"]  # the editor views catch the conflict here
 NODE_NOUNS = {
     "decision": "decision",
     "action": "action",
@@ -81,13 +85,6 @@ class EditRefused(StructureInvalid):
     """The change does not fit the current structure; `errors` say why and where."""
 
 
-class EditConflict(EditRefused):
-    """The page was rendered from an older revision than the flow's."""
-
-    def __init__(self) -> None:
-        super().__init__([StructureError(None, None, CONFLICT_MESSAGE)])
-
-
 def refuse(message: str, *, node_id: str | None = None, field: str | None = None) -> EditRefused:
     return EditRefused([StructureError(node_id, field, message)])
 
@@ -127,8 +124,7 @@ def _change(
     ensure_can_edit(tree=tree, user=user)
     with transaction.atomic():
         tree = locked(tree)
-        if revision is not None and revision != tree.revision:
-            raise EditConflict
+        check_revision(tree, revision)
         work = Working(
             tree.tree_type,
             structure.copy_json(tree.editing_structure),
@@ -137,35 +133,14 @@ def _change(
         node_id, message = apply(work)
         if keep_end_last and work.is_checklist:
             _keep_end_last(work)
-        _check_shape(work)
-        _save(tree, work)
+        try:
+            changed = content_write(
+                tree, tree_structure=work.structure, intake_form=work.intake_form
+            )
+        except StructureInvalid as invalid:
+            raise EditRefused(invalid.errors) from invalid
+        tree.save(update_fields=changed)
     return Edited(tree=tree, node_id=node_id, message=message)
-
-
-def _check_shape(work: Working) -> None:
-    try:
-        check_draft(
-            tree_type=work.tree_type, tree_structure=work.structure, intake_form=work.intake_form
-        )
-    except StructureInvalid as invalid:
-        raise EditRefused(invalid.errors) from invalid
-    if len(work.intake_form) > structure.MAX_INTAKE_FIELDS:
-        raise refuse(f"A flow asks at most {structure.MAX_INTAKE_FIELDS} intake questions.")
-
-
-def _save(tree: Tree, work: Working) -> None:
-    tree.revision += 1
-    if tree.is_published:
-        # Edits back to the live version leave nothing to publish.
-        same = work.structure == tree.tree_structure and work.intake_form == tree.intake_form
-        tree.draft_structure = None if same else work.structure
-        tree.draft_intake_form = None if same else work.intake_form
-        # The live flow did not change, so neither does updated_at (forks' "parent updated").
-        tree.save(update_fields=["draft_structure", "draft_intake_form", "revision"])
-    else:
-        tree.tree_structure = work.structure
-        tree.intake_form = work.intake_form
-        tree.save()
 
 
 # --- finding nodes --------------------------------------------------------------------------

@@ -15,23 +15,41 @@ from flows import selectors, structure
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
 
 
-class PublishRefused(Exception):
+class PublishRefused(structure.StructureInvalid):
     """Publishing found problems; `errors` names each node and what is wrong."""
 
+    code = "publish_refused"
+
     def __init__(self, errors: list[structure.StructureError]) -> None:
-        super().__init__(f"{len(errors)} problem(s) must be fixed before publishing.")
-        self.errors = errors
+        super().__init__(errors)
+        self.detail = f"{len(errors)} problem(s) must be fixed before publishing."
+        self.args = (self.detail,)
 
 
-EDITABLE_FIELDS = {
-    "name",
-    "description",
-    "tree_structure",
-    "intake_form",
-    "category",
-    "tags",
-    "is_public",
-}
+CONFLICT_MESSAGE = (
+    "This flow was changed in another tab or by someone else after this page was loaded. "
+    "Nothing of yours was saved; you now see the latest version, so make your change again."
+)
+
+
+class EditConflict(structure.StructureInvalid):
+    """A write based on an older revision than the flow's: refused, never merged (HTTP 409)."""
+
+    status_code = 409
+    code = "stale_revision"
+    detail = CONFLICT_MESSAGE
+
+    def __init__(self, revision: int) -> None:
+        super().__init__([structure.StructureError(None, "revision", CONFLICT_MESSAGE)])
+        self.revision = revision
+
+    def payload(self) -> dict[str, Any]:
+        return {**super().payload(), "revision": self.revision}
+
+
+DETAIL_FIELDS = {"name", "description", "category", "tags", "is_public"}
+CONTENT_FIELDS = ("tree_structure", "intake_form")
+EDITABLE_FIELDS = DETAIL_FIELDS | set(CONTENT_FIELDS)
 
 
 def ensure_can_edit(*, tree: Tree, user: User) -> None:
@@ -53,6 +71,9 @@ def check_draft(*, tree_type: str, tree_structure: Any, intake_form: Any) -> Non
     errors = structure.validate_structure(tree_type, tree_structure, for_publish=False)
     if not isinstance(intake_form, list):
         errors.append(structure.StructureError(None, "intake_form", "Must be a list of fields."))
+    elif len(intake_form) > structure.MAX_INTAKE_FIELDS:
+        message = f"A flow asks at most {structure.MAX_INTAKE_FIELDS} intake questions."
+        errors.append(structure.StructureError(None, "intake_form", message))
     if errors:
         raise structure.StructureInvalid(errors)
 
@@ -120,9 +141,47 @@ def tree_create(
     return tree
 
 
+def check_revision(tree: Tree, revision: int | None) -> None:
+    """Refuse a write based on an older revision; None skips the check (trusted internal
+    callers such as the default-flow loader). Call it on the locked row."""
+    if revision is not None and revision != tree.revision:
+        raise EditConflict(tree.revision)
+
+
+def content_write(tree: Tree, *, tree_structure: Any, intake_form: Any) -> list[str]:
+    """Put new content where every edit goes and return the fields to save.
+
+    A draft changes in place. A published flow is never changed in place: the content becomes
+    its working copy (`draft_structure`, `draft_intake_form`) until `tree_publish` applies it,
+    so engineers running the flow never see half-made edits. Drafts may be incomplete, but the
+    shape is checked on every write (`check_draft`)."""
+    intake_form = [] if intake_form is None else intake_form
+    check_draft(tree_type=tree.tree_type, tree_structure=tree_structure, intake_form=intake_form)
+    tree.revision += 1  # every open editor page and API client now holds a stale copy
+    if not tree.is_published:
+        tree.tree_structure, tree.intake_form = tree_structure, intake_form
+        return ["tree_structure", "intake_form", "revision", "updated_at"]
+    # Edits back to the live version leave nothing to publish.
+    same = tree_structure == tree.tree_structure and intake_form == tree.intake_form
+    tree.draft_structure = None if same else tree_structure
+    tree.draft_intake_form = None if same else intake_form
+    # The live flow did not change, so neither does updated_at (forks' "parent updated").
+    return ["draft_structure", "draft_intake_form", "revision"]
+
+
+def _apply_details(tree: Tree, fields: dict[str, Any]) -> list[str]:
+    if "category" in fields:
+        fields["category"] = category_for(fields["category"])
+    for name, value in fields.items():
+        setattr(tree, name, value)
+    return [*fields, "updated_at"] if fields else []
+
+
 @transaction.atomic
-def tree_update(*, tree: Tree, user: User, **fields: Any) -> Tree:
-    """Change a flow's details or structure. A published flow re-validates as it saves."""
+def tree_update(*, tree: Tree, user: User, revision: int | None = None, **fields: Any) -> Tree:
+    """Change a flow: details (name, description, category, tags, visibility) apply at once;
+    content (structure, intake form) goes through `content_write` — a published flow's working
+    copy. A `revision` older than the flow's is refused with `EditConflict` (409)."""
     ensure_can_edit(tree=tree, user=user)
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
@@ -131,22 +190,19 @@ def tree_update(*, tree: Tree, user: User, **fields: Any) -> Tree:
         raise PermissionDenied("Only staff can make a flow public.")
     # The fresh, locked row: a stale instance must not overwrite an editor's working copy.
     tree = locked(tree)
+    content = {key: fields.pop(key) for key in CONTENT_FIELDS if key in fields}
     tags = fields.pop("tags", None)
-    if "category" in fields:
-        fields["category"] = category_for(fields["category"])
-    for name, value in fields.items():
-        setattr(tree, name, value)
-    check_draft(
-        tree_type=tree.tree_type, tree_structure=tree.tree_structure, intake_form=tree.intake_form
-    )
-    if tree.is_published:
-        # Engineers may be running it right now: a published flow stays valid.
-        errors = tree.publish_errors()
-        if errors:
-            raise PublishRefused(errors)
-    if {"tree_structure", "intake_form"} & set(fields):
-        tree.revision += 1  # open editor pages of a draft now hold stale content
-    tree.save()
+    changed = _apply_details(tree, fields)
+    if content:
+        check_revision(tree, revision)
+        changed += content_write(
+            tree,
+            tree_structure=content.get("tree_structure", tree.editing_structure),
+            intake_form=content.get("intake_form", tree.editing_intake_form),
+        )
+    if changed:
+        # The save names what changed, so the library sync knows whether to run.
+        tree.save(update_fields=sorted(set(changed)))
     if tags is not None:
         tree.tags.set(tags_for(tags))
     return tree
@@ -165,15 +221,22 @@ def tree_publish(*, tree: Tree, user: User) -> Tree:
     errors = tree.editing_errors()
     if errors:
         raise PublishRefused(errors)
-    if tree.has_working_copy:
-        tree.tree_structure = tree.editing_structure
-        tree.intake_form = tree.editing_intake_form
-        tree.draft_structure = tree.draft_intake_form = None
-        tree.revision += 1
+    changed = _fold_working_copy(tree)
     tree.status = TreeStatus.PUBLISHED
     tree.published_at = timezone.now()
-    tree.save()
+    tree.save(update_fields=[*changed, "status", "published_at", "updated_at"])
     return tree
+
+
+def _fold_working_copy(tree: Tree) -> list[str]:
+    """Make the working copy the flow itself (publish, unpublish); the fields it changed."""
+    if not tree.has_working_copy:
+        return []
+    tree.tree_structure = tree.editing_structure
+    tree.intake_form = tree.editing_intake_form
+    tree.draft_structure = tree.draft_intake_form = None
+    tree.revision += 1
+    return ["tree_structure", "intake_form", "draft_structure", "draft_intake_form", "revision"]
 
 
 @transaction.atomic
@@ -181,13 +244,9 @@ def tree_unpublish(*, tree: Tree, user: User) -> Tree:
     """Back to draft. Nobody runs a draft, so unpublished edits become the draft itself."""
     ensure_can_edit(tree=tree, user=user)
     tree = locked(tree)
-    if tree.has_working_copy:
-        tree.tree_structure = tree.editing_structure
-        tree.intake_form = tree.editing_intake_form
-        tree.draft_structure = tree.draft_intake_form = None
-        tree.revision += 1
+    changed = _fold_working_copy(tree)
     tree.status = TreeStatus.DRAFT
-    tree.save()
+    tree.save(update_fields=[*changed, "status", "updated_at"])
     return tree
 
 
@@ -210,7 +269,7 @@ def tree_set_active(*, tree: Tree, user: User, active: bool) -> Tree:
     ensure_can_edit(tree=tree, user=user)
     tree = locked(tree)
     tree.is_active = active
-    tree.save()
+    tree.save(update_fields=["is_active", "updated_at"])
     return tree
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from resolutionflow.errors import ServiceError
+
 TREE_TYPES = ("troubleshooting", "procedural", "maintenance")
 STEP_TREE_TYPES = ("procedural", "maintenance")
 
@@ -55,12 +57,21 @@ class StructureError:
         return f"{node}{field}{self.message}"
 
 
-class StructureInvalid(ValueError):
+class StructureInvalid(ServiceError, ValueError):
     """Raised where a caller needs an exception rather than a list; carries ``errors``."""
+
+    code = "invalid_structure"
+    detail = "The flow structure is not valid."
 
     def __init__(self, errors: list[StructureError]) -> None:
         self.errors = list(errors)
         super().__init__("; ".join(str(error) for error in self.errors) or "Invalid structure.")
+
+    def payload(self) -> dict[str, Any]:
+        errors = [
+            {"node_id": e.node_id, "field": e.field, "message": e.message} for e in self.errors
+        ]
+        return {"detail": self.detail, "code": self.code, "errors": errors}
 
 
 class _TooManyErrors(Exception):

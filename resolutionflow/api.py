@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.exceptions import ParseError
@@ -9,36 +10,20 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from flows.services import PublishRefused
-from flows.structure import MAX_JSON_BYTES, StructureError, StructureInvalid, parse_json
-from sessions.services import SessionClosed, SessionError
-
-
-def structure_errors_payload(errors: list[StructureError]) -> list[dict[str, Any]]:
-    return [{"node_id": e.node_id, "field": e.field, "message": e.message} for e in errors]
+from flows.structure import MAX_JSON_BYTES, StructureInvalid, parse_json
+from resolutionflow.errors import ServiceError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, PublishRefused):
-        return Response(
-            {"detail": str(exc), "errors": structure_errors_payload(exc.errors)},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, StructureInvalid):
-        return Response(
-            {
-                "detail": "The flow structure is not valid.",
-                "errors": structure_errors_payload(exc.errors),
-            },
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, SessionClosed):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, SessionError):
-        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    """Every service refusal answers with its own status and body; Django's validation and
+    permission errors keep their messages (DRF would drop a PermissionDenied's reason)."""
+    if isinstance(exc, ServiceError):
+        return Response(exc.payload(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoPermissionDenied) and str(exc):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
 
 

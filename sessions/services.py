@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from flows import structure
 from flows.models import Tree
+from resolutionflow.errors import ServiceError
 from sessions import runtime
 from sessions.models import (
     BUILTIN_TARGET_VARIABLE,
@@ -32,12 +33,17 @@ MAX_NOTE = 10_000
 MAX_CUSTOM_STEPS = 200
 
 
-class SessionError(ValueError):
+class SessionError(ServiceError, ValueError):
     """A request that cannot apply to this session; the message says why (API 400)."""
+
+    code = "session_refused"
 
 
 class SessionClosed(SessionError):
     """The session is completed (or not started): nothing can change it (API 409)."""
+
+    status_code = 409
+    code = "session_closed"
 
 
 def now_iso() -> str:

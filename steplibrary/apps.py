@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_init, post_save, pre_delete
+from django.db.models.signals import post_save, pre_delete
 
 
 class StepLibraryConfig(AppConfig):
@@ -12,7 +12,6 @@ class StepLibraryConfig(AppConfig):
         from flows.models import Tree
         from steplibrary import signals
 
-        post_init.connect(signals.remember_sync_state, sender=Tree, dispatch_uid="library_state")
         post_save.connect(signals.sync_after_tree_save, sender=Tree, dispatch_uid="library_sync")
         pre_delete.connect(
             signals.deactivate_before_tree_delete, sender=Tree, dispatch_uid="library_delete"

@@ -18,6 +18,7 @@ from django.db.models.functions import Greatest
 from accounts.models import User
 from flows.models import Category, Tag
 from flows.services import category_for, tags_for
+from resolutionflow.errors import ServiceError
 from steplibrary.models import LibraryStep, StepType, Visibility
 
 MAX_COMMANDS = 20
@@ -29,8 +30,10 @@ CONTENT_FIELDS = ("instructions", "help_text", "commands", "group_label")
 EDITABLE_FIELDS = {"title", "step_type", "visibility", "category", "tags", *CONTENT_FIELDS}
 
 
-class LibraryStepReadOnly(Exception):
+class LibraryStepReadOnly(ServiceError):
     """Edits and deletes of a synced entry: it belongs to its flow (the API answers 400)."""
+
+    code = "managed_by_source_flow"
 
     def __init__(self, step: LibraryStep) -> None:
         flow = f"“{step.source_tree.name}”" if step.source_tree is not None else "its source flow"

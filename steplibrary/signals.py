@@ -1,17 +1,17 @@
 """Receivers that keep the library in step with flows. They only decide *whether* to sync;
 ``steplibrary.sync`` does the work.
 
-To know what changed without re-reading the row, each ``Tree`` remembers at load (post_init)
-and after every save (post_save) whether it was runnable and a fingerprint of what the entries
-are made of. A save then syncs when the flow became runnable (published and active) or when a
-runnable flow's fingerprint changed; it deactivates when the flow stopped being runnable.
+The write services say what they changed by saving with ``update_fields`` (`flows.services`),
+so the receiver needs no copy of the row as it was loaded: a save that names none of the fields
+the entries are made of does nothing; one that names them syncs a runnable flow (published and
+active) and deactivates the entries of a flow that stopped being runnable. A save without
+``update_fields`` (creation, the admin's add form, the default-flow loader) may have changed
+anything and is treated so.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -19,47 +19,22 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from flows.models import Tree
 from steplibrary import sync
 
-STATE_ATTR = "_library_sync_state"
 # Fields whose change can alter the entries or whether the flow has any.
-TRACKED_FIELDS = {
-    "status",
-    "is_active",
-    "is_public",
-    "tree_type",
-    "tree_structure",
-    "account",
-    "account_id",
-    "author",
-    "author_id",
-}
-
-
-@dataclass(frozen=True)
-class SyncState:
-    runnable: bool
-    fingerprint: tuple[Any, ...] | None  # None: unknown (deferred or unreadable structure)
-
-
-def sync_state(tree: Tree) -> SyncState:
-    if "tree_structure" in tree.get_deferred_fields() or "status" in tree.get_deferred_fields():
-        return SyncState(runnable=False, fingerprint=None)
-    try:
-        # A hash of the serialised structure, not a copy: cheap to keep on every loaded flow,
-        # and it still notices in-place edits of the dict.
-        shape = hash(json.dumps(tree.tree_structure, default=str))
-    except (TypeError, ValueError, RecursionError):
-        shape = None
-    fingerprint = (
-        (tree.tree_type, tree.is_public, tree.account_id, tree.author_id, shape)
-        if shape is not None
-        else None
-    )
-    return SyncState(runnable=tree.is_runnable, fingerprint=fingerprint)
-
-
-def remember_sync_state(sender: type[Tree], instance: Tree, **kwargs: Any) -> None:
-    """post_init: the state as loaded (or as constructed, for a new flow)."""
-    setattr(instance, STATE_ATTR, sync_state(instance))
+TRACKED_FIELDS = frozenset(
+    {
+        "status",
+        "is_active",
+        "is_public",
+        "tree_type",
+        "tree_structure",
+        "account",
+        "account_id",
+        "author",
+        "author_id",
+    }
+)
+# Fields whose change can make a flow stop being runnable.
+RUNNABLE_FIELDS = frozenset({"status", "is_active"})
 
 
 def sync_after_tree_save(
@@ -74,22 +49,12 @@ def sync_after_tree_save(
     roll back together (services save inside ``transaction.atomic``)."""
     if raw:
         return  # fixture loads: the data is what it is
-    before: SyncState | None = getattr(instance, STATE_ATTR, None)
-    after = sync_state(instance)
-    setattr(instance, STATE_ATTR, after)
-    if update_fields is not None and not TRACKED_FIELDS & set(update_fields):
-        return  # e.g. a usage counter: nothing the library cares about
-    if after.runnable:
-        changed = (
-            created
-            or before is None
-            or not before.runnable
-            or before.fingerprint is None
-            or before.fingerprint != after.fingerprint
-        )
-        if changed:
-            sync.steps_sync_from_tree(tree=instance)
-    elif not created and (before is None or before.runnable):
+    named = TRACKED_FIELDS if update_fields is None else TRACKED_FIELDS & update_fields
+    if not named:
+        return  # e.g. a working-copy edit or a renamed flow: nothing the library is made of
+    if instance.is_runnable:
+        sync.steps_sync_from_tree(tree=instance)
+    elif not created and (update_fields is None or RUNNABLE_FIELDS & update_fields):
         sync.steps_deactivate_for_tree(tree=instance)
 
 

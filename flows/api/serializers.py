@@ -97,32 +97,71 @@ class TreeListSerializer(serializers.ModelSerializer):
         return tree.fork_info
 
 
+class WorkingCopySerializer(serializers.Serializer):
+    """A published flow's unpublished edits; `POST /api/flows/{id}/publish/` makes them live."""
+
+    tree_structure = serializers.JSONField()
+    intake_form = serializers.JSONField()
+
+
+REVISION_HELP = (
+    "The flow's revision your change is based on (as last read). Required when a write "
+    "changes tree_structure or intake_form: if the flow changed since, the write is refused "
+    "with 409 and the current revision instead of overwriting that change."
+)
+
+
 class TreeSerializer(TreeListSerializer):
-    """A whole flow. Writes go through the flow services, which own validation."""
+    """A whole flow. Writes go through the flow services, which own validation.
+
+    `tree_structure` and `intake_form` are the live (published) content. Writing them on a
+    published flow changes its working copy, shown in `working_copy`, until it is published."""
 
     tree_type = serializers.ChoiceField(choices=TreeType.choices)
     tree_structure = serializers.JSONField(required=False)
     intake_form = serializers.JSONField(required=False)
+    revision = serializers.IntegerField(required=False, min_value=0, help_text=REVISION_HELP)
     has_unpublished_changes = serializers.BooleanField(source="has_working_copy", read_only=True)
+    working_copy = serializers.SerializerMethodField()
 
     class Meta(TreeListSerializer.Meta):
         fields = [
             *TreeListSerializer.Meta.fields,
             "tree_structure",
             "intake_form",
+            "revision",
             "has_unpublished_changes",
+            "working_copy",
         ]
+
+    @extend_schema_field(WorkingCopySerializer(allow_null=True))
+    def get_working_copy(self, tree: Tree) -> dict[str, Any] | None:
+        if not tree.has_working_copy:
+            return None
+        return {"tree_structure": tree.editing_structure, "intake_form": tree.editing_intake_form}
 
     def validate_tree_type(self, value: str) -> str:
         if self.instance is not None and value != self.instance.tree_type:
             raise serializers.ValidationError("A flow's type cannot change; create a new flow.")
         return value
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        changes_content = {"tree_structure", "intake_form"} & set(attrs)
+        if self.instance is not None and changes_content and "revision" not in attrs:
+            raise serializers.ValidationError(
+                {
+                    "revision": "Send the revision you read (GET the flow first), so that changes "
+                    "made since are not overwritten."
+                }
+            )
+        return attrs
+
     def service_fields(self, validated: dict[str, Any]) -> dict[str, Any]:
         fields = dict(validated)
         if "category" in fields:
             fields["category"] = fields["category"].get("name") or None
         fields.pop("tree_type", None)
+        fields.pop("revision", None)
         return fields
 
     def create(self, validated_data: dict[str, Any]) -> Tree:
@@ -134,5 +173,8 @@ class TreeSerializer(TreeListSerializer):
 
     def update(self, instance: Tree, validated_data: dict[str, Any]) -> Tree:
         return services.tree_update(
-            tree=instance, user=self.context["request"].user, **self.service_fields(validated_data)
+            tree=instance,
+            user=self.context["request"].user,
+            revision=validated_data.get("revision"),
+            **self.service_fields(validated_data),
         )

@@ -36,14 +36,6 @@ class LibraryStepViewSet(viewsets.ModelViewSet):
         self.check_object_permissions(self.request, step)
         return step
 
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, services.LibraryStepReadOnly):
-            return Response(
-                {"detail": str(exc), "code": "managed_by_source_flow"},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return super().handle_exception(exc)
-
     def respond(self, step: LibraryStep, status_code: int = status.HTTP_200_OK) -> Response:
         step = self.get_queryset().get(pk=step.pk)
         return Response(self.get_serializer(step).data, status=status_code)

@@ -74,14 +74,19 @@ def test_publish_unpublish_and_retire(engineer):
     assert tree.status == TreeStatus.DRAFT
 
 
-def test_a_published_flow_refuses_an_invalid_edit(engineer, own_flow):
-    with pytest.raises(services.PublishRefused):
-        services.tree_update(
-            tree=own_flow, user=engineer, tree_structure={"id": "root", "type": "decision"}
-        )
+def test_a_published_flow_keeps_an_incomplete_edit_in_its_working_copy(engineer, own_flow):
+    live = own_flow.tree_structure
+    incomplete = {"id": "root", "type": "decision"}
+    services.tree_update(
+        tree=own_flow, user=engineer, revision=own_flow.revision, tree_structure=incomplete
+    )
     own_flow.refresh_from_db()
-    assert own_flow.tree_structure["id"] == "root"
-    assert own_flow.tree_structure.get("options")
+    assert own_flow.tree_structure == live  # engineers running it see no half-made edit
+    assert own_flow.draft_structure == incomplete
+    with pytest.raises(services.PublishRefused):
+        services.tree_publish(tree=own_flow, user=engineer)
+    own_flow.refresh_from_db()
+    assert own_flow.tree_structure == live and own_flow.draft_structure == incomplete
 
 
 def test_viewer_and_outsider_cannot_edit_and_engineers_cannot_edit_official_content(

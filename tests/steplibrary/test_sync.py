@@ -90,10 +90,12 @@ def test_library_visibility_set_through_the_flow_api_is_honoured(engineer, proce
 
     structure = procedure.tree_structure
     structure["steps"][1]["library_visibility"] = "public"
-    response = api_as(engineer).patch(
-        f"/api/flows/{procedure.pk}/", {"tree_structure": structure}, format="json"
-    )
+    client = api_as(engineer)
+    body = {"tree_structure": structure, "revision": procedure.revision}
+    response = client.patch(f"/api/flows/{procedure.pk}/", body, format="json")
     assert response.status_code == 200, response.json()
+    assert synced(procedure, "licence").visibility == Visibility.TEAM  # not live until published
+    assert client.post(f"/api/flows/{procedure.pk}/publish/").status_code == 200
     assert synced(procedure, "licence").visibility == Visibility.PUBLIC
     assert synced(procedure, "new-user").visibility == Visibility.TEAM
 
@@ -115,10 +117,12 @@ def test_other_saves_of_a_published_flow_do_not_sync(procedure, owner):
     assert synced(procedure, "licence").last_synced_at == before
 
 
-def test_changing_a_published_structure_resyncs(procedure, owner):
+def test_changing_a_published_structure_resyncs_when_published(procedure, owner):
     structure = procedure.tree_structure
     structure["steps"][1]["title"] = "Check that a licence is free"  # edited in place
     flow_services.tree_update(tree=procedure, user=owner, tree_structure=structure)
+    assert synced(procedure, "licence").title != "Check that a licence is free"  # working copy
+    flow_services.tree_publish(tree=procedure, user=owner)
     assert synced(procedure, "licence").title == "Check that a licence is free"
 
 
@@ -181,11 +185,13 @@ def test_a_node_that_left_the_flow_is_deactivated_and_comes_back_with_its_counts
     original = procedure.tree_structure
     without = {"steps": [s for s in original["steps"] if s["id"] != "new-user"]}
     flow_services.tree_update(tree=procedure, user=owner, tree_structure=without)
+    flow_services.tree_publish(tree=procedure, user=owner)
     entry.refresh_from_db()
     assert not entry.is_active
     assert synced(procedure, "licence").is_active
 
     flow_services.tree_update(tree=procedure, user=owner, tree_structure=original)
+    flow_services.tree_publish(tree=procedure, user=owner)
     entry.refresh_from_db()
     assert entry.is_active and entry.usage_count == 4
 
