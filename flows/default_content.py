@@ -93,6 +93,8 @@ def default_flows_load(directory: Path = DEFAULTS_DIR) -> LoadReport:
             report.updated.append(key)
         for name in CONTENT_FIELDS:
             setattr(tree, name, document.get(name, []))
+        # An upgrade changes the live content: open editors and API clients are now stale.
+        tree.revision += 1
         tree.category = category_for(document.get("category"))
         tree.account = None
         tree.author = owner

@@ -118,7 +118,6 @@ def _change(
     user: User,
     revision: int | None,
     apply: Callable[[Working], Outcome],
-    keep_end_last: bool = True,
 ) -> Edited:
     """Run one change under the row lock; `revision=None` skips the stale-page check."""
     ensure_can_edit(tree=tree, user=user)
@@ -131,7 +130,7 @@ def _change(
             structure.copy_json(tree.editing_intake_form),
         )
         node_id, message = apply(work)
-        if keep_end_last and work.is_checklist:
+        if work.is_checklist:
             _keep_end_last(work)
         try:
             changed = content_write(
@@ -779,24 +778,3 @@ def tree_intake_field_move(
         return None, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)
-
-
-# --- whole documents ------------------------------------------------------------------------
-
-
-def tree_structure_replace(
-    *,
-    tree: Tree,
-    user: User,
-    revision: int | None,
-    tree_structure: Any,
-    intake_form: Any,
-) -> Edited:
-    """Replace the structure and intake form at once (Advanced: edit JSON), as typed."""
-
-    def apply(work: Working) -> Outcome:
-        work.structure = tree_structure
-        work.intake_form = [] if intake_form is None else intake_form
-        return None, "Saved the structure."
-
-    return _change(tree=tree, user=user, revision=revision, apply=apply, keep_end_last=False)

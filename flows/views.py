@@ -110,7 +110,7 @@ def edit_json(request: HttpRequest, pk: Any) -> HttpResponse:
         if saved is not None:
             messages.success(request, f"Saved “{saved.name}”.")
             return redirect("flows:edit", pk=saved.pk)
-    status = 422 if form.errors else 200
+    status = 409 if form.conflict else 422 if form.errors else 200
     return render(request, "flows/form.html", {"form": form, "tree": tree}, status=status)
 
 

@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -30,3 +31,10 @@ def pretty_json(value: object) -> str:
         '<pre style="max-height:30rem;overflow:auto">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False),
     )
+
+
+def refusal_text(refused: Exception) -> str:
+    """One line for a toast or a message, from a service refusal or a validation error."""
+    if isinstance(refused, ValidationError):
+        return "; ".join(refused.messages)
+    return str(refused)

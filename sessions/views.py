@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate, query_without_page
+from resolutionflow.pages import is_partial, paginate, query_without_page, refusal_text
 from sessions import exports, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
@@ -31,13 +31,6 @@ def visible_session(request: HttpRequest, pk: Any) -> FlowSession:
     """Another account's session (or a teammate's, for engineers) is a 404."""
     queryset = FlowSession.objects.for_user(request.user).with_list_data()
     return get_object_or_404(queryset, pk=pk)
-
-
-def refusal_text(refused: Exception) -> str:
-    """One line for a toast or message, from a service refusal or a validation error."""
-    if isinstance(refused, ValidationError):
-        return "; ".join(refused.messages)
-    return str(refused)
 
 
 def toast_headers(message: str, level: str = "danger") -> dict[str, str]:

@@ -50,25 +50,44 @@ def test_admin_flow_list_filters_forks_and_defaults(client, staff, populated):
         assert client.get(url, params).status_code == 200
 
 
-def test_admin_refuses_publishing_an_invalid_flow(client, staff, account, engineer):
+def test_admin_publish_action_refuses_an_invalid_flow(client, staff, account, engineer):
     staff.is_superuser = True
     staff.save()
     tree = TreeFactory(account=account, author=engineer, status="draft", tree_structure={"id": "x"})
     client.force_login(staff)
+    url = reverse("admin:flows_tree_changelist")
+    body = {"action": "publish", "_selected_action": [str(tree.pk)]}
+    response = client.post(url, body, follow=True)
+    assert "problem(s) must be fixed before publishing" in response.content.decode()
+    tree.refresh_from_db()
+    assert tree.status == "draft"
+
+
+def test_admin_change_form_cannot_write_content_or_status(client, staff, account, engineer):
+    """Content changes go through the editor (revision check, working copy); the change form
+    shows it read-only with a link and saves only the fields it changed."""
+    staff.is_superuser = True
+    staff.save()
+    tree = TreeFactory(account=account, author=engineer, status="draft")
+    structure = tree.tree_structure
+    client.force_login(staff)
     url = reverse("admin:flows_tree_change", args=[tree.pk])
+    page = client.get(url).content.decode()
+    assert reverse("flows:edit", args=[tree.pk]) in page
     data = {
-        "name": tree.name,
-        "tree_type": tree.tree_type,
+        "name": "Renamed by staff",
         "status": "published",
         "tree_structure": '{"id": "x"}',
         "intake_form": "[]",
         "account": account.pk,
+        "author": engineer.pk,
         "is_active": "on",
         "fork_depth": 0,
         "created_at_0": "2026-01-01",
         "created_at_1": "00:00:00",
     }
     response = client.post(url, data)
-    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert response.status_code == 302, response.content.decode()[:2000]
     tree.refresh_from_db()
-    assert tree.status == "draft"
+    assert tree.name == "Renamed by staff"
+    assert tree.status == "draft" and tree.tree_structure == structure

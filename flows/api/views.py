@@ -21,7 +21,13 @@ class FlowViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Flows the caller may see: public published content and their account's flows."""
+    """Flows the caller may see: public published content and their account's flows.
+
+    `PUT`/`PATCH` of `tree_structure` or `intake_form` must send the `revision` the change is
+    based on; if the flow changed since (in the editor, another script), the answer is 409 with
+    `code: stale_revision` and the current `revision`, and nothing is saved. On a published
+    flow the new content is its working copy (`has_unpublished_changes`, `working_copy`) until
+    `POST …/publish/` makes it live; drafts change in place."""
 
     filterset_class = TreeFilterSet
     lookup_value_regex = "[0-9a-fA-F-]{36}"

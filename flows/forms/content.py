@@ -10,10 +10,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 
 from accounts.models import User
-from flows import editor, services, structure
+from flows import services, structure
 from flows.forms.editor import TEXT_LIMIT, textarea
 from flows.models import Tree, TreeType
 
@@ -57,10 +56,14 @@ class TreeForm(forms.Form):
         help_text='A list of fields, e.g. [{"name": "upn", "label": "UPN", "type": "text", '
         '"required": true}]',
     )
+    # The revision the page was rendered from: a save based on an older one is refused (409).
+    revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: User, instance: Tree | None = None, **kwargs: Any):
+        self.conflict = False
         if instance is not None and not args[0]:
             kwargs["initial"] = {
+                "revision": instance.revision,
                 "name": instance.name,
                 "tree_type": instance.tree_type,
                 "description": instance.description,
@@ -111,27 +114,24 @@ class TreeForm(forms.Form):
         return None
 
     def save_existing(self) -> Tree | None:
-        """Details change at once; the structure goes where the visual editor's changes go
-        (a published flow's working copy), so publishing stays the one way to go live."""
+        """One service call: details change at once; the structure goes where the visual
+        editor's changes go (a published flow's working copy), so publishing stays the one way
+        to go live. A page older than the flow's revision is refused, keeping the typed text."""
         assert self.instance is not None
-        fields = self.fields_for_service()
-        content = {
-            key: fields.pop(key) for key in ("tree_structure", "intake_form") if key in fields
-        }
+        revision = self.cleaned_data["revision"]
         try:
-            with transaction.atomic():
-                tree = services.tree_update(tree=self.instance, user=self.user, **fields)
-                if content:
-                    tree = editor.tree_structure_replace(
-                        tree=tree,
-                        user=self.user,
-                        revision=None,
-                        tree_structure=content.get("tree_structure", tree.editing_structure),
-                        intake_form=content.get("intake_form", tree.editing_intake_form),
-                    ).tree
-                return tree
-        except (structure.StructureInvalid, services.PublishRefused) as invalid:
-            self.add_structure_errors(invalid)  # type: ignore[arg-type]
+            return services.tree_update(
+                tree=self.instance,
+                user=self.user,
+                revision=self.instance.revision if revision is None else revision,
+                **self.fields_for_service(),
+            )
+        except services.EditConflict as conflict:
+            self.conflict = True
+            message = f"{conflict.detail} Copy your text before you reload the page."
+            self.add_error(None, message)
+        except structure.StructureInvalid as invalid:
+            self.add_structure_errors(invalid)
         return None
 
 

@@ -776,10 +776,10 @@ def test_unpublishing_turns_the_working_copy_into_the_draft(engineer, own_flow):
 
 def test_json_replace_goes_to_the_working_copy_of_a_published_flow(engineer, own_flow):
     live = fresh(own_flow).tree_structure
-    editor.tree_structure_replace(
+    services.tree_update(
         tree=own_flow,
         user=engineer,
-        revision=None,
+        revision=own_flow.revision,
         tree_structure={"id": "root", "type": "decision"},
         intake_form=[],
     )
