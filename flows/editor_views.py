@@ -11,7 +11,6 @@ redirect back to the page.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from flows import editor, selectors, services, structure
+from flows.editor_rows import EditorState, editor_context, editor_rows, link_targets
 from flows.forms import (
     AddNodeForm,
     AddStepForm,
@@ -34,7 +34,7 @@ from flows.forms import (
     add_service_errors,
     node_form,
 )
-from flows.models import Category, Tree
+from flows.models import Tree
 from flows.views import visible_tree
 
 TEMPLATE = "flows/editor.html"
@@ -60,266 +60,47 @@ def posted_revision(request: HttpRequest) -> int:
         return -1
 
 
-# --- what the page shows --------------------------------------------------------------------
-
-
-@dataclass
-class NodeRow:
-    """One node (or step) of the editor with its forms."""
-
-    key: str  # a DOM-safe id prefix; node ids may contain dots
-    node: dict[str, Any]
-    depth: int = 0
-    is_root: bool = False
-    first: bool = True
-    last: bool = True
-    addressable: bool = True  # has a unique id, so the editor can change it
-    in_section: bool = False
-    nested: int = 0
-    open: bool = False
-    errors: list[structure.StructureError] = field(default_factory=list)
-    links: list[dict[str, str]] = field(default_factory=list)
-    form: EditorForm | None = None
-    option_forms: list[tuple[int, OptionForm]] = field(default_factory=list)
-    new_option_form: OptionForm | None = None
-    add_form: AddNodeForm | None = None
-
-    @property
-    def node_id(self) -> str:
-        return str(self.node.get("id") or "")
-
-    @property
-    def node_type(self) -> str:
-        return str(self.node.get("type") or "")
-
-    @property
-    def heading(self) -> str:
-        node = self.node
-        return str(node.get("question") or node.get("title") or node.get("id") or "(untitled)")
-
-
-def _titles(tree: Tree, data: Any) -> dict[str, str]:
-    """Each node's id and a short heading, in document order."""
-    titles = {}
-    for node_id, node in structure.node_index(tree.tree_type, data).items():
-        text = str(node.get("question") or node.get("title") or "(untitled)")
-        titles[node_id] = f"{text[:70]}…" if len(text) > 70 else text
-    return titles
-
-
-def _targets(tree: Tree, data: Any) -> list[tuple[str, str]]:
-    """Every node an option or action can lead to, labelled for a select."""
-    return [(node_id, f"{text} · {node_id}") for node_id, text in _titles(tree, data).items()]
-
-
-def _id_counts(tree: Tree, data: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for node in structure.iter_nodes(tree.tree_type, data):
-        node_id = node.get("id")
-        if isinstance(node_id, str):
-            counts[node_id] = counts.get(node_id, 0) + 1
-    return counts
-
-
-def _tree_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
-    """The troubleshooting tree as flat, indented rows (depth-first, like the detail page)."""
-    titles = _titles(tree, data)
-    targets = [(node_id, f"{text} · {node_id}") for node_id, text in titles.items()]
-    counts = _id_counts(tree, data)
-    rows: list[NodeRow] = []
-    stack: list[tuple[Any, int, bool, bool]] = [(data, 0, True, True)]
-    while stack:
-        node, depth, first, last = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        key = f"n{len(rows)}"
-        node_id = node.get("id") if isinstance(node.get("id"), str) else ""
-        row = NodeRow(key=key, node=node, depth=depth, is_root=not rows, first=first, last=last)
-        row.addressable = bool(node_id) and counts.get(node_id) == 1
-        row.errors = ctx.errors_by_node.get(node_id, []) if node_id else []
-        row.open = row.addressable and ctx.is_open(node_id)
-        if row.open:  # the other rows load their forms when opened (editor_node_form)
-            _attach_tree_forms(row, ctx, targets)
-        options = node.get("options") if isinstance(node.get("options"), list) else []
-        for option in options:
-            if isinstance(option, dict):
-                target = str(option.get("next_node_id") or "")
-                row.links.append(
-                    {
-                        "label": str(option.get("label", "")),
-                        "target": target,
-                        "title": titles.get(target, ""),
-                    }
-                )
-        if node.get("type") == "action" and node.get("next_node_id"):
-            target = str(node["next_node_id"])
-            row.links.append({"label": "Then", "target": target, "title": titles.get(target, "")})
-        rows.append(row)
-        children = node.get("children")
-        if isinstance(children, list):
-            count = len(children)
-            stack.extend(
-                (child, depth + 1, index == 0, index == count - 1)
-                for index, child in reversed(list(enumerate(children)))
-            )
-    _count_nested(rows)
-    return rows
-
-
-def _attach_tree_forms(row: NodeRow, ctx: EditorState, targets: list[tuple[str, str]]) -> None:
-    node, node_id, key = row.node, row.node_id, row.key
-    row.form = ctx.failed.get(f"node:{node_id}") or node_form(node, key=key, targets=targets)
-    if node.get("type") == "decision":
-        options = node.get("options") if isinstance(node.get("options"), list) else []
-        for index, option in enumerate(options):
-            if not isinstance(option, dict):
-                continue
-            failed = ctx.failed.get(f"option:{node_id}:{index}")
-            initial = {"label": option.get("label"), "next_node_id": option.get("next_node_id")}
-            row.option_forms.append(
-                (
-                    index,
-                    failed or OptionForm(key=f"{key}-o{index}", targets=targets, initial=initial),
-                )
-            )
-        row.new_option_form = ctx.failed.get(f"option-add:{node_id}") or OptionForm(
-            key=f"{key}-new", targets=targets
-        )
-        row.add_form = ctx.failed.get(f"add:{node_id}") or AddNodeForm(
-            key=f"{key}-add", options=options
-        )
-    elif node.get("type") == "action":
-        row.add_form = ctx.failed.get(f"add:{node_id}") or AddNodeForm(key=f"{key}-add")
-
-
-def _count_nested(rows: list[NodeRow]) -> None:
-    """How many nodes a delete takes with it: the following rows that are deeper."""
-    for index, row in enumerate(rows):
-        nested = 0
-        for later in rows[index + 1 :]:
-            if later.depth <= row.depth:
-                break
-            nested += 1
-        row.nested = nested
-
-
-def _step_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
-    steps = data.get("steps") if isinstance(data, dict) else None
-    steps = steps if isinstance(steps, list) else []
-    counts = _id_counts(tree, data)
-    rows: list[NodeRow] = []
-    in_section = False
-    for index, step in enumerate(steps):
-        if not isinstance(step, dict):
-            continue
-        node_id = step.get("id") if isinstance(step.get("id"), str) else ""
-        following = steps[index + 1] if index + 1 < len(steps) else None
-        is_end = step.get("type") == "procedure_end"
-        in_section = in_section or step.get("type") == "section_header"
-        row = NodeRow(
-            key=f"s{index}",
-            node=step,
-            first=index == 0,
-            last=following is None or editor._is_end(following),
-            in_section=in_section and step.get("type") == "procedure_step",
-        )
-        row.addressable = bool(node_id) and counts.get(node_id) == 1
-        row.errors = ctx.errors_by_node.get(node_id, []) if node_id else []
-        row.open = row.addressable and ctx.is_open(node_id)
-        if row.open:
-            row.form = ctx.failed.get(f"node:{node_id}") or node_form(step, key=row.key, targets=[])
-        row.is_root = is_end  # the end step cannot move or go
-        rows.append(row)
-    return rows
-
-
-def editor_rows(tree: Tree, data: Any, state: EditorState) -> list[NodeRow]:
-    return _step_rows(tree, data, state) if tree.is_checklist else _tree_rows(tree, data, state)
-
-
-@dataclass
-class EditorState:
-    """What a render needs beyond the flow: forms that failed, the node to open, messages."""
-
-    failed: dict[str, EditorForm] = field(default_factory=dict)
-    open_id: str | None = None
-    alerts: list[str] = field(default_factory=list)
-    errors_by_node: dict[str | None, list] = field(default_factory=dict)
-
-    def is_open(self, node_id: str) -> bool:
-        """The node just changed (or asked for) and nodes whose form failed show their form."""
-        failed = any(key.split(":")[1:2] == [node_id] for key in self.failed)
-        return node_id == self.open_id or failed
-
-
-def editor_context(
-    request: HttpRequest,
-    tree: Tree,
-    state: EditorState | None = None,
-    details_form: DetailsForm | None = None,
-) -> dict[str, Any]:
-    state = state or EditorState()
-    data = structure.normalise_structure(tree.tree_type, tree.editing_structure)
-    structure_errors = structure.validate_structure(tree.tree_type, tree.editing_structure)
-    intake = tree.editing_intake_form
-    intake_errors = structure.validate_intake_form(intake) if tree.is_checklist else []
-    state.errors_by_node = selectors.errors_by_node(structure_errors)
-    rows = editor_rows(tree, data, state)
-    intake_rows = []
-    if tree.is_checklist and isinstance(intake, list):
-        intake_rows = [
-            (
-                index,
-                state.failed.get(f"intake:{index}")
-                or IntakeFieldForm.for_field(item, key=f"q{index}"),
-            )
-            for index, item in enumerate(intake)
-        ]
-    return {
-        "tree": tree,
-        "rows": rows,
-        "intake_rows": intake_rows,
-        "intake_add_form": state.failed.get("intake-add") or IntakeFieldForm(key="q-new"),
-        "step_add_form": state.failed.get("step-add") or AddStepForm(key="step-new"),
-        "structure_errors": structure_errors,
-        "intake_errors": intake_errors,
-        "problem_count": len(structure_errors) + len(intake_errors),
-        "alerts": state.alerts,
-        "open_key": state.open_id,
-        "details_form": details_form or DetailsForm(user=request.user, tree=tree),
-        "category_names": Category.objects.values_list("name", flat=True),
-    }
-
-
 def render_editor(
     request: HttpRequest, tree: Tree, state: EditorState | None = None, *, status: int = 200
 ) -> HttpResponse:
     template = f"{TEMPLATE}#body" if request.htmx else TEMPLATE
-    return render(request, template, editor_context(request, tree, state), status=status)
+    return render(request, template, editor_context(request.user, tree, state), status=status)
 
 
 # --- running a change -----------------------------------------------------------------------
 
 
-def run_change(
+def apply_change(
     request: HttpRequest,
     tree: Tree,
-    change: Callable[[int], editor.Edited],
+    service: Callable[..., editor.Edited],
     *,
     form: EditorForm | None = None,
     form_key: str = "",
-    aliases: dict[str, str] | None = None,
+    **arguments: Any,
 ) -> HttpResponse:
-    """Call an editor service and answer with the body: refreshed, or with the errors."""
+    """The shape of every editor change: check the posted form (422 with the form beside its
+    node), call the editor service with the revision the page was rendered from (stale: 409
+    with the latest version; refused: 422 with the errors next to the fields), then answer with
+    the refreshed body, or redirect back to the page without htmx.
+
+    The service gets `tree`, `user`, `revision`, `arguments` and the form's
+    `service_arguments()`; `form_key` names the form in `EditorState.failed`."""
+    if form is not None:
+        if not form.is_valid():
+            return form_failed(request, tree, form, form_key)
+        arguments.update(form.service_arguments())
     try:
-        edited = change(posted_revision(request))
+        edited = service(
+            tree=tree, user=request.user, revision=posted_revision(request), **arguments
+        )
     except editor.EditConflict as conflict:
         state = EditorState(alerts=[error.message for error in conflict.errors])
         return render_editor(request, reloaded(tree), state, status=409)
     except structure.StructureInvalid as refused:
         state = EditorState()
         if form is not None:
-            state.alerts = add_service_errors(form, refused, aliases)
+            state.alerts = add_service_errors(form, refused, form.aliases)
             state.failed[form_key] = form
         else:
             state.alerts = [error.message for error in refused.errors]
@@ -340,6 +121,19 @@ def form_failed(request: HttpRequest, tree: Tree, form: EditorForm, key: str) ->
 def _current_node(tree: Tree, node_id: str) -> dict[str, Any] | None:
     index = structure.node_index(tree.tree_type, tree.editing_structure)
     return index.get(node_id)
+
+
+def _missing_node(*, node_id: str, **_: Any) -> editor.Edited:
+    """The "service" of a change to a node that is gone (or of a type the editor lacks)."""
+    short = f"{node_id[:60]}…" if len(node_id) > 60 else node_id
+    raise editor.refuse(
+        f"There is no node '{short}' (any more); it may have been removed in another tab. "
+        "The editor now shows the current version."
+    )
+
+
+def _targets(tree: Tree) -> list[tuple[str, str]]:
+    return link_targets(tree, tree.editing_structure)
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -389,7 +183,7 @@ def details(request: HttpRequest, pk: Any) -> HttpResponse:
             form = DetailsForm(user=request.user, tree=tree)
             status = 200
     template = f"{TEMPLATE}#details" if request.htmx else TEMPLATE
-    context = editor_context(request, tree, details_form=form)
+    context = editor_context(request.user, tree, details_form=form)
     return render(request, template, context, status=status)
 
 
@@ -398,30 +192,18 @@ def details(request: HttpRequest, pk: Any) -> HttpResponse:
 def node_update(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
     node = _current_node(tree, node_id)
-    targets = _targets(tree, tree.editing_structure)
-    form = node_form(node, key="failed", targets=targets, data=request.POST) if node else None
+    form = (
+        node_form(node, key="failed", targets=_targets(tree), data=request.POST) if node else None
+    )
     if form is None:  # removed in another tab, or a type the editor does not know
-        return run_change(request, tree, lambda revision: _unknown(node_id))
-    key = f"node:{node_id}"
-    if not form.is_valid():
-        return form_failed(request, tree, form, key)
-    changes = form.changes()
-    return run_change(
+        return apply_change(request, tree, _missing_node, node_id=node_id)
+    return apply_change(
         request,
         tree,
-        lambda revision: editor.tree_node_update(
-            tree=tree, user=request.user, revision=revision, node_id=node_id, changes=changes
-        ),
+        editor.tree_node_update,
         form=form,
-        form_key=key,
-    )
-
-
-def _unknown(node_id: str) -> editor.Edited:
-    short = f"{node_id[:60]}…" if len(node_id) > 60 else node_id
-    raise editor.refuse(
-        f"There is no node '{short}' (any more); it may have been removed in another tab. "
-        "The editor now shows the current version."
+        form_key=f"node:{node_id}",
+        node_id=node_id,
     )
 
 
@@ -429,13 +211,7 @@ def _unknown(node_id: str) -> editor.Edited:
 @require_POST
 def node_remove(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
-    return run_change(
-        request,
-        tree,
-        lambda revision: editor.tree_node_remove(
-            tree=tree, user=request.user, revision=revision, node_id=node_id
-        ),
-    )
+    return apply_change(request, tree, editor.tree_node_remove, node_id=node_id)
 
 
 @login_required
@@ -443,17 +219,7 @@ def node_remove(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
 def node_move(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
     direction = request.POST.get("direction", "")
-    return run_change(
-        request,
-        tree,
-        lambda revision: editor.tree_node_move(
-            tree=tree,
-            user=request.user,
-            revision=revision,
-            node_id=node_id,
-            direction=direction,  # type: ignore[arg-type]
-        ),
-    )
+    return apply_change(request, tree, editor.tree_node_move, node_id=node_id, direction=direction)
 
 
 @login_required
@@ -466,19 +232,13 @@ def node_add(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     if parent is not None and parent.get("type") == "decision":
         options = parent.get("options") if isinstance(parent.get("options"), list) else []
     form = AddNodeForm(request.POST, key="failed", options=options)
-    key = f"add:{node_id}"
-    if not form.is_valid():
-        return form_failed(request, tree, form, key)
-    arguments = form.service_arguments()
-    return run_change(
+    return apply_change(
         request,
         tree,
-        lambda revision: editor.tree_node_add(
-            tree=tree, user=request.user, revision=revision, parent_id=node_id, **arguments
-        ),
+        editor.tree_node_add,
         form=form,
-        form_key=key,
-        aliases=AddNodeForm.aliases,
+        form_key=f"add:{node_id}",
+        parent_id=node_id,
     )
 
 
@@ -486,24 +246,14 @@ def node_add(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
 @require_POST
 def option_add(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
-    form = OptionForm(request.POST, key="failed", targets=_targets(tree, tree.editing_structure))
-    key = f"option-add:{node_id}"
-    if not form.is_valid():
-        return form_failed(request, tree, form, key)
-    data = form.cleaned_data
-    return run_change(
+    form = OptionForm(request.POST, key="failed", targets=_targets(tree))
+    return apply_change(
         request,
         tree,
-        lambda revision: editor.tree_option_add(
-            tree=tree,
-            user=request.user,
-            revision=revision,
-            node_id=node_id,
-            label=data["label"],
-            next_node_id=data["next_node_id"],
-        ),
+        editor.tree_option_add,
         form=form,
-        form_key=key,
+        form_key=f"option-add:{node_id}",
+        node_id=node_id,
     )
 
 
@@ -511,25 +261,15 @@ def option_add(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
 @require_POST
 def option_update(request: HttpRequest, pk: Any, node_id: str, index: int) -> HttpResponse:
     tree = editable_tree(request, pk)
-    form = OptionForm(request.POST, key="failed", targets=_targets(tree, tree.editing_structure))
-    key = f"option:{node_id}:{index}"
-    if not form.is_valid():
-        return form_failed(request, tree, form, key)
-    data = form.cleaned_data
-    return run_change(
+    form = OptionForm(request.POST, key="failed", targets=_targets(tree))
+    return apply_change(
         request,
         tree,
-        lambda revision: editor.tree_option_update(
-            tree=tree,
-            user=request.user,
-            revision=revision,
-            node_id=node_id,
-            index=index,
-            label=data["label"],
-            next_node_id=data["next_node_id"],
-        ),
+        editor.tree_option_update,
         form=form,
-        form_key=key,
+        form_key=f"option:{node_id}:{index}",
+        node_id=node_id,
+        index=index,
     )
 
 
@@ -537,13 +277,7 @@ def option_update(request: HttpRequest, pk: Any, node_id: str, index: int) -> Ht
 @require_POST
 def option_remove(request: HttpRequest, pk: Any, node_id: str, index: int) -> HttpResponse:
     tree = editable_tree(request, pk)
-    return run_change(
-        request,
-        tree,
-        lambda revision: editor.tree_option_remove(
-            tree=tree, user=request.user, revision=revision, node_id=node_id, index=index
-        ),
-    )
+    return apply_change(request, tree, editor.tree_option_remove, node_id=node_id, index=index)
 
 
 @login_required
@@ -551,22 +285,9 @@ def option_remove(request: HttpRequest, pk: Any, node_id: str, index: int) -> Ht
 def step_add(request: HttpRequest, pk: Any) -> HttpResponse:
     tree = editable_tree(request, pk)
     form = AddStepForm(request.POST, key="step-new")
-    if not form.is_valid():
-        return form_failed(request, tree, form, "step-add")
-    data = form.cleaned_data
-    return run_change(
-        request,
-        tree,
-        lambda revision: editor.tree_step_add(
-            tree=tree,
-            user=request.user,
-            revision=revision,
-            step_type=data["step_type"],
-            title=data["title"],
-            after_id=request.POST.get("after") or None,
-        ),
-        form=form,
-        form_key="step-add",
+    after_id = request.POST.get("after") or None
+    return apply_change(
+        request, tree, editor.tree_step_add, form=form, form_key="step-add", after_id=after_id
     )
 
 
@@ -575,18 +296,8 @@ def step_add(request: HttpRequest, pk: Any) -> HttpResponse:
 def intake_add(request: HttpRequest, pk: Any) -> HttpResponse:
     tree = editable_tree(request, pk)
     form = IntakeFieldForm(request.POST, key="q-new")
-    if not form.is_valid():
-        return form_failed(request, tree, form, "intake-add")
-    arguments = form.service_arguments()
-    return run_change(
-        request,
-        tree,
-        lambda revision: editor.tree_intake_field_add(
-            tree=tree, user=request.user, revision=revision, **arguments
-        ),
-        form=form,
-        form_key="intake-add",
-        aliases=IntakeFieldForm.aliases,
+    return apply_change(
+        request, tree, editor.tree_intake_field_add, form=form, form_key="intake-add"
     )
 
 
@@ -594,22 +305,16 @@ def intake_add(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def intake_update(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
     tree = editable_tree(request, pk)
-    key = f"intake:{index}"
     intake = tree.editing_intake_form if isinstance(tree.editing_intake_form, list) else []
     current = intake[index] if index < len(intake) else {}
     form = IntakeFieldForm.for_field(current, key=f"q{index}", data=request.POST)
-    if not form.is_valid():
-        return form_failed(request, tree, form, key)
-    arguments = form.service_arguments()
-    return run_change(
+    return apply_change(
         request,
         tree,
-        lambda revision: editor.tree_intake_field_update(
-            tree=tree, user=request.user, revision=revision, index=index, **arguments
-        ),
+        editor.tree_intake_field_update,
         form=form,
-        form_key=key,
-        aliases=IntakeFieldForm.aliases,
+        form_key=f"intake:{index}",
+        index=index,
     )
 
 
@@ -617,13 +322,7 @@ def intake_update(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
 @require_POST
 def intake_remove(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
     tree = editable_tree(request, pk)
-    return run_change(
-        request,
-        tree,
-        lambda revision: editor.tree_intake_field_remove(
-            tree=tree, user=request.user, revision=revision, index=index
-        ),
-    )
+    return apply_change(request, tree, editor.tree_intake_field_remove, index=index)
 
 
 @login_required
@@ -631,16 +330,8 @@ def intake_remove(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
 def intake_move(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
     tree = editable_tree(request, pk)
     direction = request.POST.get("direction", "")
-    return run_change(
-        request,
-        tree,
-        lambda revision: editor.tree_intake_field_move(
-            tree=tree,
-            user=request.user,
-            revision=revision,
-            index=index,
-            direction=direction,  # type: ignore[arg-type]
-        ),
+    return apply_change(
+        request, tree, editor.tree_intake_field_move, index=index, direction=direction
     )
 
 

@@ -20,7 +20,7 @@ from flows import selectors, services, structure
 from flows.filters import TreeFilterSet
 from flows.forms import ForkForm, ImportForm, TreeForm
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate, query_without_page
+from resolutionflow.pages import is_partial, paginate
 
 PAGE_SIZE = 24
 
@@ -30,7 +30,6 @@ def render_list(request: HttpRequest, template: str, filterset: TreeFilterSet, *
     context = {
         "filterset": filterset,
         "page": paginate(request, filterset.qs, PAGE_SIZE),
-        "query": query_without_page(request),
         **extra,
     }
     if is_partial(request):

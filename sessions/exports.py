@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import escape
 
 from sessions import runtime
 from sessions.models import BUILTIN_TARGET_VARIABLE, FlowSession
@@ -246,40 +246,34 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def render_html(report: Report) -> str:
-    """A standalone HTML document; every piece of engineer text is escaped."""
-    e = escape
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{e(report.flow)}</title></head><body>",
-        f"<h1>{e(report.flow)}</h1><dl>",
-    ]
-    for k, v in [*header_pairs(report), *report.variables]:
-        parts.append(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>")
-    parts.append("</dl><h2>Steps</h2><ol>")
+@dataclass
+class HtmlGroup:
+    """Steps under one section header (or before the first one), numbered from `start`."""
+
+    title: str
+    start: int
+    items: list[tuple[str, Entry]] = field(default_factory=list)  # (time stamp, entry)
+
+
+def html_groups(report: Report) -> list[HtmlGroup]:
+    groups = [HtmlGroup(title="", start=1)]
     for entry in report.entries:
         if entry.kind == "section":
-            parts.append(f"</ol><h3>{e(entry.title)}</h3><ol start='{next_number(report, entry)}'>")
+            groups.append(HtmlGroup(title=entry.title, start=next_number(report, entry)))
             continue
-        stamp = (
-            f"<time>{e(when(entry.at, '%H:%M'))}</time> " if report.timestamps and entry.at else ""
-        )
-        custom = "<strong>[CUSTOM]</strong> " if entry.is_custom else ""
-        detail = f" → <em>{e(entry.detail)}</em>" if entry.detail else ""
-        parts.append(f"<li>{stamp}{custom}{e(entry.title)}{detail}")
-        parts += [f"<pre>{e(command)}</pre>" for command in entry.commands]
-        if entry.note:
-            parts.append(f"<blockquote>{e(entry.note)}</blockquote>")
-        parts.append("</li>")
-    parts.append("</ol>")
-    if report.outcome:
-        parts.append(f"<h2>Outcome: {e(report.outcome)}</h2>")
-    if report.outcome_notes:
-        parts.append(f"<p>{e(report.outcome_notes)}</p>")
-    if report.next_steps:
-        parts.append(f"<h3>Next steps</h3><p>{e(report.next_steps)}</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+        stamp = when(entry.at, "%H:%M") if report.timestamps and entry.at else ""
+        groups[-1].items.append((stamp, entry))
+    return [group for group in groups if group.title or group.items]
+
+
+def render_html(report: Report) -> str:
+    """A standalone HTML document; the template escapes every piece of engineer text."""
+    context = {
+        "report": report,
+        "pairs": [*header_pairs(report), *report.variables],
+        "groups": html_groups(report),
+    }
+    return render_to_string("flowsessions/exports/session.html", context)
 
 
 def next_number(report: Report, section: Entry) -> int:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate, query_without_page, refusal_text
+from resolutionflow.pages import is_partial, paginate, refusal_text
 from sessions import exports, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
@@ -488,7 +488,6 @@ def history(request: HttpRequest) -> HttpResponse:
     context = {
         "filterset": filterset,
         "page": paginate(request, filterset.qs, PAGE_SIZE),
-        "query": query_without_page(request),
         "team": team,
     }
     template = "flowsessions/history.html"

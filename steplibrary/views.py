@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate, query_without_page
+from resolutionflow.pages import is_partial, paginate
 from steplibrary import selectors, services, sync
 from steplibrary.filters import LibraryStepFilterSet
 from steplibrary.forms import LibraryStepForm, initial_for_copy, initial_from_step
@@ -48,7 +48,6 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "filterset": filterset,
         "page": paginate(request, filterset.qs, PAGE_SIZE),
-        "query": query_without_page(request),
         "choices": selectors.filter_choices(user=request.user),  # lazy: unused by the partial
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "ordering")),
     }
@@ -94,7 +93,6 @@ def browse(request: HttpRequest) -> HttpResponse:
     context = {
         "filterset": filterset,
         "page": paginate(request, filterset.qs, BROWSER_PAGE_SIZE),
-        "query": query_without_page(request),
         "choices": selectors.filter_choices(user=request.user),
         "choose_url": safe_choose_url(request),
         "choose_label": request.GET.get("choose_label", "")[:40] or "Choose",

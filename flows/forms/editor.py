@@ -37,9 +37,11 @@ def add_service_errors(
 
 class EditorForm(forms.Form):
     """Base of the editor's small forms: unique element ids per form on one page, and the
-    service's arguments from `changes()`."""
+    editor service's arguments from `service_arguments()`; `aliases` maps the service's field
+    names to this form's, so its errors land next to the right field."""
 
     commands_enabled = False
+    aliases: dict[str, str] = {}  # read only
 
     def __init__(self, *args: Any, key: str = "f", **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{key}-%s")
@@ -51,6 +53,10 @@ class EditorForm(forms.Form):
         if self.commands_enabled:
             data["commands"] = self.parsed_commands()
         return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The editor service's keyword arguments besides tree, user and revision."""
+        return self.changes()
 
     # Commands are repeated rows (label, language, code), not one Django field.
     def command_rows(self) -> list[dict[str, str]]:
@@ -94,12 +100,19 @@ def description_field() -> forms.CharField:
     return forms.CharField(required=False, max_length=TEXT_LIMIT, widget=textarea(3))
 
 
-class DecisionForm(EditorForm):
+class NodeForm(EditorForm):
+    """The edit form of one node or step; `tree_node_update` takes its fields as `changes`."""
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {"changes": self.changes()}
+
+
+class DecisionForm(NodeForm):
     question = forms.CharField(max_length=TEXT_LIMIT)
     description = description_field()
 
 
-class SolutionForm(EditorForm):
+class SolutionForm(NodeForm):
     title = forms.CharField(max_length=TEXT_LIMIT)
     description = description_field()
 
@@ -108,12 +121,12 @@ class SectionForm(SolutionForm):
     pass
 
 
-class EndForm(EditorForm):
+class EndForm(NodeForm):
     title = forms.CharField(max_length=TEXT_LIMIT, required=False)
     description = description_field()
 
 
-class ActionForm(EditorForm):
+class ActionForm(NodeForm):
     commands_enabled = True
     title = forms.CharField(max_length=TEXT_LIMIT)
     description = description_field()
@@ -138,7 +151,7 @@ CONTENT_TYPE_CHOICES = [
 ]
 
 
-class StepForm(EditorForm):
+class StepForm(NodeForm):
     """A procedure step: every field of SPEC §3.1; all but the first three sit under
     "More options"."""
 
@@ -196,7 +209,7 @@ class StepForm(EditorForm):
         )
 
 
-FORM_FOR_TYPE: dict[str, type[EditorForm]] = {
+FORM_FOR_TYPE: dict[str, type[NodeForm]] = {
     "decision": DecisionForm,
     "action": ActionForm,
     "solution": SolutionForm,
@@ -212,7 +225,7 @@ def node_form(
     key: str,
     targets: list[tuple[str, str]],
     data: Any = None,
-) -> EditorForm | None:
+) -> NodeForm | None:
     """The edit form of one node, filled from the node (or from posted data)."""
     form_class = FORM_FOR_TYPE.get(node.get("type"))  # type: ignore[arg-type]
     if form_class is None:

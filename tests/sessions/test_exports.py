@@ -2,8 +2,10 @@ import re
 
 import pytest
 
+from flows.models import TreeType
 from sessions import exports, services
 from sessions.models import FlowSession
+from tests.factories import TreeFactory
 
 
 @pytest.fixture
@@ -81,9 +83,40 @@ def test_html_and_markdown_escape_engineer_text(proc_session, engineer):
     )
     html = exports.export_session(s, fmt="html")
     assert "<img" not in html and "&lt;img" in html
+    assert "<a " not in html and "href" not in html  # the javascript: link stays text
     markdown = exports.export_session(s, fmt="markdown")
     assert "[click](javascript" not in markdown and "\\[click\\]" in markdown
     assert re.search(r"(?<!\\)<img", markdown) is None
+
+
+def test_html_export_numbers_steps_across_sections(account, owner, engineer):
+    flow = TreeFactory(
+        account=account,
+        author=owner,
+        tree_type=TreeType.PROCEDURAL,
+        tree_structure={
+            "steps": [
+                {"id": "check", "type": "procedure_step", "title": "Check the backup"},
+                {"id": "work", "type": "section_header", "title": "The <work>"},
+                {"id": "stop", "type": "procedure_step", "title": "Stop the service"},
+                {"id": "patch", "type": "procedure_step", "title": "Patch"},
+                {"id": "end", "type": "procedure_end", "title": "Done"},
+            ]
+        },
+    )
+    session = services.session_start(tree=flow, user=engineer, ticket_number="T-9")
+    session = services.session_step_update(
+        session=session, user=engineer, step_id="check", done=True
+    )
+
+    html = exports.export_session(session, fmt="html", timestamps=False)
+
+    lists = re.findall(r'<ol start="(\d+)">(.*?)</ol>', html, flags=re.S)
+    assert [(start, body.count("<li>")) for start, body in lists] == [("1", 1), ("2", 2)]
+    assert "<li>Check the backup → <em>Done</em>" in lists[0][1]
+    assert "<h3>The &lt;work&gt;</h3>" in html
+    assert html.index("<h3>The &lt;work&gt;</h3>") < html.index("Stop the service")
+    assert "<time>" not in html
 
 
 def test_troubleshooting_export_lists_decisions_actions_and_the_solution(ts_session, engineer):

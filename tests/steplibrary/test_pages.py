@@ -391,6 +391,18 @@ def test_browser_results_part_filters_in_place(client, engineer, team_step, proc
     assert "Check a licence is free" in body and team_step.title not in body
 
 
+def test_browser_next_page_keeps_the_search_and_asks_for_results_only(client, engineer):
+    LibraryStepFactory.create_batch(12, created_by=engineer, title="Patch it")
+    client.force_login(engineer)
+    query = {"q": "patch", "choose_url": "/x/", "browser": "b1", "page": "1"}
+    body = client.get(BROWSE, query, **HTMX).content.decode()
+    assert (
+        f'hx-get="{BROWSE}?q=patch&amp;choose_url=%2Fx%2F&amp;browser=b1&amp;page=2&amp;part=results"'
+        in body
+    )
+    assert "Previous</button>" not in body and "1–10 of 12" in body
+
+
 @pytest.mark.parametrize(
     "unsafe", ["https://evil.example/steal", "//evil.example/x", "javascript:alert(1)"]
 )

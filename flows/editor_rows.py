@@ -1,0 +1,252 @@
+"""What the visual editor page shows: one row per node (or step) with its forms, the intake
+questions, the add forms and the problems, built from a flow's editor version.
+
+The views in `flows/editor_views.py` parse the posted change and call the editor service; they
+render whatever `editor_context` builds here (with the forms that failed, if any)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from accounts.models import User
+from flows import editor, selectors, structure
+from flows.forms import (
+    AddNodeForm,
+    AddStepForm,
+    DetailsForm,
+    EditorForm,
+    IntakeFieldForm,
+    OptionForm,
+    node_form,
+)
+from flows.models import Category, Tree
+
+
+@dataclass
+class NodeRow:
+    """One node (or step) of the editor with its forms."""
+
+    key: str  # a DOM-safe id prefix; node ids may contain dots
+    node: dict[str, Any]
+    depth: int = 0
+    is_root: bool = False
+    first: bool = True
+    last: bool = True
+    addressable: bool = True  # has a unique id, so the editor can change it
+    in_section: bool = False
+    nested: int = 0
+    open: bool = False
+    errors: list[structure.StructureError] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
+    form: EditorForm | None = None
+    option_forms: list[tuple[int, OptionForm]] = field(default_factory=list)
+    new_option_form: OptionForm | None = None
+    add_form: AddNodeForm | None = None
+
+    @property
+    def node_id(self) -> str:
+        return str(self.node.get("id") or "")
+
+    @property
+    def node_type(self) -> str:
+        return str(self.node.get("type") or "")
+
+    @property
+    def heading(self) -> str:
+        node = self.node
+        return str(node.get("question") or node.get("title") or node.get("id") or "(untitled)")
+
+
+def _titles(tree: Tree, data: Any) -> dict[str, str]:
+    """Each node's id and a short heading, in document order."""
+    titles = {}
+    for node_id, node in structure.node_index(tree.tree_type, data).items():
+        text = str(node.get("question") or node.get("title") or "(untitled)")
+        titles[node_id] = f"{text[:70]}…" if len(text) > 70 else text
+    return titles
+
+
+def link_targets(tree: Tree, data: Any) -> list[tuple[str, str]]:
+    """Every node an option or action can lead to, labelled for a select."""
+    return [(node_id, f"{text} · {node_id}") for node_id, text in _titles(tree, data).items()]
+
+
+def _id_counts(tree: Tree, data: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in structure.iter_nodes(tree.tree_type, data):
+        node_id = node.get("id")
+        if isinstance(node_id, str):
+            counts[node_id] = counts.get(node_id, 0) + 1
+    return counts
+
+
+def _tree_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
+    """The troubleshooting tree as flat, indented rows (depth-first, like the detail page)."""
+    titles = _titles(tree, data)
+    targets = [(node_id, f"{text} · {node_id}") for node_id, text in titles.items()]
+    counts = _id_counts(tree, data)
+    rows: list[NodeRow] = []
+    stack: list[tuple[Any, int, bool, bool]] = [(data, 0, True, True)]
+    while stack:
+        node, depth, first, last = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        key = f"n{len(rows)}"
+        node_id = node.get("id") if isinstance(node.get("id"), str) else ""
+        row = NodeRow(key=key, node=node, depth=depth, is_root=not rows, first=first, last=last)
+        row.addressable = bool(node_id) and counts.get(node_id) == 1
+        row.errors = ctx.errors_by_node.get(node_id, []) if node_id else []
+        row.open = row.addressable and ctx.is_open(node_id)
+        if row.open:  # the other rows load their forms when opened (editor_node_form)
+            _attach_tree_forms(row, ctx, targets)
+        options = node.get("options") if isinstance(node.get("options"), list) else []
+        for option in options:
+            if isinstance(option, dict):
+                target = str(option.get("next_node_id") or "")
+                row.links.append(
+                    {
+                        "label": str(option.get("label", "")),
+                        "target": target,
+                        "title": titles.get(target, ""),
+                    }
+                )
+        if node.get("type") == "action" and node.get("next_node_id"):
+            target = str(node["next_node_id"])
+            row.links.append({"label": "Then", "target": target, "title": titles.get(target, "")})
+        rows.append(row)
+        children = node.get("children")
+        if isinstance(children, list):
+            count = len(children)
+            stack.extend(
+                (child, depth + 1, index == 0, index == count - 1)
+                for index, child in reversed(list(enumerate(children)))
+            )
+    _count_nested(rows)
+    return rows
+
+
+def _attach_tree_forms(row: NodeRow, ctx: EditorState, targets: list[tuple[str, str]]) -> None:
+    node, node_id, key = row.node, row.node_id, row.key
+    row.form = ctx.failed.get(f"node:{node_id}") or node_form(node, key=key, targets=targets)
+    if node.get("type") == "decision":
+        options = node.get("options") if isinstance(node.get("options"), list) else []
+        for index, option in enumerate(options):
+            if not isinstance(option, dict):
+                continue
+            failed = ctx.failed.get(f"option:{node_id}:{index}")
+            initial = {"label": option.get("label"), "next_node_id": option.get("next_node_id")}
+            row.option_forms.append(
+                (
+                    index,
+                    failed or OptionForm(key=f"{key}-o{index}", targets=targets, initial=initial),
+                )
+            )
+        row.new_option_form = ctx.failed.get(f"option-add:{node_id}") or OptionForm(
+            key=f"{key}-new", targets=targets
+        )
+        row.add_form = ctx.failed.get(f"add:{node_id}") or AddNodeForm(
+            key=f"{key}-add", options=options
+        )
+    elif node.get("type") == "action":
+        row.add_form = ctx.failed.get(f"add:{node_id}") or AddNodeForm(key=f"{key}-add")
+
+
+def _count_nested(rows: list[NodeRow]) -> None:
+    """How many nodes a delete takes with it: the following rows that are deeper."""
+    for index, row in enumerate(rows):
+        nested = 0
+        for later in rows[index + 1 :]:
+            if later.depth <= row.depth:
+                break
+            nested += 1
+        row.nested = nested
+
+
+def _step_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
+    steps = data.get("steps") if isinstance(data, dict) else None
+    steps = steps if isinstance(steps, list) else []
+    counts = _id_counts(tree, data)
+    rows: list[NodeRow] = []
+    in_section = False
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue
+        node_id = step.get("id") if isinstance(step.get("id"), str) else ""
+        following = steps[index + 1] if index + 1 < len(steps) else None
+        is_end = step.get("type") == "procedure_end"
+        in_section = in_section or step.get("type") == "section_header"
+        row = NodeRow(
+            key=f"s{index}",
+            node=step,
+            first=index == 0,
+            last=following is None or editor._is_end(following),
+            in_section=in_section and step.get("type") == "procedure_step",
+        )
+        row.addressable = bool(node_id) and counts.get(node_id) == 1
+        row.errors = ctx.errors_by_node.get(node_id, []) if node_id else []
+        row.open = row.addressable and ctx.is_open(node_id)
+        if row.open:
+            row.form = ctx.failed.get(f"node:{node_id}") or node_form(step, key=row.key, targets=[])
+        row.is_root = is_end  # the end step cannot move or go
+        rows.append(row)
+    return rows
+
+
+def editor_rows(tree: Tree, data: Any, state: EditorState) -> list[NodeRow]:
+    """The rows of the editor: a checklist's steps in order, or a tree's nodes depth-first."""
+    return _step_rows(tree, data, state) if tree.is_checklist else _tree_rows(tree, data, state)
+
+
+@dataclass
+class EditorState:
+    """What a render needs beyond the flow: forms that failed, the node to open, messages."""
+
+    failed: dict[str, EditorForm] = field(default_factory=dict)
+    open_id: str | None = None
+    alerts: list[str] = field(default_factory=list)
+    errors_by_node: dict[str | None, list] = field(default_factory=dict)
+
+    def is_open(self, node_id: str) -> bool:
+        """The node just changed (or asked for) and nodes whose form failed show their form."""
+        failed = any(key.split(":")[1:2] == [node_id] for key in self.failed)
+        return node_id == self.open_id or failed
+
+
+def editor_context(
+    user: User,
+    tree: Tree,
+    state: EditorState | None = None,
+    details_form: DetailsForm | None = None,
+) -> dict[str, Any]:
+    state = state or EditorState()
+    data = structure.normalise_structure(tree.tree_type, tree.editing_structure)
+    structure_errors = structure.validate_structure(tree.tree_type, tree.editing_structure)
+    intake = tree.editing_intake_form
+    intake_errors = structure.validate_intake_form(intake) if tree.is_checklist else []
+    state.errors_by_node = selectors.errors_by_node(structure_errors)
+    rows = editor_rows(tree, data, state)
+    intake_rows = []
+    if tree.is_checklist and isinstance(intake, list):
+        intake_rows = [
+            (
+                index,
+                state.failed.get(f"intake:{index}")
+                or IntakeFieldForm.for_field(item, key=f"q{index}"),
+            )
+            for index, item in enumerate(intake)
+        ]
+    return {
+        "tree": tree,
+        "rows": rows,
+        "intake_rows": intake_rows,
+        "intake_add_form": state.failed.get("intake-add") or IntakeFieldForm(key="q-new"),
+        "step_add_form": state.failed.get("step-add") or AddStepForm(key="step-new"),
+        "structure_errors": structure_errors,
+        "intake_errors": intake_errors,
+        "problem_count": len(structure_errors) + len(intake_errors),
+        "alerts": state.alerts,
+        "open_key": state.open_id,
+        "details_form": details_form or DetailsForm(user=user, tree=tree),
+        "category_names": Category.objects.values_list("name", flat=True),
+    }
