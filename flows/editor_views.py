@@ -170,18 +170,14 @@ def details(request: HttpRequest, pk: Any) -> HttpResponse:
     form = DetailsForm(request.POST, user=request.user, tree=tree)
     status = INVALID
     if form.is_valid():
-        try:
-            tree = services.tree_update(tree=tree, user=request.user, **form.changes())
-        except services.PublishRefused as refused:  # the live flow is invalid (admin edit)
-            form.add_error(None, str(refused))
-        else:
-            label = "Details saved." if tree.is_published else "Draft saved."
-            messages.success(request, label)
-            if not request.htmx:
-                return redirect("flows:edit", pk=tree.pk)
-            tree = reloaded(tree)
-            form = DetailsForm(user=request.user, tree=tree)
-            status = 200
+        # Details only: they apply at once, also on a published flow (no revision needed).
+        tree = services.tree_update(tree=tree, user=request.user, **form.changes())
+        messages.success(request, "Details saved." if tree.is_published else "Draft saved.")
+        if not request.htmx:
+            return redirect("flows:edit", pk=tree.pk)
+        tree = reloaded(tree)
+        form = DetailsForm(user=request.user, tree=tree)
+        status = 200
     template = f"{TEMPLATE}#details" if request.htmx else TEMPLATE
     context = editor_context(request.user, tree, details_form=form)
     return render(request, template, context, status=status)
