@@ -336,11 +336,13 @@ def intake_move(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
 def publish(request: HttpRequest, pk: Any) -> HttpResponse:
     """Validate the editor's version and make it live; errors show beside their nodes."""
     tree = editable_tree(request, pk)
-    if posted_revision(request) != tree.revision:
-        alerts = [editor.CONFLICT_MESSAGE]
-        return render_editor(request, tree, EditorState(alerts=alerts), status=409)
     try:
-        tree = services.tree_publish(tree=tree, user=request.user)
+        tree = services.tree_publish(
+            tree=tree, user=request.user, revision=posted_revision(request)
+        )
+    except services.EditConflict:
+        alerts = [editor.CONFLICT_MESSAGE]
+        return render_editor(request, reloaded(tree), EditorState(alerts=alerts), status=409)
     except services.PublishRefused as refused:
         count = len(refused.errors)
         alert = (

@@ -214,10 +214,12 @@ def locked(tree: Tree) -> Tree:
 
 
 @transaction.atomic
-def tree_publish(*, tree: Tree, user: User) -> Tree:
-    """Validate and publish; a published flow's working copy replaces the live version."""
+def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree:
+    """Validate and publish; a published flow's working copy replaces the live version.
+    With a `revision`, only if nobody changed the flow since (else `EditConflict`)."""
     ensure_can_edit(tree=tree, user=user)
     tree = locked(tree)
+    check_revision(tree, revision)
     errors = tree.editing_errors()
     if errors:
         raise PublishRefused(errors)

@@ -111,6 +111,15 @@ REVISION_HELP = (
 )
 
 
+class PublishSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Optional: publish only if the flow is still at this revision (else 409), so "
+        "what goes live is what you last read or wrote.",
+    )
+
+
 class TreeSerializer(TreeListSerializer):
     """A whole flow. Writes go through the flow services, which own validation.
 

@@ -9,7 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from flows import selectors, services, structure
-from flows.api.serializers import ForkSerializer, TreeListSerializer, TreeSerializer
+from flows.api.serializers import (
+    ForkSerializer,
+    PublishSerializer,
+    TreeListSerializer,
+    TreeSerializer,
+)
 from flows.filters import TreeFilterSet
 from flows.models import Tree, TreeQuerySet
 
@@ -43,11 +48,17 @@ class FlowViewSet(
         tree = self.get_queryset().get(pk=tree.pk)
         return Response(TreeSerializer(tree, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=None, responses=TreeSerializer)
+    @extend_schema(request=PublishSerializer, responses=TreeSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
-        """Validate and publish; 400 with `errors` (each naming a node) when it is not valid."""
-        return self.respond(services.tree_publish(tree=self.get_object(), user=request.user))
+        """Validate and publish (a published flow's working copy becomes live); 400 with
+        `errors` (each naming a node) when it is not valid, 409 when `revision` is stale."""
+        body = PublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tree = services.tree_publish(
+            tree=self.get_object(), user=request.user, revision=body.validated_data.get("revision")
+        )
+        return self.respond(tree)
 
     @extend_schema(request=None, responses=TreeSerializer)
     @action(detail=True, methods=["post"])

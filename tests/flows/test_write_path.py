@@ -195,3 +195,16 @@ def test_publish_folds_the_working_copy_and_the_revision_moves(owner, own_flow):
     tree = fresh(own_flow)
     assert tree.revision == before + 1
     assert tree.has_working_copy is False
+
+
+def test_api_publish_with_a_stale_revision_is_409_and_publishes_nothing(owner, own_flow):
+    client = api_as(owner)
+    read_revision = own_flow.revision
+    editor_rename_restart(own_flow, owner, read_revision)  # someone edits after the read
+    response = client.post(
+        f"/api/flows/{own_flow.pk}/publish/", {"revision": read_revision}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["revision"] == read_revision + 1
+    tree = fresh(own_flow)
+    assert tree.has_working_copy and tree.tree_structure == own_flow.tree_structure
