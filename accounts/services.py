@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Account, Role, User
@@ -25,15 +24,6 @@ def service_account_ensure(*, using: str = "default") -> User:
         user.save(using=using)
     Token.objects.using(using).filter(user=user).delete()
     return user
-
-
-def account_create(*, name: str) -> Account:
-    base = slugify(name) or "account"
-    slug, n = base, 1
-    while Account.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return Account.objects.create(name=name, slug=slug)
 
 
 @transaction.atomic

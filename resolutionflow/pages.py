@@ -5,8 +5,9 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
+from django_htmx.http import trigger_client_event
 
 
 def paginate(request: HttpRequest, queryset: QuerySet, size: int) -> Page:
@@ -24,6 +25,11 @@ def pretty_json(value: object) -> str:
         '<pre style="max-height:30rem;overflow:auto">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False),
     )
+
+
+def with_toast(response: HttpResponse, message: str, level: str = "danger") -> HttpResponse:
+    """Show `message` in a toast once htmx has the response (base.html listens for rf:toast)."""
+    return trigger_client_event(response, "rf:toast", {"message": message, "level": level})
 
 
 def refusal_text(refused: Exception) -> str:

@@ -5,7 +5,6 @@ With DEBUG off a SECRET_KEY is required and the HTTPS hardening of `check --depl
 """
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -30,13 +29,12 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-# pytest and `manage.py test` may run without a secret; nothing they sign leaves the process.
-TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+# Tests use `resolutionflow/settings_test.py`, which builds on this module.
 DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEBUG:
         SECRET_KEY = "insecure-development-key-do-not-use-in-production-0123456789"
     else:
         raise ImproperlyConfigured(
@@ -44,7 +42,7 @@ if not SECRET_KEY:
             "-base64 48)`), or set DEBUG=1 for local development."
         )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -112,11 +110,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Writers queue (BEGIN IMMEDIATE) instead of failing with "database is locked" when two
     # requests update the same session at once; the embedded database serves few users.
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
-    if TESTING:
-        # A file, not shared-cache memory: concurrent tests then wait for the lock as production
-        # does, instead of failing with "table is locked".
-        (BASE_DIR / "var").mkdir(exist_ok=True)
-        DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("REDIS_URL"):
@@ -138,9 +131,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    # Hashing with the real hasher makes every login in the suite cost ~0.3 s.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -155,18 +145,18 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 
-WHITENOISE_USE_FINDERS = DEBUG or TESTING  # no collectstatic needed to develop or test
+WHITENOISE_USE_FINDERS = DEBUG  # no collectstatic needed to develop
 
 MESSAGE_TAGS = {40: "danger"}  # Bootstrap's name for the error colour.
 
 # HTTPS hardening is on unless DEBUG; an intranet served over plain http sets HTTPS=0.
-HTTPS = env_bool("HTTPS", default=not (DEBUG or TESTING))
+HTTPS = env_bool("HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

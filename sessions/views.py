@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -12,10 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate, refusal_text
+from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
 from sessions import exports, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
@@ -31,10 +30,6 @@ def visible_session(request: HttpRequest, pk: Any) -> FlowSession:
     """Another account's session (or a teammate's, for engineers) is a 404."""
     queryset = FlowSession.objects.for_user(request.user).with_list_data()
     return get_object_or_404(queryset, pk=pk)
-
-
-def toast_headers(message: str, level: str = "danger") -> dict[str, str]:
-    return {"HX-Trigger": json.dumps({"rf:toast": {"message": message, "level": level}})}
 
 
 # --- start ------------------------------------------------------------------------------
@@ -125,13 +120,10 @@ def run(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, run_template(session), runner_context(request, session))
 
 
-def rerender(request: HttpRequest, session: FlowSession, part: str, **headers: str):
+def rerender(request: HttpRequest, session: FlowSession, part: str) -> HttpResponse:
     """The partial for the session as it now is (after a change, or after a refusal)."""
     session = visible_session(request, session.pk)
-    response = render(request, f"{run_template(session)}#{part}", runner_context(request, session))
-    for name, value in headers.items():
-        response[name] = value
-    return response
+    return render(request, f"{run_template(session)}#{part}", runner_context(request, session))
 
 
 def apply(request: HttpRequest, pk: Any, part: str, action) -> HttpResponse:
@@ -144,7 +136,7 @@ def apply(request: HttpRequest, pk: Any, part: str, action) -> HttpResponse:
         if not request.htmx:
             messages.error(request, message)
             return redirect("flowsessions:run", pk=session.pk)
-        return rerender(request, session, part, **toast_headers(message))
+        return with_toast(rerender(request, session, part), message)
     if not request.htmx:
         return redirect("flowsessions:run", pk=session.pk)
     return rerender(request, session, part)
@@ -203,20 +195,19 @@ def step(request: HttpRequest, pk: Any, step_id: str) -> HttpResponse:
 
 def tick(request: HttpRequest, pk: Any, step_id: str, done: bool | None) -> HttpResponse:
     session = visible_session(request, pk)
-    headers: dict[str, str] = {}
+    refusal = ""
     try:
         services.session_step_update(session=session, user=request.user, step_id=step_id, done=done)
     except services.SessionError as refused:
-        headers = toast_headers(str(refused))
+        refusal = str(refused)
     context = runner_context(request, visible_session(request, pk))
     row = next((r for r in context.get("rows", []) if r.id == step_id), None)
     if row is None:
-        return rerender(request, session, "checklist", **headers)
-    context.update(row=row, oob=True)
-    response = render(request, "flowsessions/run_checklist.html#row", context)
-    for name, value in headers.items():
-        response[name] = value
-    return response
+        response = rerender(request, session, "checklist")
+    else:
+        context.update(row=row, oob=True)
+        response = render(request, "flowsessions/run_checklist.html#row", context)
+    return with_toast(response, refusal) if refusal else response
 
 
 def save_note(request: HttpRequest, pk: Any, step_id: str, note: str) -> HttpResponse:
@@ -225,7 +216,7 @@ def save_note(request: HttpRequest, pk: Any, step_id: str, note: str) -> HttpRes
     try:
         services.session_step_update(session=session, user=request.user, step_id=step_id, note=note)
     except (services.SessionError, ValidationError) as refused:
-        return HttpResponse(status=204, headers=toast_headers(refusal_text(refused)))
+        return with_toast(HttpResponse(status=204), refusal_text(refused))
     return render(request, "flowsessions/_note_saved.html", {"step_id": step_id})
 
 
@@ -239,7 +230,7 @@ def custom_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
         if not request.htmx:
             messages.error(request, message)
             return redirect("flowsessions:run", pk=session.pk)
-        return rerender(request, session, "checklist", **toast_headers(message))
+        return with_toast(rerender(request, session, "checklist"), message)
     return apply(
         request,
         pk,
@@ -299,15 +290,17 @@ def custom_step_from_library(request: HttpRequest, pk: Any) -> HttpResponse:
         if not request.htmx:
             messages.error(request, message)
             return redirect("flowsessions:run", pk=session.pk)
-        return rerender(request, session, "checklist", **toast_headers(message))
+        return with_toast(rerender(request, session, "checklist"), message)
     message = f"Inserted “{custom['title']}” from the library."
     if not request.htmx or request.POST.get("return") == "run":
         # The browser on its own page (no modal to close): back to the run, with a message.
         messages.success(request, message)
         url = reverse("flowsessions:run", args=[session.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    chosen = json.dumps({"libraryStepChosen": {"message": message, "id": custom["id"]}})
-    return rerender(request, session, "checklist", **{"HX-Trigger": chosen})
+    response = rerender(request, session, "checklist")
+    return trigger_client_event(
+        response, "libraryStepChosen", {"message": message, "id": custom["id"]}
+    )
 
 
 @login_required
@@ -350,7 +343,7 @@ def feedback(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
             session=session, user=request.user, node_id=node_id, helpful=helpful
         )
     except services.SessionError as refused:
-        return HttpResponse(status=204, headers=toast_headers(str(refused)))
+        return with_toast(HttpResponse(status=204), str(refused))
     context = {"session": session, "node_id": node_id, "vote": vote, "can_run": True}
     return render(request, "flowsessions/_feedback.html", context)
 

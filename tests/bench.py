@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resolutionflow.settings")
-sys.argv = [sys.argv[0], "test"]  # settings: test mode (fast hasher, no secret needed)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resolutionflow.settings_test")
 
 import warnings  # noqa: E402
 

@@ -3,8 +3,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -101,8 +102,8 @@ def test_pages_redirect_anonymous_visitors_to_login(client, db):
 
 
 def test_seed_demo_is_idempotent_and_sets_the_password(client, db):
-    call_command("seed_demo", password="pw-one-2026")
-    call_command("seed_demo", password="pw-two-2026")
+    call_command("seed_demo", password="pw-one-2026", force=True)
+    call_command("seed_demo", password="pw-two-2026", force=True)
     emails = ["owner@demo.local", "engineer@demo.local", "viewer@demo.local"]
     assert User.objects.filter(email__in=[*emails, "outsider@other.local"]).count() == 4
     roles = dict(User.objects.filter(email__in=emails).values_list("email", "role"))
@@ -110,6 +111,12 @@ def test_seed_demo_is_idempotent_and_sets_the_password(client, db):
     outsider = User.objects.get(email="outsider@other.local")
     assert outsider.account.name == "Other MSP"
     assert client.login(username="engineer@demo.local", password="pw-two-2026")
+
+
+def test_seed_demo_refuses_with_debug_off_unless_forced(db):
+    with pytest.raises(CommandError, match="only runs with DEBUG=1"):
+        call_command("seed_demo", password="pw-one-2026")
+    assert not User.objects.filter(email="owner@demo.local").exists()
 
 
 def test_admin_lists_and_filters_service_accounts(client, staff, engineer):
@@ -139,7 +146,8 @@ def test_admin_refuses_a_password_for_the_service_account(client, staff):
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    unset = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    """manage.py as an operator runs it: its own settings module, no test environment."""
+    unset = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],

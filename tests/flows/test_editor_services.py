@@ -454,7 +454,7 @@ def test_build_a_checklist_from_nothing_and_publish_it(engineer):
         field_type="text",
         required=True,
     )
-    published = services.tree_publish(tree=tree, user=engineer)
+    published = fresh(services.tree_publish(tree=tree, user=engineer))
     assert published.status == TreeStatus.PUBLISHED
     assert published.intake_form[0]["name"] == "upn"
     assert node(published, "create-the-user")["library_visibility"] == "public"
@@ -731,7 +731,7 @@ def test_publishing_applies_the_working_copy(engineer, own_flow):
     editor.tree_node_update(
         tree=own_flow, user=engineer, revision=None, node_id="fixed", changes={"title": "Done"}
     )
-    tree = services.tree_publish(tree=own_flow, user=engineer)
+    tree = fresh(services.tree_publish(tree=own_flow, user=engineer))
     assert tree.tree_structure["children"][1]["title"] == "Done"
     assert not tree.has_working_copy and tree.draft_structure is None
 
@@ -769,7 +769,7 @@ def test_unpublishing_turns_the_working_copy_into_the_draft(engineer, own_flow):
     editor.tree_node_update(
         tree=own_flow, user=engineer, revision=None, node_id="fixed", changes={"title": "WIP"}
     )
-    tree = services.tree_unpublish(tree=own_flow, user=engineer)
+    tree = fresh(services.tree_unpublish(tree=own_flow, user=engineer))
     assert tree.status == TreeStatus.DRAFT and not tree.has_working_copy
     assert tree.tree_structure["children"][1]["title"] == "WIP"
 

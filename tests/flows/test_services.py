@@ -10,6 +10,7 @@ def test_create_makes_a_draft_in_the_users_account_with_a_starter_structure(engi
     tree = services.tree_create(
         user=engineer, name="New VPN flow", tree_type=TreeType.PROCEDURAL, tags=["VPN", "vpn"]
     )
+    tree = Tree.objects.get(pk=tree.pk)
     assert tree.status == TreeStatus.DRAFT
     assert tree.account == engineer.account
     assert tree.author == engineer
@@ -26,6 +27,7 @@ def test_only_staff_make_public_flows(engineer, staff):
     with pytest.raises(PermissionDenied):
         services.tree_create(user=engineer, name="x", tree_type="procedural", is_public=True)
     tree = services.tree_create(user=staff, name="x", tree_type="procedural", is_public=True)
+    tree.refresh_from_db()
     assert tree.account is None and tree.is_public
 
 
@@ -65,12 +67,14 @@ def test_publish_unpublish_and_retire(engineer):
         tree_structure=procedural_structure(),
     )
     tree = services.tree_publish(tree=tree, user=engineer)
+    tree.refresh_from_db()
     assert tree.status == TreeStatus.PUBLISHED and tree.published_at is not None
     assert Tree.objects.runnable().filter(pk=tree.pk).exists()
     services.tree_set_active(tree=tree, user=engineer, active=False)
     assert not Tree.objects.runnable().filter(pk=tree.pk).exists()
     services.tree_set_active(tree=tree, user=engineer, active=True)
     tree = services.tree_unpublish(tree=tree, user=engineer)
+    tree.refresh_from_db()
     assert tree.status == TreeStatus.DRAFT
 
 

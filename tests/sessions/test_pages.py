@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -54,10 +56,23 @@ def test_a_stale_answer_rerenders_the_current_node_with_a_toast(client, engineer
         url("answer", ts_session), {"node_id": "restart", "choice": "done"}, **HTMX
     )
     assert response.status_code == 200
-    assert "rf:toast" in response["HX-Trigger"]
+    toast = json.loads(response["HX-Trigger"])["rf:toast"]
+    assert toast["level"] == "danger" and toast["message"]
     assert "Does the tunnel show as down" in response.content.decode()
     ts_session.refresh_from_db()
     assert ts_session.path == []
+
+
+def test_ticking_a_step_of_a_completed_session_is_refused_with_a_toast(
+    client, engineer, proc_session
+):
+    services.session_complete(session=proc_session, user=engineer, outcome="resolved")
+    client.force_login(engineer)
+    response = client.post(url("step", proc_session, "snapshot"), {"done": "1"}, **HTMX)
+    toast = json.loads(response["HX-Trigger"])["rf:toast"]
+    assert toast["level"] == "danger" and "completed" in toast["message"].lower()
+    proc_session.refresh_from_db()
+    assert not (proc_session.step_state.get("snapshot") or {}).get("done")
 
 
 def test_tick_returns_the_row_and_an_out_of_band_progress_bar(client, engineer, proc_session):

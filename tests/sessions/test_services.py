@@ -8,6 +8,7 @@ from sessions.models import FlowSession, SessionStatus, StepFeedback
 
 def test_start_snapshots_the_flow_and_counts_the_use(ts_flow, engineer):
     session = services.session_start(tree=ts_flow, user=engineer, client_name="Contoso")
+    session.refresh_from_db()
     ts_flow.refresh_from_db()
     assert ts_flow.usage_count == 1
     assert session.status == SessionStatus.IN_PROGRESS and session.started_at
@@ -41,7 +42,8 @@ def test_unpublished_or_retired_flows_cannot_start(ts_flow, engineer, change):
 
 
 def test_viewers_may_run_flows(ts_flow, viewer):
-    assert services.session_start(tree=ts_flow, user=viewer).user == viewer
+    session = services.session_start(tree=ts_flow, user=viewer)
+    assert FlowSession.objects.get(pk=session.pk).user == viewer
 
 
 def test_answer_walks_the_tree_and_back_undoes(ts_session, engineer):
@@ -56,7 +58,9 @@ def test_answer_walks_the_tree_and_back_undoes(ts_session, engineer):
     s = services.session_answer(session=s, user=engineer, node_id="root", choice="No")
     assert runtime.current_node(s)["type"] == "solution"
     s = services.session_back(session=s, user=engineer)
+    s.refresh_from_db()
     assert runtime.current_node(s)["id"] == "root" and len(s.path) == 2
+    assert s.path[0]["note"] == "both red"
 
 
 @pytest.mark.parametrize(
@@ -86,10 +90,12 @@ def test_tick_untick_note_and_progress(proc_session, engineer):
     )
     s = services.session_step_update(session=s, user=engineer, step_id="snapshot", done=True)
     s = services.session_step_update(session=s, user=engineer, step_id="patch", note="KB5031")
+    s.refresh_from_db()
     assert s.step_state["snapshot"]["done"] and s.step_state["snapshot"]["at"]
     assert s.step_state["patch"] == {"note": "KB5031"}
     assert (runtime.progress(s).done, runtime.progress(s).total) == (1, 2)
     s = services.session_step_update(session=s, user=engineer, step_id="snapshot", done=False)
+    s.refresh_from_db()
     assert runtime.progress(s).done == 0
 
 
@@ -114,11 +120,13 @@ def test_custom_steps_insert_in_place_chain_and_remove(proc_session, engineer):
     s, second = services.session_custom_step_add(
         session=s, user=engineer, inserted_after=first["id"], title="Free space"
     )
+    s.refresh_from_db()
     order = [r.id for r in runtime.checklist(s)]
     assert order == ["prep", "snapshot", first["id"], second["id"], "patch"]
     assert runtime.progress(s).total == 4
     s = services.session_step_update(session=s, user=engineer, step_id=first["id"], done=True)
     s = services.session_custom_step_remove(session=s, user=engineer, custom_id=first["id"])
+    s.refresh_from_db()
     assert [r.id for r in runtime.checklist(s)] == ["prep", "snapshot", second["id"], "patch"]
     assert first["id"] not in s.step_state
 
@@ -154,7 +162,9 @@ def test_complete_freezes_the_session_and_rating_follows(ts_session, engineer):
     s = services.session_complete(
         session=ts_session, user=engineer, outcome="resolved", outcome_notes="ok"
     )
+    s.refresh_from_db()
     assert s.is_completed and s.completed_at and s.duration is not None
+    assert (s.outcome, s.outcome_notes) == ("resolved", "ok")
     with pytest.raises(services.SessionClosed):
         services.session_answer(session=s, user=engineer, node_id="root", choice="Yes")
     with pytest.raises(services.SessionClosed):
@@ -162,6 +172,7 @@ def test_complete_freezes_the_session_and_rating_follows(ts_session, engineer):
     with pytest.raises(ValidationError):
         services.session_rate(session=s, user=engineer, rating=6)
     s = services.session_rate(session=s, user=engineer, rating=4, comment="good")
+    s.refresh_from_db()
     assert (s.rating, s.rating_comment) == (4, "good")
 
 

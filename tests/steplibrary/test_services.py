@@ -78,6 +78,7 @@ def test_create_makes_a_private_hand_made_entry_of_the_user(engineer):
         category="Printing",
         tags=["print", "Print", "spooler"],
     )
+    step = LibraryStep.objects.get(pk=step.pk)
     assert step.title == "Restart the print spooler"
     assert step.visibility == Visibility.PRIVATE
     assert step.created_by == engineer and step.account == engineer.account
@@ -163,6 +164,8 @@ def test_copy_of_a_synced_entry_is_personal_private_and_unsynced(engineer, accou
     entry = synced(tree, "snapshot")
     LibraryStep.objects.filter(pk=entry.pk).update(usage_count=9, helpful_yes=2)
     copy = services.library_step_copy(step=entry, user=engineer)
+    entry.refresh_from_db()
+    copy = LibraryStep.objects.get(pk=copy.pk)
     assert copy.pk != entry.pk
     assert (copy.title, copy.content) == (entry.title, entry.content)
     assert copy.visibility == Visibility.PRIVATE
@@ -176,6 +179,7 @@ def test_copy_takes_overrides(engineer, team_step):
     copy = services.library_step_copy(
         step=team_step, user=engineer, title="My flush", visibility="team"
     )
+    copy.refresh_from_db()
     assert copy.title == "My flush" and copy.visibility == Visibility.TEAM
     assert copy.commands == team_step.commands
 

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not (settings.DEBUG or settings.TESTING or options["force"]):
+        if not (settings.DEBUG or options["force"]):
             raise CommandError("seed_demo creates known logins; it only runs with DEBUG=1.")
         password = options["password"] or secrets.token_urlsafe(12)
         demo_seed(password=password)
