@@ -3,10 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PASSWORD ?= demo-pass-2026
+PORT ?= 8000
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test e2e bench lint fmt check-deploy clean
+.PHONY: run port-free reset-demo test e2e bench lint fmt check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +20,23 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $(VENV)/.run-installed $@
 
-run: $(VENV)/.run-installed
+run: port-free $(VENV)/.run-installed
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_default_flows
 	DEBUG=1 $(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
-	@echo "ResolutionFlow: open http://127.0.0.1:8000/ and log in with a login above."
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "ResolutionFlow: open http://127.0.0.1:$(PORT)/ and log in with a login above."
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Fails early, before installing or migrating, when something already listens on PORT.
+port-free:
+	@$(PYTHON) -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$(PORT)" 2>/dev/null \
+		|| { echo "Port $(PORT) is busy — run \`make run PORT=$$(($(PORT) + 1))\`" >&2; exit 1; }
+
+# Start again from the default flows and demo logins (the embedded SQLite database only).
+reset-demo:
+	@if [ -n "$$DATABASE_URL" ]; then echo "reset-demo deletes the embedded SQLite database only; unset DATABASE_URL." >&2; exit 1; fi
+	rm -f db.sqlite3
+	$(MAKE) run
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

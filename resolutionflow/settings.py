@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it refuses unstorable text after the CSRF check and before any view runs.
+    "resolutionflow.middleware.RejectUnstorableText",
 ]
 
 ROOT_URLCONF = "resolutionflow.urls"

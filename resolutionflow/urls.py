@@ -3,7 +3,15 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
+
+from resolutionflow import error_pages
+from resolutionflow.api_views import SchemaView, api_root
+
+handler400 = error_pages.bad_request
+handler403 = error_pages.permission_denied
+handler404 = error_pages.page_not_found
+handler500 = error_pages.server_error
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="flows:library", permanent=False)),
@@ -15,7 +23,8 @@ urlpatterns = [
     path("targets/", include("sessions.target_urls")),
     path("library/", include("steplibrary.urls")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", api_root, name="api-root"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Each app mounts its own router under /api/.
     path("api/", include("flows.api.urls")),

@@ -158,11 +158,32 @@
     var data = detail.message ? detail : (detail.value || {});
     toast(data.message || "Done.", data.level || "info");
   });
+  // A failed htmx request shows a toast and swaps nothing (see responseHandling below): the
+  // server's own words when it sent some (a JSON `detail`, the error page's `data-rf-reason`
+  // sentence, a short plain-text answer), else a line for the status.
+  function serverReason(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    var text = xhr.responseText || "";
+    try {
+      if (type.indexOf("json") !== -1) {
+        var data = JSON.parse(text);
+        return data && typeof data.detail === "string" ? data.detail : "";
+      }
+      if (type.indexOf("text/html") !== -1) {
+        var found = new DOMParser().parseFromString(text, "text/html").querySelector("[data-rf-reason]");
+        return found ? found.textContent.trim() : "";
+      }
+      if (type.indexOf("text/plain") !== -1 && text.length <= 300) { return text.trim(); }
+    } catch (e) { return ""; }
+    return "";
+  }
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
-    toast(status === 403 ? "You do not have permission to do that." :
+    var xhr = event.detail.xhr;
+    if ((xhr.getResponseHeader("HX-Trigger") || "").indexOf("rf:toast") !== -1) { return; }
+    var status = xhr.status;
+    toast(serverReason(xhr) || (status === 403 ? "You do not have permission to do that." :
       status === 404 ? "That item no longer exists or is not yours." :
-      "Something went wrong (" + status + "). Nothing was saved; try again.", "danger");
+      "Something went wrong (" + status + "). Nothing was saved; try again."), "danger");
   });
   document.addEventListener("htmx:sendError", function () {
     toast("The server could not be reached. Check your connection and try again.", "danger");
