@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate
+from resolutionflow.pages import is_partial, paginate, with_toast
 from steplibrary import selectors, services, sync
 from steplibrary.filters import LibraryStepFilterSet
 from steplibrary.forms import LibraryStepForm, initial_for_copy, initial_from_step
@@ -182,6 +182,19 @@ def create(request: HttpRequest) -> HttpResponse:
     return create_form_response(request, initial=initial, source_note=source_note)
 
 
+def read_only_response(
+    request: HttpRequest, step: LibraryStep, read_only: services.LibraryStepReadOnly
+) -> HttpResponse:
+    """Why a synced entry cannot change: the modal when asked (GET), a refusal with a toast
+    when a change is posted anyway (htmx swaps no error body)."""
+    status = 400 if request.method == "POST" else 200
+    template = "steplibrary/read_only.html"
+    context = {"step": step, "reason": str(read_only)}
+    partial = is_partial(request)
+    response = render(request, f"{template}#modal" if partial else template, context, status=status)
+    return with_toast(response, str(read_only)) if partial and status == 400 else response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -189,15 +202,7 @@ def edit(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
         services.ensure_can_edit(step=step, user=request.user)
     except services.LibraryStepReadOnly as read_only:
-        status = 400 if request.method == "POST" else 200
-        template = "steplibrary/read_only.html"
-        context = {"step": step, "reason": str(read_only)}
-        return render(
-            request,
-            f"{template}#modal" if is_partial(request) else template,
-            context,
-            status=status,
-        )
+        return read_only_response(request, step, read_only)
     if request.method == "POST":
         form = LibraryStepForm(request.POST, user=request.user, instance=step)
         saved = form.save()
@@ -215,11 +220,7 @@ def delete(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
         services.ensure_can_delete(step=step, user=request.user)
     except services.LibraryStepReadOnly as read_only:
-        template = "steplibrary/read_only.html"
-        context = {"step": step, "reason": str(read_only)}
-        return render(
-            request, f"{template}#modal" if is_partial(request) else template, context, status=400
-        )
+        return read_only_response(request, step, read_only)
     if request.method == "GET":
         template = "steplibrary/delete.html"
         return render(
