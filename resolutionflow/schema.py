@@ -85,6 +85,11 @@ ERROR_ANSWERS = {
     "404": "Not found, or not visible to you (another account's object), or no such page.",
 }
 
+UNSUPPORTED_BODY = (
+    "415",
+    "The body is not JSON (only the import also takes a multipart `file`).",
+)
+
 CONFLICT = OpenApiResponse(
     ErrorSerializer,
     description="The thing changed underneath the request: a stale `revision` (the answer "
@@ -97,7 +102,10 @@ class AutoSchema(openapi.AutoSchema):
 
     def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        for code, description in ERROR_ANSWERS.items():
+        answers = dict(ERROR_ANSWERS)
+        if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
+            answers.update([UNSUPPORTED_BODY])
+        for code, description in answers.items():
             if code not in responses:
                 answer = OpenApiResponse(ErrorSerializer, description=description)
                 responses[code] = self._get_response_for_code(answer, code, direction=direction)
