@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run port-free reset-demo test e2e bench lint fmt check-deploy clean
+.PHONY: run port-free reset-demo test e2e schemathesis bench lint fmt check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,11 +42,15 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e and not schemathesis" $(PYTEST_ARGS)
 
 e2e: $(VENV)/.dev-installed
 	@command -v /usr/bin/chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+# Every API operation against the live schema: no 5xx, every answer as documented.
+schemathesis: $(VENV)/.dev-installed
+	$(BIN)/pytest -m schemathesis tests/api $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.bench

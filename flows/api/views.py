@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -56,6 +58,14 @@ class FlowViewSet(
 
     def get_serializer_class(self) -> type[TreeListSerializer]:
         return TreeListSerializer if self.action == "list" else TreeSerializer
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(
+            self.get_object(), data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        # Answer with the whole flow: a partial serializer would skip fields that are empty.
+        return self.respond(serializer.save())
 
     def respond(self, tree: Tree) -> Response:
         tree = self.get_queryset().get(pk=tree.pk)

@@ -113,11 +113,35 @@ class StepUpdateSerializer(serializers.Serializer):
         return attrs
 
 
+COMMAND = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "language": {"type": "string"},
+        "label": {"type": "string"},
+    },
+}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            COMMAND,
+            {"type": "array", "items": {"oneOf": [{"type": "string"}, COMMAND]}},
+        ],
+        "description": "A command's code, a command, or a list of either.",
+    }
+)
+class CommandsField(serializers.JSONField):
+    """Commands as the flow format reads them (`structure.normalise_commands`)."""
+
+
 class CustomStepSerializer(serializers.Serializer):
     inserted_after = serializers.CharField(max_length=100)
     title = serializers.CharField(max_length=255)
     instructions = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
-    commands = serializers.JSONField(required=False)
+    commands = CommandsField(required=False)
     source = serializers.ChoiceField(choices=["ad-hoc", "library"], default="ad-hoc")
     library_step = serializers.CharField(max_length=64, required=False, allow_null=True)
 

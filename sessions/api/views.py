@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -173,6 +175,15 @@ class TargetListViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return TargetList.objects.for_user(self.request.user).select_related("created_by")
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        target_list = self.get_object()
+        serializer = self.get_serializer(
+            target_list, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        # Answer with the whole list: a partial serializer would skip fields that are empty.
+        return Response(self.get_serializer(serializer.save()).data)
 
     def perform_destroy(self, instance: TargetList) -> None:
         services.target_list_delete(user=self.request.user, target_list=instance)

@@ -66,3 +66,16 @@ def conforms(openapi: schemathesis.BaseSchema) -> Callable[..., None]:
         case.validate_response(as_schemathesis(response), checks=CONFORMANCE)
 
     return check
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The schemathesis run takes minutes: it runs only when asked for (`-m schemathesis`,
+    `make schemathesis`), not as part of a plain `pytest -m "not e2e"`."""
+    if "schemathesis" in (config.option.markexpr or ""):
+        return
+    chosen, left = [], []
+    for item in items:
+        (left if item.get_closest_marker("schemathesis") else chosen).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = chosen
