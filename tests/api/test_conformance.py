@@ -12,6 +12,7 @@ from flows import services as flow_services
 from flows.models import TreeStatus, TreeType
 from sessions import services
 from sessions.exports import FORMATS
+from sessions.models import TargetList
 from tests.api.conftest import CONFORMANCE, as_schemathesis
 from tests.conftest import api_as
 from tests.factories import LibraryStepFactory, TreeFactory
@@ -98,6 +99,24 @@ def test_completed_session_and_its_outcome_conform(engineer, session, conforms):
     )
     assert response.json()["outcome"] == "resolved"
     conforms(response, "POST /api/sessions/{id}/complete/")
+
+
+def test_partial_update_answers_every_field(engineer, own_flow, conforms):
+    """PATCH used to leave out `category` and `category_slug` of a flow without a category."""
+    response = api_as(engineer).patch(f"/api/flows/{own_flow.pk}/", {"description": "New."})
+    assert response.status_code == 200
+    assert (response.json()["category"], response.json()["category_slug"]) == ("", None)
+    conforms(response, "PATCH /api/flows/{id}/")
+
+
+def test_partial_update_of_a_target_list_whose_creator_is_gone(owner, engineer, conforms):
+    target_list = TargetList.objects.create(
+        account=owner.account, created_by=engineer, name="Hosts", targets=[{"label": "H1"}]
+    )
+    engineer.delete()
+    response = api_as(owner).patch(f"/api/target-lists/{target_list.pk}/", {"name": "RDS"})
+    assert response.status_code == 200 and response.json()["created_by"] is None
+    conforms(response, "PATCH /api/target-lists/{id}/")
 
 
 # --- exports ------------------------------------------------------------------------------
