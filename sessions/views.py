@@ -92,7 +92,6 @@ def node_view(session: FlowSession, node: dict[str, Any] | None) -> dict[str, An
     """The current troubleshooting node with its text filled in, ready for the template."""
     if not node:
         return {}
-    state = session.step_state.get(node.get("id")) or {}
     return {
         "id": node.get("id"),
         "type": node.get("type"),
@@ -101,7 +100,7 @@ def node_view(session: FlowSession, node: dict[str, Any] | None) -> dict[str, An
         "commands": runtime.filled_commands(session, node.get("commands")),
         "options": [session.fill(o.get("label")) for o in node.get("options") or []],
         "raw_options": [o.get("label") for o in node.get("options") or []],
-        "note": state.get("note", ""),
+        "note": runtime.pending_note(session, str(node.get("id"))),
     }
 
 
@@ -154,7 +153,7 @@ def answer(request: HttpRequest, pk: Any) -> HttpResponse:
             user=request.user,
             node_id=request.POST.get("node_id", ""),
             choice=request.POST.get("choice", ""),
-            note=request.POST.get("note", ""),
+            note=request.POST.get("note"),  # absent: the pending note saved as they typed
         ),
     )
 
