@@ -436,7 +436,10 @@ def session_rate(
     return fresh
 
 
-def session_mark_exported(*, session: FlowSession) -> None:
+def session_mark_exported(*, session: FlowSession, user: User) -> None:
+    """Record that the session's text left the app (Copy for Ticket, a download)."""
+    if not session.can_mark_exported(user):
+        raise PermissionDenied("Only the engineer who ran this session or an admin can mark it.")
     if not session.exported:
         FlowSession.objects.filter(pk=session.pk).update(exported=True)
         session.exported = True

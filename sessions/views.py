@@ -416,6 +416,7 @@ def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "preview": preview,
         "complete_form": CompleteForm(),
         "can_run": session.can_run(request.user) and not session.is_completed,
+        "can_mark_exported": session.can_mark_exported(request.user),
         "outcomes": Outcome,
         "ask_rating": request.GET.get("rate") == "1" and session.rating is None,
     }
@@ -446,7 +447,8 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
         return render(
             request, "flowsessions/detail.html#preview", {"preview": body, "session": session}
         )
-    services.session_mark_exported(session=session)
+    if session.can_mark_exported(request.user):
+        services.session_mark_exported(session=session, user=request.user)
     content_type, extension = exports.FORMATS[kwargs["fmt"]]
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     if options.cleaned_data.get("download"):
@@ -462,7 +464,7 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def mark_exported(request: HttpRequest, pk: Any) -> HttpResponse:
     """Copy for Ticket copies in the browser; this records that the text left the app."""
-    services.session_mark_exported(session=visible_session(request, pk))
+    services.session_mark_exported(session=visible_session(request, pk), user=request.user)
     return HttpResponse(status=204)
 
 
