@@ -67,7 +67,7 @@ def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "session": session,
         "progress": runtime.progress(session),
         "can_run": session.can_run(request.user) and not session.is_completed,
-        "complete_form": CompleteForm(),
+        "complete_form": complete_form_for(session),
         "custom_form": CustomStepForm(),
     }
     if session.batch_id:
@@ -86,6 +86,15 @@ def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
             row.vote = votes.get(row.id)
         context["rows"] = rows
     return context
+
+
+def complete_form_for(session: FlowSession) -> CompleteForm:
+    """At a solution the likely outcome is "Resolved": the dialog starts there."""
+    at_solution = (
+        session.is_troubleshooting
+        and (runtime.current_node(session) or {}).get("type") == "solution"
+    )
+    return CompleteForm(initial={"outcome": Outcome.RESOLVED} if at_solution else None)
 
 
 def node_view(session: FlowSession, node: dict[str, Any] | None) -> dict[str, Any]:
@@ -414,7 +423,7 @@ def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "psa_text": psa_text,
         "options": options,
         "preview": preview,
-        "complete_form": CompleteForm(),
+        "complete_form": complete_form_for(session),
         "can_run": session.can_run(request.user) and not session.is_completed,
         "can_mark_exported": session.can_mark_exported(request.user),
         "outcomes": Outcome,

@@ -39,6 +39,8 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
     page.locator("#runner").get_by_role("button", name="Complete session").click()
     modal = page.locator("#complete-modal")
     expect(modal).to_be_visible()
+    expect(modal.get_by_label("Outcome")).to_have_value("resolved")  # a solution was reached
+    modal.get_by_label("Outcome").select_option("")
     modal.get_by_role("button", name="Complete session").click()
     expect(modal.locator(".invalid-feedback")).to_be_visible()  # outcome is required
     modal.get_by_label("Outcome").select_option("resolved")
