@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import User
-from flows import structure
+from flows import nodes, structure
 from flows.models import Tree
 from flows.services import (
     CONFLICT_MESSAGE,
@@ -126,8 +126,8 @@ def _change(
         check_revision(tree, revision)
         work = Working(
             tree.tree_type,
-            structure.copy_json(tree.editing_structure),
-            structure.copy_json(tree.editing_intake_form),
+            nodes.copy_json(tree.editing_structure),
+            nodes.copy_json(tree.editing_intake_form),
         )
         node_id, message = apply(work)
         if work.is_checklist:

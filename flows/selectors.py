@@ -118,14 +118,6 @@ def checklist_sections(
     return [s for s in sections if s.header is not None or s.steps]
 
 
-def step_count(tree: Tree) -> int:
-    """How many steps a checklist has, or how many nodes a tree has."""
-    nodes = structure.iter_nodes(tree.tree_type, tree.tree_structure)
-    if tree.is_checklist:
-        return sum(1 for n in nodes if n.get("type") == "procedure_step")
-    return sum(1 for _ in nodes)
-
-
 def tree_export(tree: Tree) -> dict[str, Any]:
     """A flow as a versioned JSON document that `services.tree_import` reads back.
 
