@@ -145,18 +145,6 @@ def _change(
 # --- finding nodes --------------------------------------------------------------------------
 
 
-@dataclass
-class _Place:
-    node: dict
-    siblings: list | None  # the list that holds the node; None for a tree's root
-    parent: dict | None
-
-    @property
-    def index(self) -> int:
-        assert self.siblings is not None
-        return next(i for i, item in enumerate(self.siblings) if item is self.node)
-
-
 def _short(value: Any) -> str:
     text = str(value)
     return f"{text[:60]}…" if len(text) > 60 else text
@@ -169,28 +157,16 @@ def _steps(work: Working) -> list:
     return steps
 
 
-def _places(work: Working) -> Iterator[_Place]:
-    """Every node with where it sits, in document order."""
+def _places(work: Working) -> Iterator[nodes.Visit]:
+    """Every node with where it sits (``siblings``, ``index``, ``parent``), in document order."""
     if work.is_checklist:
-        steps = _steps(work)
-        yield from (_Place(step, steps, None) for step in steps if isinstance(step, dict))
-        return
-    if not isinstance(work.structure, dict):
+        _steps(work)  # refuses a broken steps list instead of showing nothing to change
+    elif not isinstance(work.structure, dict):
         raise refuse("The structure is not a tree; repair it under Advanced: edit JSON.")
-    stack = [_Place(work.structure, None, None)]
-    while stack:
-        place = stack.pop()
-        yield place
-        children = place.node.get("children")
-        if isinstance(children, list):
-            stack.extend(
-                _Place(child, children, place.node)
-                for child in reversed(children)
-                if isinstance(child, dict)
-            )
+    yield from nodes.walk(work.tree_type, work.structure)
 
 
-def _find(work: Working, node_id: Any) -> _Place:
+def _find(work: Working, node_id: Any) -> nodes.Visit:
     if not isinstance(node_id, str) or not node_id:
         raise refuse("No node was given.")
     matches = [place for place in _places(work) if place.node.get("id") == node_id]
@@ -225,8 +201,7 @@ def _new_id(text: str, taken: set[str], fallback: str) -> str:
 
 
 def _heading(node: dict) -> str:
-    text = node.get("question") or node.get("title") or node.get("id") or "node"
-    return _short(text)
+    return _short(nodes.heading(node, fallback="node"))
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -361,15 +336,9 @@ def tree_node_update(
 
 
 def _subtree_ids(node: dict) -> set[str]:
-    ids, stack = set(), [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item.get("id"), str):
-            ids.add(item["id"])
-        children = item.get("children")
-        if isinstance(children, list):
-            stack.extend(child for child in children if isinstance(child, dict))
-    return ids
+    return {
+        visit.node["id"] for visit in nodes.walk_tree(node) if isinstance(visit.node.get("id"), str)
+    }
 
 
 def _unlink(work: Working, removed: set[str]) -> int:

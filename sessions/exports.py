@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from flows import nodes
 from sessions import runtime
 from sessions.models import BUILTIN_TARGET_VARIABLE, FlowSession
 
@@ -72,7 +73,7 @@ def troubleshooting_entries(session: FlowSession) -> list[Entry]:
     node = runtime.current_node(session)
     if node and node.get("type") == "solution":
         state = session.step_state.get(node["id"]) or {}
-        title = session.fill(node.get("title") or node["id"])
+        title = session.fill(nodes.heading(node))
         entries.append(
             Entry(len(entries) + 1, title, "solution", "Reached", state.get("note") or "")
         )

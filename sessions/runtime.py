@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows import structure
+from flows import nodes, structure
 from sessions.models import FlowSession
 
 TICKABLE = ("procedure_step", "custom")
@@ -51,9 +51,10 @@ def filled_commands(session: FlowSession, raw: Any) -> list[dict[str, str]]:
 
 
 def snapshot_steps(session: FlowSession) -> list[dict[str, Any]]:
-    data = session.structure_snapshot
-    steps = data.get("steps", []) if isinstance(data, dict) else []
-    return [s for s in steps if isinstance(s, dict)]
+    """A checklist's steps (dicts only); a troubleshooting session has none."""
+    if session.is_troubleshooting:
+        return []
+    return [visit.node for visit in nodes.walk(session.tree_type, session.structure_snapshot)]
 
 
 def custom_steps_after(session: FlowSession) -> dict[str, list[dict[str, Any]]]:
@@ -74,7 +75,7 @@ def runtime_step_from_node(session: FlowSession, node: dict[str, Any], section: 
     return RuntimeStep(
         id=str(node.get("id")),
         kind=str(node.get("type")),
-        title=session.fill(node.get("title") or node.get("id")),
+        title=session.fill(nodes.heading(node, fallback="")),
         description=session.fill(node.get("description")),
         commands=filled_commands(session, node.get("commands")),
         fields=extra,
@@ -191,7 +192,7 @@ def breadcrumb(session: FlowSession) -> list[PathEntry]:
     entries = []
     for entry in session.path:
         node = index.get(entry.get("node_id"), {})
-        heading = node.get("question") or node.get("title") or entry.get("node_id", "")
+        heading = nodes.heading(node, fallback=str(entry.get("node_id", "")))
         entries.append(
             PathEntry(
                 node=node,
