@@ -75,6 +75,8 @@ def _longtext(name: str, label: str) -> FieldSpec:
 
 DESCRIPTION = _longtext("description", "Description")
 COMMANDS = FieldSpec("commands", "commands", "Commands", max_length=MAX_TEXT)
+# A command's language; text commands are read as "shell" (structure.normalise_commands).
+COMMAND_LANGUAGES = ("shell", "powershell", "cmd", "bash", "sql", "text")
 CONTENT_TYPE = FieldSpec(
     "content_type",
     "choice",
@@ -155,7 +157,13 @@ NODE_TYPE_TABLE: tuple[NodeType, ...] = (
             _text("title", "Title", required=True),
             DESCRIPTION,
             COMMANDS,
-            FieldSpec("next_node_id", "target", "Then go to", required_at_publish=True),
+            FieldSpec(
+                "next_node_id",
+                "target",
+                "Then go to",
+                required_at_publish=True,
+                blank_label="— choose the next node —",
+            ),
         ),
         forbidden=("children",),
     ),
@@ -272,12 +280,26 @@ INTAKE_TYPE_TABLE: tuple[tuple[str, str], ...] = (
 )
 INTAKE_TYPES = tuple(name for name, _label in INTAKE_TYPE_TABLE)
 INTAKE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("name", "text", "Variable name", True, MAX_ID_LEN, help_text="Used as [VAR:name]."),
+    FieldSpec(
+        "name",
+        "text",
+        "Variable name",
+        True,
+        MAX_ID_LEN,
+        help_text="Used as [VAR:name] in step text.",
+    ),
     FieldSpec("label", "text", "Question", True, 500),
     FieldSpec("type", "choice", "Answer type", True, choices=INTAKE_TYPE_TABLE),
     FieldSpec("required", "bool", "Required"),
-    FieldSpec("options", "longtext", "Choices", help_text="For a choice: one per line."),
+    FieldSpec(
+        "options",
+        "longtext",
+        "Choices",
+        max_length=MAX_TEXT,
+        help_text="For a choice: one per line.",
+    ),
 )
+INTAKE_FIELDS_BY_NAME = {spec.name: spec for spec in INTAKE_FIELDS}
 
 
 def intake_type_choices(order: Iterable[str] = INTAKE_TYPES) -> list[tuple[str, str]]:
