@@ -237,7 +237,7 @@ def _clean_minutes(node_id: str | None, key: str, value: Any) -> int | None:
 
 def _clean_url(node_id: str | None, key: str, value: Any) -> str | None:
     url = _clean_text(node_id, key, value, required=False)
-    if url and not url.lower().startswith(("http://", "https://")):
+    if url and not nodes.is_http_url(url):
         raise refuse("The link must start with http:// or https://.", node_id=node_id, field=key)
     return url
 

@@ -65,6 +65,11 @@ class FieldSpec:
         return [("", self.blank_label), *self.choices]
 
 
+def is_http_url(value: Any) -> bool:
+    """The one rule for a stored link: text starting http:// or https://."""
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
 def _text(name: str, label: str, *, required: bool = False, editable: bool = True) -> FieldSpec:
     return FieldSpec(name, "text", label, required, MAX_TEXT, editable=editable)
 

@@ -64,14 +64,31 @@ def custom_steps_after(session: FlowSession) -> dict[str, list[dict[str, Any]]]:
     return after
 
 
+# Shown as the row itself, or not to the engineer at all (who finds the step in the library).
+_NOT_EXTRA = ("title", "description", "commands", "library_visibility")
+
+
+def step_fields(session: FlowSession, node: dict[str, Any]) -> dict[str, Any]:
+    """A step's other fields that are set, read by their kind in the format table: text with
+    variables filled in, links only when they are http(s), the rest as stored."""
+    kind = nodes.node_type(node.get("type"))
+    extra: dict[str, Any] = {}
+    for spec in kind.fields if kind else ():
+        value = node.get(spec.name)
+        if spec.name in _NOT_EXTRA or value in (None, ""):
+            continue
+        if spec.kind in nodes.TEXT_KINDS:
+            extra[spec.name] = session.fill(value)
+        elif spec.kind == "url":
+            if nodes.is_http_url(value):
+                extra[spec.name] = value
+        else:
+            extra[spec.name] = value
+    return extra
+
+
 def runtime_step_from_node(session: FlowSession, node: dict[str, Any], section: str) -> RuntimeStep:
-    extra_keys = ("content_type", "estimated_minutes", "expected_outcome", "verification_prompt")
-    extra = {key: node.get(key) for key in extra_keys if node.get(key) not in (None, "")}
-    for key in ("expected_outcome", "verification_prompt", "warning_text"):
-        if node.get(key):
-            extra[key] = session.fill(node[key])
-    if node.get("reference_url"):
-        extra["reference_url"] = node["reference_url"]
+    extra = step_fields(session, node)
     return RuntimeStep(
         id=str(node.get("id")),
         kind=str(node.get("type")),

@@ -103,7 +103,7 @@ class HttpURLField(forms.CharField):
 
     def clean(self, value: Any) -> str:
         url = super().clean(value).strip()
-        if url and not url.lower().startswith(("http://", "https://")):
+        if url and not nodes.is_http_url(url):
             raise forms.ValidationError("The link must start with http:// or https://.")
         return url
 
