@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from flows import nodes
 from sessions import runtime
 from sessions.models import BUILTIN_TARGET_VARIABLE, FlowSession
 
@@ -73,7 +74,7 @@ def troubleshooting_entries(session: FlowSession) -> list[Entry]:
     if not node:
         return entries
     note = runtime.pending_note(session, node["id"])
-    title = session.fill(node.get("question") or node.get("title") or node["id"])
+    title = session.fill(nodes.heading(node))
     if node.get("type") == "solution":
         entries.append(Entry(len(entries) + 1, title, "solution", "Reached", note))
     elif note:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from flows import nodes
 from flows.models import Tree
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
 from sessions import exports, runtime, selectors, services
@@ -104,7 +105,7 @@ def node_view(session: FlowSession, node: dict[str, Any] | None) -> dict[str, An
     return {
         "id": node.get("id"),
         "type": node.get("type"),
-        "heading": session.fill(node.get("question") or node.get("title")),
+        "heading": session.fill(nodes.heading(node, fallback="")),
         "description": session.fill(node.get("description")),
         "commands": runtime.filled_commands(session, node.get("commands")),
         "options": [session.fill(o.get("label")) for o in node.get("options") or []],
