@@ -32,3 +32,10 @@ def node_noun(node_type: Any) -> str:
 def choice_label(value: Any, field: str) -> str:
     """`{{ step.content_type|choice_label:"content_type" }}` → "Informational"."""
     return nodes.choice_label(field, value)
+
+
+@register.filter
+def safe_url(value: Any) -> str:
+    """A link from user content, only when it is http(s); anything else (javascript:, data:…)
+    gives "" so the template shows the text instead of a link."""
+    return value if nodes.is_http_url(value) else ""
