@@ -1,4 +1,5 @@
-"""Issue 9: a link from user content (a step's reference_url) is rendered as a link only when it
+"""Issue 9: one _step_body.html for a step on the flow's page, in the preview and in the runner;
+a link from user content (a step's reference_url) is rendered as a link only when it
 is http(s). Rows stored before validation existed (saved here with queryset.update, which skips
 it) show the text, never an href a click would run."""
 
@@ -73,3 +74,31 @@ def test_the_runner_never_links_a_javascript_reference(client, engineer, checkli
     )
     body = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
     assert 'href="https://kb.test/patch"' in body
+
+
+def step_body_of(body: str) -> str:
+    """The text of the shared step body's reference line."""
+    start = body.index('class="small mt-1 step-reference"')
+    return body[start : body.index("</div>", start)]
+
+
+def test_the_preview_shows_the_reference_like_the_flow_page(client, owner, checklist):
+    store_raw(checklist, "https://kb.test/patch")
+    client.force_login(owner)
+    preview = client.get(reverse("flows:editor_preview", args=[checklist.pk])).content.decode()
+    detail = client.get(reverse("flows:detail", args=[checklist.pk])).content.decode()
+    assert 'href="https://kb.test/patch"' in step_body_of(preview)
+    assert step_body_of(preview) == step_body_of(detail)
+    store_raw(checklist, EVIL)
+    preview = client.get(reverse("flows:editor_preview", args=[checklist.pk])).content.decode()
+    assert 'href="javascript:' not in preview.lower()
+    assert "Reference (not a web link)" in step_body_of(preview)
+
+
+def test_the_runner_uses_the_same_step_body(client, engineer, checklist):
+    store_raw(checklist, "https://kb.test/patch")
+    session = services.session_start(tree=Tree.objects.get(pk=checklist.pk), user=engineer)
+    client.force_login(engineer)
+    run = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
+    detail = client.get(reverse("flows:detail", args=[checklist.pk])).content.decode()
+    assert step_body_of(run) == step_body_of(detail)
