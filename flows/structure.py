@@ -908,3 +908,299 @@ def _check_intake_options(options: Any, ref: _Ref, out: _Errors) -> None:
     for index, option in enumerate(options):
         if not isinstance(option, str) or not option.strip() or len(option) > MAX_TEXT:
             out.add(ref.node_id, f"options[{index}]", f"Option {index + 1} must be non-empty text.")
+
+
+# --- repair ---------------------------------------------------------------------------------
+# Rows saved before the shape rules existed are repaired once (a data migration): whatever the
+# rules refuse is coerced where the meaning is clear and dropped where it is not, so the result
+# always passes the shape check. Nothing here raises, whatever the input.
+
+_SPECIAL_KEYS = frozenset(
+    {"id", "type", "children", "options", "next_node_id", "commands", "estimated_minutes"}
+) | frozenset(_STEP_CHOICES)
+
+
+def _clean_text(value: str, limit: int = MAX_TEXT) -> str:
+    """Storable (unstorable characters spelled as escapes) and within ``limit``."""
+    return printable(value)[:limit]
+
+
+def _clean_json(value: Any, depth: int = 1) -> Any:
+    """A copy with storable keys and text, text within MAX_TEXT and no nesting past MAX_DEPTH
+    (containers at the limit are left empty). ``depth`` is the depth of ``value`` itself."""
+    if isinstance(value, str):
+        return _clean_text(value)
+    if not isinstance(value, dict | list):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    stack = [(value, root, depth)]
+    seen = {id(value)}
+    while stack:
+        source, target, level = stack.pop()
+        if level >= MAX_DEPTH:
+            continue  # its items would be too deep
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            child = item
+            if isinstance(item, str):
+                child = _clean_text(item)
+            elif isinstance(item, dict | list):
+                if id(item) in seen:
+                    continue  # a hand-built cycle; JSON has none
+                seen.add(id(item))
+                child = {} if isinstance(item, dict) else []
+                stack.append((item, child, level + 1))
+            if isinstance(target, dict):
+                target[printable(str(key))] = child
+            else:
+                target.append(child)
+    return root
+
+
+def _as_text(value: Any) -> str | None:
+    """Text from a scalar (numbers and true/false written out); None for anything else."""
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return None
+
+
+def _slug(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-.")[:40].strip("-.")
+    return slug if slug and _is_node_id(slug) else ""
+
+
+class _Ids:
+    """Ids for repaired nodes: good ids stay; bad or repeated ones get a new unique id, and
+    links to a renamed bad id follow it."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self.reserved = reserved  # every good id in the document, kept for its first owner
+        self.claimed: set[str] = set()
+        self.renamed: dict[str, str] = {}
+
+    def claim(self, value: Any, fallback: str) -> str:
+        if isinstance(value, str) and _is_node_id(value) and value not in self.claimed:
+            self.claimed.add(value)
+            return value
+        base = _slug(value) or fallback
+        candidate, counter = base, 2
+        while candidate in self.claimed or candidate in self.reserved:
+            candidate = f"{base}-{counter}"
+            counter += 1
+        self.claimed.add(candidate)
+        if isinstance(value, str) and not _is_node_id(value):
+            self.renamed.setdefault(value, candidate)
+        return candidate
+
+    def target(self, value: Any) -> str | None:
+        """A link after repair: kept, following a rename, or cleared."""
+        if value is None or value == "":
+            return value
+        if isinstance(value, str) and value in self.renamed:
+            return self.renamed[value]
+        if isinstance(value, str) and _is_node_id(value):
+            return value
+        return ""
+
+
+@dataclass
+class _Repair:
+    rules: dict[str, _TypeRule]
+    ids: _Ids
+    # (holder, raw target, value when empty): links are fixed once every id is known.
+    links: list[tuple[dict, Any, str | None]]
+
+    def node(self, source: dict, node: dict) -> dict:
+        """Fill ``node`` (empty) with the repaired fields of ``source``; links are set later."""
+        for key, value in source.items():
+            if key in _SPECIAL_KEYS:
+                self._special(node, key, value)
+            elif key in _TEXT_KEYS:
+                text = None if value is None else _as_text(value)
+                if value is None or (text is not None and (key != "reference_url" or _url(text))):
+                    node[key] = text
+            else:
+                node[printable(str(key))] = _clean_json(value)
+        node["id"] = self.ids.claim(source.get("id"), self._fallback(source))
+        node["type"] = _repaired_type(source, self.rules)
+        return node
+
+    def _fallback(self, source: dict) -> str:
+        node_type = source.get("type")
+        return node_type if isinstance(node_type, str) and node_type in self.rules else "node"
+
+    def _special(self, node: dict, key: str, value: Any) -> None:
+        if key in ("id", "type", "children"):
+            node[key] = None  # placeholders keep the key order; set by the caller
+        elif key == "next_node_id":
+            node[key] = None
+            self.links.append((node, value, None))
+        elif key == "options":
+            if value is None:
+                node[key] = None
+            elif isinstance(value, list):
+                node[key] = [self._option(o) for o in value if isinstance(o, dict)][:MAX_OPTIONS]
+        elif key == "commands":
+            if isinstance(value, str):
+                node[key] = _clean_text(value)
+            elif value is not None:
+                node[key] = _clean_json(normalise_commands(value))
+        elif key == "estimated_minutes":
+            node.update(_minutes(value))
+        elif value in (None, "") or (isinstance(value, str) and value in _STEP_CHOICES[key]):
+            node[key] = value
+
+    def _option(self, source: dict) -> dict:
+        option = {printable(str(k)): _clean_json(v, 3) for k, v in source.items()}
+        option["label"] = _as_text(source.get("label")) or ""
+        option["next_node_id"] = ""
+        self.links.append((option, source.get("next_node_id"), ""))
+        return option
+
+    def finish(self) -> None:
+        for holder, raw, empty in self.links:
+            target = self.ids.target(raw)
+            holder["next_node_id"] = empty if target is None else target
+
+
+def _url(text: str) -> bool:
+    return not text or is_web_link(text)
+
+
+def _minutes(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"estimated_minutes": None}
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return {}
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return {}
+    return {"estimated_minutes": min(max(round(value), 0), MAX_MINUTES)}
+
+
+def _repaired_type(source: dict, rules: dict[str, _TypeRule]) -> str:
+    node_type = source.get("type")
+    if isinstance(node_type, str) and node_type in rules:
+        return node_type
+    if rules is _STEP_RULES:
+        return "procedure_step"
+    # Guess from what the node holds, so its content stays where an author can see it.
+    if isinstance(source.get("options"), list) or source.get("question"):
+        return "decision"
+    return "action" if source.get("next_node_id") else "solution"
+
+
+def _good_ids(tree_type: str, data: Any) -> set[str]:
+    return {
+        node["id"]
+        for node in iter_nodes(tree_type, data)
+        if isinstance(node.get("id"), str) and _is_node_id(node["id"])
+    }
+
+
+def _repair_tree(root: Any) -> dict:
+    if not isinstance(root, dict):
+        return empty_structure("troubleshooting")
+    fix = _Repair(_TREE_RULES, _Ids(_good_ids("troubleshooting", root)), [])
+    new_root: dict = {}
+    stack: list[tuple[dict, dict, int]] = [(root, new_root, 1)]
+    seen, filled, count = {id(root)}, set(), 0
+    while stack and count < MAX_NODES:  # document order, as the validator counts
+        source, target, depth = stack.pop()
+        count += 1
+        fix.node(source, target)
+        filled.add(id(target))
+        children = source.get("children")
+        if not isinstance(children, list):
+            target.pop("children", None)
+            continue
+        target["children"] = []
+        if depth >= MAX_DEPTH:
+            continue
+        pending = []
+        for child in children:
+            if isinstance(child, dict) and id(child) not in seen:
+                seen.add(id(child))
+                new: dict = {}
+                target["children"].append(new)
+                pending.append((child, new, depth + 1))
+        stack.extend(reversed(pending))
+    for node in iter_nodes("troubleshooting", new_root):  # drop what the node cap cut off
+        if isinstance(node.get("children"), list):
+            node["children"] = [child for child in node["children"] if id(child) in filled]
+    fix.finish()
+    return new_root
+
+
+def _repair_steps(data: Any) -> dict:
+    if isinstance(data, list):
+        data = {"steps": data}  # a bare list of steps
+    if not isinstance(data, dict):
+        return {"steps": []}
+    top = {printable(str(k)): _clean_json(v) for k, v in data.items() if k != "steps"}
+    steps = [step for step in _steps(data) if isinstance(step, dict)][:MAX_NODES]
+    fix = _Repair(_STEP_RULES, _Ids(_good_ids("procedural", {"steps": steps})), [])
+    top["steps"] = [fix.node(step, {}) for step in steps]
+    for step in top["steps"]:
+        if step.get("children") is None:
+            step.pop("children", None)
+    fix.finish()
+    return top
+
+
+def repair_structure(tree_type: str, data: Any) -> Any:
+    """A structure that passes the shape check, keeping all that can be kept of ``data``.
+
+    Unusable nodes are dropped, bad or repeated ids rewritten (links follow), unknown types
+    guessed, non-text text written out or dropped, non-http(s) links removed, unstorable text
+    spelled as escapes, sizes cut to the limits. Completeness is not repaired: that is the
+    author's job before publishing. An unknown ``tree_type`` returns ``data`` unchanged."""
+    if tree_type == "troubleshooting":
+        return _repair_tree(data)
+    if tree_type in STEP_TREE_TYPES:
+        return _repair_steps(data)
+    return data
+
+
+def repair_intake_form(data: Any) -> list[dict]:
+    """An intake form that passes validation: broken fields dropped or coerced, names made
+    unique variable names, select fields without options become text fields."""
+    if not isinstance(data, list):
+        return []
+    fields: list[dict] = []
+    names: set[str] = set()
+    for item in data:
+        if not isinstance(item, dict) or len(fields) >= MAX_INTAKE_FIELDS:
+            continue
+        field = {printable(str(k)): _clean_json(v) for k, v in item.items()}
+        field["name"] = _intake_name(item.get("name"), names, len(fields) + 1)
+        label = _as_text(item.get("label"))
+        field["label"] = label if label and label.strip() else field["name"]
+        field_type = item.get("type")
+        field["type"] = field_type if field_type in INTAKE_TYPES else "text"
+        if not isinstance(item.get("required"), bool):
+            field.pop("required", None)
+        options = item.get("options")
+        if isinstance(options, list):
+            kept = [_clean_text(o) for o in options if isinstance(o, str)]
+            field["options"] = [o for o in kept if o.strip()][:MAX_OPTIONS]
+        else:
+            field.pop("options", None)
+        if field["type"] == "select" and not field.get("options"):
+            field["type"] = "text"
+        fields.append(field)
+    return fields
+
+
+def _intake_name(value: Any, taken: set[str], position: int) -> str:
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", value).strip("_")[:40] if isinstance(value, str) else ""
+    base = base or f"field{position}"
+    candidate, counter = base, 2
+    while candidate in taken:
+        candidate = f"{base}_{counter}"
+        counter += 1
+    taken.add(candidate)
+    return candidate
