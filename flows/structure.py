@@ -30,6 +30,7 @@ from flows.nodes import (  # the format's constants live in flows/nodes.py; re-e
 )
 from flows.nodes import copy_json as _copy_json
 from resolutionflow.errors import ServiceError
+from resolutionflow.text import printable, problems_in_json
 
 MAX_NODES = 2000
 MAX_DEPTH = 100
@@ -93,7 +94,10 @@ class _Errors:
             note = f"Too many errors; only the first {self.limit} are shown."
             self.items.append(StructureError(None, None, note))
             raise _TooManyErrors
-        self.items.append(StructureError(node_id, field, message))
+        # Messages quote what was sent; text the database cannot hold is spelled as escapes.
+        node_id = None if node_id is None else printable(node_id)
+        field = None if field is None else printable(field)
+        self.items.append(StructureError(node_id, field, printable(message)))
 
 
 def _collect(check: Callable[[_Errors], None]) -> list[StructureError]:
@@ -450,6 +454,26 @@ _STEP_RULES = {
 }
 
 
+# Every save checks the shape (ids, types, kinds of values, links in id form, URL schemes), so
+# whatever is stored can be rendered, edited and run; publishing adds completeness (required
+# text, options with targets, links that resolve, reachability, one end).
+
+MAX_MINUTES = 10_000
+_ID_CHARS = "letters, digits, '-', '_' and '.'"
+# Every text field of any node type; a field is text wherever it appears (drafts change type).
+_TEXT_KEYS = frozenset(
+    key
+    for rules in (_TREE_RULES, _STEP_RULES)
+    for rule in rules.values()
+    for key in (*rule.required, *rule.optional)
+)
+
+
+def _is_node_id(value: str) -> bool:
+    """Ids end up in URLs: slug characters, within the length limit, and never only dots."""
+    return len(value) <= MAX_ID_LEN and bool(_ID_RE.fullmatch(value)) and value.strip(".") != ""
+
+
 def _check_id(node: dict, ref: _Ref, out: _Errors) -> None:
     value = node.get("id")
     if value is None or value == "":
@@ -458,9 +482,9 @@ def _check_id(node: dict, ref: _Ref, out: _Errors) -> None:
         out.add(
             None, "id", f"The id of the node at {ref.position} must be text, not {_kind(value)}."
         )
-    elif not _ID_RE.fullmatch(value):
-        allowed = "letters, digits, '-', '_' and '.'"
-        out.add(ref.node_id, "id", f"Node id {_q(value)} may only contain {allowed}.")
+    elif len(value) <= MAX_ID_LEN and not _is_node_id(value):  # too long: a size error
+        message = f"Node id {_q(value)} may only contain {_ID_CHARS}, and not dots alone."
+        out.add(ref.node_id, "id", message)
 
 
 def _check_type(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors) -> str | None:
@@ -476,21 +500,46 @@ def _check_type(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors
     return value
 
 
-def _check_text(node: dict, ref: _Ref, rule: _TypeRule, out: _Errors) -> None:
+def _check_required(node: dict, ref: _Ref, rule: _TypeRule, out: _Errors) -> None:
+    """Publish only: the type's required text is written, and its forbidden fields are empty."""
     noun = ref.name(rule.noun)
     for key in rule.required:
-        value = node.get(key)
-        if _is_blank(value):
+        if _is_blank(node.get(key)):
             out.add(ref.node_id, key, f"{noun} has no {key}.")
-        elif not isinstance(value, str):
-            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
-    for key in rule.optional:
-        value = node.get(key)
-        if value is not None and not isinstance(value, str):
-            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
     for key in rule.forbidden:
         if _has_content(node.get(key)):
             out.add(ref.node_id, key, f"{noun} cannot have {key}.")
+
+
+_STEP_CHOICES = {"content_type": CONTENT_TYPES, "library_visibility": LIBRARY_VISIBILITIES}
+
+
+def _check_fields(node: dict, ref: _Ref, out: _Errors) -> None:
+    """The kind of every field the format knows, on any node: text is text, choices are known,
+    minutes are whole and in range, links are http(s), commands have their shape."""
+    for key, value in node.items():
+        if key in _TEXT_KEYS and value is not None and not isinstance(value, str):
+            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
+    for key, allowed in _STEP_CHOICES.items():
+        value = node.get(key)
+        if value not in (None, "") and (not isinstance(value, str) or value not in allowed):
+            out.add(
+                ref.node_id, key, f"{key} must be one of {', '.join(allowed)}, not {_q(value)}."
+            )
+    minutes = node.get("estimated_minutes")
+    if minutes is not None and (type(minutes) is not int or not 0 <= minutes <= MAX_MINUTES):
+        limit = f"0 or more (at most {MAX_MINUTES:,})"
+        message = f"estimated_minutes must be a whole number, {limit}, not {_q(minutes)}."
+        out.add(ref.node_id, "estimated_minutes", message)
+    url = node.get("reference_url")
+    if isinstance(url, str) and url and not is_web_link(url):
+        out.add(ref.node_id, "reference_url", "reference_url must start with http:// or https://.")
+    _check_commands(node, ref, out)
+
+
+def is_web_link(url: str) -> bool:
+    """Only http(s) links are stored and rendered (never javascript:, data:, file:…)."""
+    return url.lower().startswith(("http://", "https://"))
 
 
 def _check_commands(node: dict, ref: _Ref, out: _Errors) -> None:
@@ -526,13 +575,15 @@ def _check_unique_id(node: dict, seen: set[str], out: _Errors) -> None:
     seen.add(node_id)
 
 
-def _check_node(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors) -> str | None:
+def _check_node(
+    node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors, complete: bool
+) -> str | None:
     """The checks every node gets; returns its type when known, for type-specific checks."""
     _check_id(node, ref, out)
     node_type = _check_type(node, ref, rules, out)
-    if node_type is not None:
-        _check_text(node, ref, rules[node_type], out)
-    _check_commands(node, ref, out)
+    _check_fields(node, ref, out)
+    if node_type is not None and complete:
+        _check_required(node, ref, rules[node_type], out)
     return node_type
 
 
@@ -546,7 +597,22 @@ def _option_name(index: int, option: dict) -> str:
     )
 
 
-def _check_option(index: int, option: Any, ref: _Ref, labels: set[str], out: _Errors) -> None:
+def _check_target(ref: _Ref, field: str, target: Any, missing: str | None, out: _Errors) -> None:
+    """A link: empty (reported as ``missing`` when publishing), else text in the form of an id.
+    Whether it resolves is a publish rule."""
+    if target is None or target == "" or (missing and _is_blank(target)):
+        if missing:
+            out.add(ref.node_id, field, missing)
+    elif not isinstance(target, str):
+        out.add(ref.node_id, field, f"next_node_id must be text, not {_kind(target)}.")
+    elif not _is_node_id(target):
+        message = f"next_node_id {_q(target)} is not a node id ({_ID_CHARS})."
+        out.add(ref.node_id, field, message)
+
+
+def _check_option(
+    index: int, option: Any, ref: _Ref, labels: set[str], out: _Errors, complete: bool
+) -> None:
     field = f"options[{index}]"
     if not isinstance(option, dict):
         message = f"Option {index + 1} must be an object with label and next_node_id."
@@ -554,52 +620,39 @@ def _check_option(index: int, option: Any, ref: _Ref, labels: set[str], out: _Er
         return
     name = _option_name(index, option)
     label, target = option.get("label"), option.get("next_node_id")
-    if _is_blank(label):
+    if label is None or (complete and _is_blank(label)):
         out.add(ref.node_id, f"{field}.label", f"{name} has no label.")
     elif not isinstance(label, str):
         out.add(ref.node_id, f"{field}.label", f"label must be text, not {_kind(label)}.")
-    elif label.strip().casefold() in labels:
+    elif complete and label.strip().casefold() in labels:
         out.add(ref.node_id, f"{field}.label", f"Two options are labelled {_q(label.strip())}.")
     else:
         labels.add(label.strip().casefold())
-    if _is_blank(target):
-        out.add(ref.node_id, f"{field}.next_node_id", f"{name} has no next_node_id.")
-    elif not isinstance(target, str):
-        out.add(
-            ref.node_id, f"{field}.next_node_id", f"next_node_id must be text, not {_kind(target)}."
-        )
+    missing = f"{name} has no next_node_id." if complete else None
+    _check_target(ref, f"{field}.next_node_id", target, missing, out)
 
 
-def _check_decision(node: dict, ref: _Ref, out: _Errors) -> None:
+def _check_tree_node(node: dict, ref: _Ref, node_type: str | None, out: _Errors, complete: bool):
+    """Options, children and next_node_id: their shape on any node, completeness by type."""
     options = node.get("options")
     if options is None or options == []:
-        out.add(ref.node_id, "options", f"{ref.name('Decision')} has no options.")
+        if complete and node_type == "decision":
+            out.add(ref.node_id, "options", f"{ref.name('Decision')} has no options.")
     elif not isinstance(options, list):
         out.add(ref.node_id, "options", f"options must be a list, not {_kind(options)}.")
     else:
         labels: set[str] = set()
         for index, option in enumerate(options):
-            _check_option(index, option, ref, labels, out)
+            _check_option(index, option, ref, labels, out, complete and node_type == "decision")
     children = node.get("children")
     if children is not None and not isinstance(children, list):
         out.add(
             ref.node_id, "children", f"children must be a list of nodes, not {_kind(children)}."
         )
-
-
-def _check_action(node: dict, ref: _Ref, out: _Errors) -> None:
-    target = node.get("next_node_id")
-    if _is_blank(target):
-        message = f"{ref.name('Action')} has no next_node_id; say which node comes next."
-        out.add(ref.node_id, "next_node_id", message)
-    elif not isinstance(target, str):
-        out.add(ref.node_id, "next_node_id", f"next_node_id must be text, not {_kind(target)}.")
-
-
-_TREE_TYPE_CHECKS: dict[str, Callable[[dict, _Ref, _Errors], None]] = {
-    "decision": _check_decision,
-    "action": _check_action,
-}
+    missing = None
+    if complete and node_type == "action":
+        missing = f"{ref.name('Action')} has no next_node_id; say which node comes next."
+    _check_target(ref, "next_node_id", node.get("next_node_id"), missing, out)
 
 
 def _links(node: dict) -> list[tuple[str, str, str]]:
@@ -640,7 +693,7 @@ def _check_reachable(root: dict, nodes: list[dict], index: dict[str, dict], out:
             out.add(_display_id(node), None, message)
 
 
-def _validate_tree(root: dict, out: _Errors) -> None:
+def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
     nodes: list[dict] = []
     seen_ids: set[str] = set()
     for visit in _walk_tree(root):
@@ -651,10 +704,11 @@ def _validate_tree(root: dict, out: _Errors) -> None:
             )
             continue
         nodes.append(visit.node)
-        node_type = _check_node(visit.node, visit.ref, _TREE_RULES, out)
+        node_type = _check_node(visit.node, visit.ref, _TREE_RULES, out, complete)
         _check_unique_id(visit.node, seen_ids, out)
-        if node_type in _TREE_TYPE_CHECKS:
-            _TREE_TYPE_CHECKS[node_type](visit.node, visit.ref, out)
+        _check_tree_node(visit.node, visit.ref, node_type, out, complete)
+    if not complete:
+        return
     root_type = root.get("type")
     if isinstance(root_type, str) and root_type in _TREE_RULES and root_type != "decision":
         message = f"The root node must be a decision, not {_q(root_type)}."
@@ -667,24 +721,6 @@ def _validate_tree(root: dict, out: _Errors) -> None:
 
 
 # --- procedural / maintenance rules ---------------------------------------------------------
-
-_STEP_CHOICES = {"content_type": CONTENT_TYPES, "library_visibility": LIBRARY_VISIBILITIES}
-
-
-def _check_step_details(step: dict, ref: _Ref, out: _Errors) -> None:
-    for key, allowed in _STEP_CHOICES.items():
-        value = step.get(key)
-        if value not in (None, "") and (not isinstance(value, str) or value not in allowed):
-            out.add(
-                ref.node_id, key, f"{key} must be one of {', '.join(allowed)}, not {_q(value)}."
-            )
-    minutes = step.get("estimated_minutes")
-    if minutes is not None and (type(minutes) is not int or minutes < 0):
-        message = f"estimated_minutes must be a whole number, 0 or more, not {_q(minutes)}."
-        out.add(ref.node_id, "estimated_minutes", message)
-    url = step.get("reference_url")
-    if isinstance(url, str) and url and not url.lower().startswith(("http://", "https://")):
-        out.add(ref.node_id, "reference_url", "reference_url must start with http:// or https://.")
 
 
 def _check_end(steps: list[Any], ends: list[tuple[int, _Ref]], out: _Errors) -> None:
@@ -701,7 +737,7 @@ def _check_end(steps: list[Any], ends: list[tuple[int, _Ref]], out: _Errors) -> 
         out.add(first_ref.node_id, "type", f"{first_ref.name('End step')} must be the last step.")
 
 
-def _validate_steps(data: dict, out: _Errors) -> None:
+def _validate_steps(data: dict, out: _Errors, complete: bool) -> None:
     steps = data.get("steps")
     if steps is None:
         out.add(None, "steps", "The flow has no steps list.")
@@ -717,12 +753,12 @@ def _validate_steps(data: dict, out: _Errors) -> None:
             out.add(None, field, f"{field} must be a step object, not {_kind(step)}.")
             continue
         ref = _Ref(_display_id(step), f"steps[{index}]")
-        step_type = _check_node(step, ref, _STEP_RULES, out)
+        step_type = _check_node(step, ref, _STEP_RULES, out, complete)
         _check_unique_id(step, seen_ids, out)
-        if step_type == "procedure_step":
-            _check_step_details(step, ref, out)
-        elif step_type == "procedure_end":
+        if step_type == "procedure_end":
             ends.append((index, ref))
+    if not complete:
+        return
     _check_end(steps, ends, out)
     if not any(isinstance(s, dict) and s.get("type") == "procedure_step" for s in steps):
         out.add(None, "steps", "The flow has no procedure steps; add at least one.")
@@ -735,7 +771,7 @@ _BOUNDS: dict[str, Callable[[dict, _Errors], None]] = {
     "procedural": _check_steps_bounds,
     "maintenance": _check_steps_bounds,
 }
-_RULES: dict[str, Callable[[dict, _Errors], None]] = {
+_RULES: dict[str, Callable[[dict, _Errors, bool], None]] = {
     "troubleshooting": _validate_tree,
     "procedural": _validate_steps,
     "maintenance": _validate_steps,
@@ -745,8 +781,15 @@ _RULES: dict[str, Callable[[dict, _Errors], None]] = {
 def validate_structure(
     tree_type: str, data: Any, *, for_publish: bool = True
 ) -> list[StructureError]:
-    """All problems of a structure; drafts (``for_publish=False``) only get the safety checks."""
+    """All problems of a structure. Every save checks the shape (``for_publish=False``: what
+    is stored must render); publishing also checks that the flow is complete."""
     return _collect(lambda out: _validate(tree_type, data, for_publish, out))
+
+
+def _check_storable(data: Any, out: _Errors) -> None:
+    """No NUL or lone surrogate in any key or string: the database cannot store them."""
+    for problem in problems_in_json(data):
+        out.add(None, problem.field, problem.message)
 
 
 def _validate(tree_type: Any, data: Any, for_publish: bool, out: _Errors) -> None:
@@ -757,10 +800,11 @@ def _validate(tree_type: Any, data: Any, for_publish: bool, out: _Errors) -> Non
     if not isinstance(data, dict):
         out.add(None, None, f"The flow structure must be a JSON object, not {_kind(data)}.")
         return
+    _check_storable(data, out)
     _BOUNDS[tree_type](data, out)
     # A document over the size bounds is not worth (or safe) checking in detail.
-    if for_publish and not out.items:
-        _RULES[tree_type](data, out)
+    if not out.items:
+        _RULES[tree_type](data, out, for_publish)
 
 
 # --- intake form ----------------------------------------------------------------------------
@@ -791,6 +835,27 @@ def _validate_intake(data: Any, out: _Errors) -> None:
         _check_intake_name(name, ref, names, out)
         _check_intake_label(item.get("label"), ref, out)
         _check_intake_type(item, ref, out)
+        _check_intake_values(item, ref, out)
+
+
+def _check_intake_values(item: dict, ref: _Ref, out: _Errors) -> None:
+    """Whatever else a field holds must be storable and of a size pages can show."""
+    for problem in problems_in_json(item):
+        out.add(ref.node_id, problem.field, problem.message)
+    # name, label and options have their own limits, checked above.
+    others = [value for key, value in item.items() if key not in ("name", "label", "options")]
+    stack: list[tuple[Any, int]] = [(value, 1) for value in others]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            out.add(ref.node_id, None, f"A value is nested more than {MAX_DEPTH} levels deep.")
+            return
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            out.add(ref.node_id, None, f"A text is longer than {MAX_TEXT:,} characters.")
+            return
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            stack.extend((child, depth + 1) for child in children)
 
 
 def _check_intake_name(name: Any, ref: _Ref, names: set[str], out: _Errors) -> None:

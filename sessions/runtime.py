@@ -195,6 +195,12 @@ def current_node(session: FlowSession) -> dict[str, Any] | None:
     return root if isinstance(root, dict) and root.get("id") in index else None
 
 
+def pending_note(session: FlowSession, node_id: str) -> str:
+    """The note typed on a troubleshooting node and not yet moved onto the path by an answer
+    (a solution's note stays here for good)."""
+    return (session.step_state.get(node_id) or {}).get("note") or ""
+
+
 @dataclass
 class PathEntry:
     node: dict[str, Any]
