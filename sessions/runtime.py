@@ -134,7 +134,7 @@ def checklist(session: FlowSession) -> list[RuntimeStep]:
         if kind == "procedure_end":
             continue
         if kind == "section_header":
-            section = session.fill(node.get("title"))
+            section = session.fill(nodes.heading(node, fallback=""))
         rows.append(runtime_step_from_node(session, node, section))
         add_customs(str(node.get("id")))
 
