@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from flows import selectors, structure
+from flows import nodes, selectors, structure
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
 
 
@@ -67,15 +67,23 @@ def ensure_can_create(*, user: User, is_public: bool = False) -> None:
 
 
 def check_draft(*, tree_type: str, tree_structure: Any, intake_form: Any) -> None:
-    """Drafts may be incomplete, but never of a shape or size we cannot store or render."""
+    """Every save: drafts may be incomplete, but never of a shape or size we cannot store,
+    render or run. The intake form is small, so it is checked in full."""
     errors = structure.validate_structure(tree_type, tree_structure, for_publish=False)
     if not isinstance(intake_form, list):
         errors.append(structure.StructureError(None, "intake_form", "Must be a list of fields."))
-    elif len(intake_form) > structure.MAX_INTAKE_FIELDS:
-        message = f"A flow asks at most {structure.MAX_INTAKE_FIELDS} intake questions."
-        errors.append(structure.StructureError(None, "intake_form", message))
+    else:
+        errors += [
+            structure.StructureError(e.node_id, _intake_field(e.field), e.message)
+            for e in structure.validate_intake_form(intake_form)
+        ]
     if errors:
         raise structure.StructureInvalid(errors)
+
+
+def _intake_field(field: str | None) -> str:
+    """Intake errors are filed under `intake_form`, so forms put them next to that field."""
+    return "intake_form" if not field else f"intake_form.{field}"
 
 
 def category_for(name_or_category: Category | str | None) -> Category | None:
@@ -309,8 +317,8 @@ def tree_fork(*, tree: Tree, user: User, name: str, fork_reason: str = "") -> Tr
         name=name.strip(),
         description=parent.description,
         tree_type=parent.tree_type,
-        tree_structure=structure.copy_json(parent.tree_structure),
-        intake_form=structure.copy_json(parent.intake_form),
+        tree_structure=nodes.copy_json(parent.tree_structure),
+        intake_form=nodes.copy_json(parent.intake_form),
         category=parent.category,
         account=user.account,
         author=user,
@@ -374,12 +382,6 @@ def import_fields(document: Any) -> dict[str, Any]:
     if "tree_structure" not in document:
         raise ValidationError({"tree_structure": "The file has no tree_structure."})
     intake_form = document.get("intake_form")
-    intake_form = [] if intake_form is None else intake_form
-    intake_errors = structure.validate_intake_form(intake_form)
-    if intake_errors:
-        raise structure.StructureInvalid(
-            [structure.StructureError(e.node_id, "intake_form", e.message) for e in intake_errors]
-        )
     return {
         "name": _text(document, "name", FORK_TEXT_LIMIT, required=True),
         "description": _text(document, "description", structure.MAX_TEXT),
@@ -387,7 +389,7 @@ def import_fields(document: Any) -> dict[str, Any]:
         "tags": tags,
         "tree_type": tree_type,
         "tree_structure": document["tree_structure"],
-        "intake_form": intake_form,
+        "intake_form": [] if intake_form is None else intake_form,
     }
 
 

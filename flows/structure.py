@@ -1,7 +1,8 @@
 """Parse, normalise and validate flow structures (``tree_structure``) and intake forms.
 
-This is the one place that knows the flow JSON formats (SPEC §3.1, §3.2); forms, serializers,
-the publish service and the importer all call it, so it imports nothing from Django.
+This is the one place that validates the flow JSON formats (SPEC §3.1, §3.2), whose node types
+and fields are defined in ``flows/nodes.py``; forms, serializers, the publish service and the
+importer all call it, so it imports nothing from Django.
 
 Everything here is written for hostile input: traversals use explicit stacks (a 10,000-deep
 document cannot raise ``RecursionError``), validators never raise on bad shapes, and the number
@@ -15,25 +16,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flows import nodes
+from flows.nodes import (  # the format's constants live in flows/nodes.py; re-exported here
+    CONTENT_TYPES,
+    INTAKE_TYPES,
+    LIBRARY_VISIBILITIES,
+    MAX_ID_LEN,
+    MAX_TEXT,
+    NODE_TYPES,  # noqa: F401
+    STEP_TREE_TYPES,
+    STEP_TYPES,  # noqa: F401
+    TREE_TYPES,
+)
+from flows.nodes import copy_json as _copy_json
 from resolutionflow.errors import ServiceError
-
-TREE_TYPES = ("troubleshooting", "procedural", "maintenance")
-STEP_TREE_TYPES = ("procedural", "maintenance")
+from resolutionflow.text import printable, problems_in_json
 
 MAX_NODES = 2000
 MAX_DEPTH = 100
-MAX_TEXT = 20_000
 MAX_JSON_BYTES = 2_000_000
-MAX_ID_LEN = 100
 MAX_OPTIONS = 50
 MAX_INTAKE_FIELDS = 50
 MAX_ERRORS = 200
-
-NODE_TYPES = ("decision", "action", "solution")
-STEP_TYPES = ("section_header", "procedure_step", "procedure_end")
-CONTENT_TYPES = ("action", "informational", "verification", "warning")
-LIBRARY_VISIBILITIES = ("team", "public")
-INTAKE_TYPES = ("text", "number", "select", "textarea")
 
 _ID_RE = re.compile(r"[A-Za-z0-9._-]+")
 _VAR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -90,7 +94,10 @@ class _Errors:
             note = f"Too many errors; only the first {self.limit} are shown."
             self.items.append(StructureError(None, None, note))
             raise _TooManyErrors
-        self.items.append(StructureError(node_id, field, message))
+        # Messages quote what was sent; text the database cannot hold is spelled as escapes.
+        node_id = None if node_id is None else printable(node_id)
+        field = None if field is None else printable(field)
+        self.items.append(StructureError(node_id, field, printable(message)))
 
 
 def _collect(check: Callable[[_Errors], None]) -> list[StructureError]:
@@ -186,29 +193,15 @@ class _Visit:
 
 
 def _walk_tree(root: Any, *, max_depth: int | None = None) -> Iterator[_Visit]:
-    """Depth-first in document order with an explicit stack; descends only into children lists.
+    """``nodes.walk_tree`` with what errors need: 1-based depth and the parent's id.
 
     With ``max_depth`` the walk still yields nodes one level too deep (so they can be
     reported) but goes no further.
     """
-    stack = [_Visit(root, 1, None, None)]
-    seen: set[int] = set()  # guards hand-built cyclic dicts; JSON cannot contain cycles
-    while stack:
-        visit = stack.pop()
-        node = visit.node
-        if isinstance(node, dict):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-        yield visit
-        children = node.get("children") if isinstance(node, dict) else None
-        if not isinstance(children, list) or (max_depth is not None and visit.depth > max_depth):
-            continue
-        parent_id = _display_id(node)
-        stack.extend(
-            _Visit(child, visit.depth + 1, parent_id, index)
-            for index, child in reversed(list(enumerate(children)))
-        )
+    limit = None if max_depth is None else max_depth - 1  # nodes.walk counts the root as 0
+    for visit in nodes.walk_tree(root, malformed=True, max_depth=limit):
+        parent_id = _display_id(visit.parent) if visit.parent is not None else None
+        yield _Visit(visit.node, visit.depth + 1, parent_id, visit.index)
 
 
 def _steps(data: Any) -> list[Any]:
@@ -245,10 +238,7 @@ def _key(key: Any) -> str:
 
 def iter_nodes(tree_type: str, data: Any) -> Iterator[dict]:
     """Every node dict in document order (troubleshooting: depth-first through children)."""
-    if tree_type == "troubleshooting":
-        yield from (visit.node for visit in _walk_tree(data) if isinstance(visit.node, dict))
-    elif tree_type in STEP_TREE_TYPES:
-        yield from (step for step in _steps(data) if isinstance(step, dict))
+    yield from (visit.node for visit in nodes.walk(tree_type, data))
 
 
 def node_index(tree_type: str, data: Any) -> dict[str, dict]:
@@ -358,36 +348,6 @@ def _command(*, code: str, language: Any = None, label: Any = None) -> dict[str,
     }
 
 
-def _copy_json(value: Any) -> Any:
-    """Deep copy of dicts and lists with an explicit stack (copy.deepcopy recurses)."""
-    if not isinstance(value, dict | list):
-        return value
-    memo: dict[int, Any] = {}
-    stack: list[tuple[Any, Any]] = []
-
-    def clone(item: Any) -> Any:
-        if not isinstance(item, dict | list):
-            return item
-        if id(item) not in memo:
-            memo[id(item)] = {} if isinstance(item, dict) else []
-            stack.append((item, memo[id(item)]))
-        return memo[id(item)]
-
-    root = clone(value)
-    while stack:
-        source, target = stack.pop()
-        if isinstance(source, dict):
-            target.update((key, clone(item)) for key, item in source.items())
-        else:
-            target.extend(clone(item) for item in source)
-    return root
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of parsed JSON that is safe on hostile nesting (the editor edits copies)."""
-    return _copy_json(value)
-
-
 def normalise_structure(tree_type: str, data: Any) -> Any:
     """A deep copy with every node's commands in list form; anything else is left as is."""
     copy = _copy_json(data)
@@ -494,6 +454,26 @@ _STEP_RULES = {
 }
 
 
+# Every save checks the shape (ids, types, kinds of values, links in id form, URL schemes), so
+# whatever is stored can be rendered, edited and run; publishing adds completeness (required
+# text, options with targets, links that resolve, reachability, one end).
+
+MAX_MINUTES = 10_000
+_ID_CHARS = "letters, digits, '-', '_' and '.'"
+# Every text field of any node type; a field is text wherever it appears (drafts change type).
+_TEXT_KEYS = frozenset(
+    key
+    for rules in (_TREE_RULES, _STEP_RULES)
+    for rule in rules.values()
+    for key in (*rule.required, *rule.optional)
+)
+
+
+def _is_node_id(value: str) -> bool:
+    """Ids end up in URLs: slug characters, within the length limit, and never only dots."""
+    return len(value) <= MAX_ID_LEN and bool(_ID_RE.fullmatch(value)) and value.strip(".") != ""
+
+
 def _check_id(node: dict, ref: _Ref, out: _Errors) -> None:
     value = node.get("id")
     if value is None or value == "":
@@ -502,9 +482,9 @@ def _check_id(node: dict, ref: _Ref, out: _Errors) -> None:
         out.add(
             None, "id", f"The id of the node at {ref.position} must be text, not {_kind(value)}."
         )
-    elif not _ID_RE.fullmatch(value):
-        allowed = "letters, digits, '-', '_' and '.'"
-        out.add(ref.node_id, "id", f"Node id {_q(value)} may only contain {allowed}.")
+    elif len(value) <= MAX_ID_LEN and not _is_node_id(value):  # too long: a size error
+        message = f"Node id {_q(value)} may only contain {_ID_CHARS}, and not dots alone."
+        out.add(ref.node_id, "id", message)
 
 
 def _check_type(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors) -> str | None:
@@ -520,21 +500,46 @@ def _check_type(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors
     return value
 
 
-def _check_text(node: dict, ref: _Ref, rule: _TypeRule, out: _Errors) -> None:
+def _check_required(node: dict, ref: _Ref, rule: _TypeRule, out: _Errors) -> None:
+    """Publish only: the type's required text is written, and its forbidden fields are empty."""
     noun = ref.name(rule.noun)
     for key in rule.required:
-        value = node.get(key)
-        if _is_blank(value):
+        if _is_blank(node.get(key)):
             out.add(ref.node_id, key, f"{noun} has no {key}.")
-        elif not isinstance(value, str):
-            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
-    for key in rule.optional:
-        value = node.get(key)
-        if value is not None and not isinstance(value, str):
-            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
     for key in rule.forbidden:
         if _has_content(node.get(key)):
             out.add(ref.node_id, key, f"{noun} cannot have {key}.")
+
+
+_STEP_CHOICES = {"content_type": CONTENT_TYPES, "library_visibility": LIBRARY_VISIBILITIES}
+
+
+def _check_fields(node: dict, ref: _Ref, out: _Errors) -> None:
+    """The kind of every field the format knows, on any node: text is text, choices are known,
+    minutes are whole and in range, links are http(s), commands have their shape."""
+    for key, value in node.items():
+        if key in _TEXT_KEYS and value is not None and not isinstance(value, str):
+            out.add(ref.node_id, key, f"{key} must be text, not {_kind(value)}.")
+    for key, allowed in _STEP_CHOICES.items():
+        value = node.get(key)
+        if value not in (None, "") and (not isinstance(value, str) or value not in allowed):
+            out.add(
+                ref.node_id, key, f"{key} must be one of {', '.join(allowed)}, not {_q(value)}."
+            )
+    minutes = node.get("estimated_minutes")
+    if minutes is not None and (type(minutes) is not int or not 0 <= minutes <= MAX_MINUTES):
+        limit = f"0 or more (at most {MAX_MINUTES:,})"
+        message = f"estimated_minutes must be a whole number, {limit}, not {_q(minutes)}."
+        out.add(ref.node_id, "estimated_minutes", message)
+    url = node.get("reference_url")
+    if isinstance(url, str) and url and not is_web_link(url):
+        out.add(ref.node_id, "reference_url", "reference_url must start with http:// or https://.")
+    _check_commands(node, ref, out)
+
+
+def is_web_link(url: str) -> bool:
+    """Only http(s) links are stored and rendered (never javascript:, data:, file:…)."""
+    return url.lower().startswith(("http://", "https://"))
 
 
 def _check_commands(node: dict, ref: _Ref, out: _Errors) -> None:
@@ -570,13 +575,15 @@ def _check_unique_id(node: dict, seen: set[str], out: _Errors) -> None:
     seen.add(node_id)
 
 
-def _check_node(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors) -> str | None:
+def _check_node(
+    node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors, complete: bool
+) -> str | None:
     """The checks every node gets; returns its type when known, for type-specific checks."""
     _check_id(node, ref, out)
     node_type = _check_type(node, ref, rules, out)
-    if node_type is not None:
-        _check_text(node, ref, rules[node_type], out)
-    _check_commands(node, ref, out)
+    _check_fields(node, ref, out)
+    if node_type is not None and complete:
+        _check_required(node, ref, rules[node_type], out)
     return node_type
 
 
@@ -590,7 +597,22 @@ def _option_name(index: int, option: dict) -> str:
     )
 
 
-def _check_option(index: int, option: Any, ref: _Ref, labels: set[str], out: _Errors) -> None:
+def _check_target(ref: _Ref, field: str, target: Any, missing: str | None, out: _Errors) -> None:
+    """A link: empty (reported as ``missing`` when publishing), else text in the form of an id.
+    Whether it resolves is a publish rule."""
+    if target is None or target == "" or (missing and _is_blank(target)):
+        if missing:
+            out.add(ref.node_id, field, missing)
+    elif not isinstance(target, str):
+        out.add(ref.node_id, field, f"next_node_id must be text, not {_kind(target)}.")
+    elif not _is_node_id(target):
+        message = f"next_node_id {_q(target)} is not a node id ({_ID_CHARS})."
+        out.add(ref.node_id, field, message)
+
+
+def _check_option(
+    index: int, option: Any, ref: _Ref, labels: set[str], out: _Errors, complete: bool
+) -> None:
     field = f"options[{index}]"
     if not isinstance(option, dict):
         message = f"Option {index + 1} must be an object with label and next_node_id."
@@ -598,52 +620,39 @@ def _check_option(index: int, option: Any, ref: _Ref, labels: set[str], out: _Er
         return
     name = _option_name(index, option)
     label, target = option.get("label"), option.get("next_node_id")
-    if _is_blank(label):
+    if label is None or (complete and _is_blank(label)):
         out.add(ref.node_id, f"{field}.label", f"{name} has no label.")
     elif not isinstance(label, str):
         out.add(ref.node_id, f"{field}.label", f"label must be text, not {_kind(label)}.")
-    elif label.strip().casefold() in labels:
+    elif complete and label.strip().casefold() in labels:
         out.add(ref.node_id, f"{field}.label", f"Two options are labelled {_q(label.strip())}.")
     else:
         labels.add(label.strip().casefold())
-    if _is_blank(target):
-        out.add(ref.node_id, f"{field}.next_node_id", f"{name} has no next_node_id.")
-    elif not isinstance(target, str):
-        out.add(
-            ref.node_id, f"{field}.next_node_id", f"next_node_id must be text, not {_kind(target)}."
-        )
+    missing = f"{name} has no next_node_id." if complete else None
+    _check_target(ref, f"{field}.next_node_id", target, missing, out)
 
 
-def _check_decision(node: dict, ref: _Ref, out: _Errors) -> None:
+def _check_tree_node(node: dict, ref: _Ref, node_type: str | None, out: _Errors, complete: bool):
+    """Options, children and next_node_id: their shape on any node, completeness by type."""
     options = node.get("options")
     if options is None or options == []:
-        out.add(ref.node_id, "options", f"{ref.name('Decision')} has no options.")
+        if complete and node_type == "decision":
+            out.add(ref.node_id, "options", f"{ref.name('Decision')} has no options.")
     elif not isinstance(options, list):
         out.add(ref.node_id, "options", f"options must be a list, not {_kind(options)}.")
     else:
         labels: set[str] = set()
         for index, option in enumerate(options):
-            _check_option(index, option, ref, labels, out)
+            _check_option(index, option, ref, labels, out, complete and node_type == "decision")
     children = node.get("children")
     if children is not None and not isinstance(children, list):
         out.add(
             ref.node_id, "children", f"children must be a list of nodes, not {_kind(children)}."
         )
-
-
-def _check_action(node: dict, ref: _Ref, out: _Errors) -> None:
-    target = node.get("next_node_id")
-    if _is_blank(target):
-        message = f"{ref.name('Action')} has no next_node_id; say which node comes next."
-        out.add(ref.node_id, "next_node_id", message)
-    elif not isinstance(target, str):
-        out.add(ref.node_id, "next_node_id", f"next_node_id must be text, not {_kind(target)}.")
-
-
-_TREE_TYPE_CHECKS: dict[str, Callable[[dict, _Ref, _Errors], None]] = {
-    "decision": _check_decision,
-    "action": _check_action,
-}
+    missing = None
+    if complete and node_type == "action":
+        missing = f"{ref.name('Action')} has no next_node_id; say which node comes next."
+    _check_target(ref, "next_node_id", node.get("next_node_id"), missing, out)
 
 
 def _links(node: dict) -> list[tuple[str, str, str]]:
@@ -684,7 +693,7 @@ def _check_reachable(root: dict, nodes: list[dict], index: dict[str, dict], out:
             out.add(_display_id(node), None, message)
 
 
-def _validate_tree(root: dict, out: _Errors) -> None:
+def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
     nodes: list[dict] = []
     seen_ids: set[str] = set()
     for visit in _walk_tree(root):
@@ -695,10 +704,11 @@ def _validate_tree(root: dict, out: _Errors) -> None:
             )
             continue
         nodes.append(visit.node)
-        node_type = _check_node(visit.node, visit.ref, _TREE_RULES, out)
+        node_type = _check_node(visit.node, visit.ref, _TREE_RULES, out, complete)
         _check_unique_id(visit.node, seen_ids, out)
-        if node_type in _TREE_TYPE_CHECKS:
-            _TREE_TYPE_CHECKS[node_type](visit.node, visit.ref, out)
+        _check_tree_node(visit.node, visit.ref, node_type, out, complete)
+    if not complete:
+        return
     root_type = root.get("type")
     if isinstance(root_type, str) and root_type in _TREE_RULES and root_type != "decision":
         message = f"The root node must be a decision, not {_q(root_type)}."
@@ -711,24 +721,6 @@ def _validate_tree(root: dict, out: _Errors) -> None:
 
 
 # --- procedural / maintenance rules ---------------------------------------------------------
-
-_STEP_CHOICES = {"content_type": CONTENT_TYPES, "library_visibility": LIBRARY_VISIBILITIES}
-
-
-def _check_step_details(step: dict, ref: _Ref, out: _Errors) -> None:
-    for key, allowed in _STEP_CHOICES.items():
-        value = step.get(key)
-        if value not in (None, "") and (not isinstance(value, str) or value not in allowed):
-            out.add(
-                ref.node_id, key, f"{key} must be one of {', '.join(allowed)}, not {_q(value)}."
-            )
-    minutes = step.get("estimated_minutes")
-    if minutes is not None and (type(minutes) is not int or minutes < 0):
-        message = f"estimated_minutes must be a whole number, 0 or more, not {_q(minutes)}."
-        out.add(ref.node_id, "estimated_minutes", message)
-    url = step.get("reference_url")
-    if isinstance(url, str) and url and not url.lower().startswith(("http://", "https://")):
-        out.add(ref.node_id, "reference_url", "reference_url must start with http:// or https://.")
 
 
 def _check_end(steps: list[Any], ends: list[tuple[int, _Ref]], out: _Errors) -> None:
@@ -745,7 +737,7 @@ def _check_end(steps: list[Any], ends: list[tuple[int, _Ref]], out: _Errors) -> 
         out.add(first_ref.node_id, "type", f"{first_ref.name('End step')} must be the last step.")
 
 
-def _validate_steps(data: dict, out: _Errors) -> None:
+def _validate_steps(data: dict, out: _Errors, complete: bool) -> None:
     steps = data.get("steps")
     if steps is None:
         out.add(None, "steps", "The flow has no steps list.")
@@ -761,12 +753,12 @@ def _validate_steps(data: dict, out: _Errors) -> None:
             out.add(None, field, f"{field} must be a step object, not {_kind(step)}.")
             continue
         ref = _Ref(_display_id(step), f"steps[{index}]")
-        step_type = _check_node(step, ref, _STEP_RULES, out)
+        step_type = _check_node(step, ref, _STEP_RULES, out, complete)
         _check_unique_id(step, seen_ids, out)
-        if step_type == "procedure_step":
-            _check_step_details(step, ref, out)
-        elif step_type == "procedure_end":
+        if step_type == "procedure_end":
             ends.append((index, ref))
+    if not complete:
+        return
     _check_end(steps, ends, out)
     if not any(isinstance(s, dict) and s.get("type") == "procedure_step" for s in steps):
         out.add(None, "steps", "The flow has no procedure steps; add at least one.")
@@ -779,7 +771,7 @@ _BOUNDS: dict[str, Callable[[dict, _Errors], None]] = {
     "procedural": _check_steps_bounds,
     "maintenance": _check_steps_bounds,
 }
-_RULES: dict[str, Callable[[dict, _Errors], None]] = {
+_RULES: dict[str, Callable[[dict, _Errors, bool], None]] = {
     "troubleshooting": _validate_tree,
     "procedural": _validate_steps,
     "maintenance": _validate_steps,
@@ -789,8 +781,15 @@ _RULES: dict[str, Callable[[dict, _Errors], None]] = {
 def validate_structure(
     tree_type: str, data: Any, *, for_publish: bool = True
 ) -> list[StructureError]:
-    """All problems of a structure; drafts (``for_publish=False``) only get the safety checks."""
+    """All problems of a structure. Every save checks the shape (``for_publish=False``: what
+    is stored must render); publishing also checks that the flow is complete."""
     return _collect(lambda out: _validate(tree_type, data, for_publish, out))
+
+
+def _check_storable(data: Any, out: _Errors) -> None:
+    """No NUL or lone surrogate in any key or string: the database cannot store them."""
+    for problem in problems_in_json(data):
+        out.add(None, problem.field, problem.message)
 
 
 def _validate(tree_type: Any, data: Any, for_publish: bool, out: _Errors) -> None:
@@ -801,10 +800,11 @@ def _validate(tree_type: Any, data: Any, for_publish: bool, out: _Errors) -> Non
     if not isinstance(data, dict):
         out.add(None, None, f"The flow structure must be a JSON object, not {_kind(data)}.")
         return
+    _check_storable(data, out)
     _BOUNDS[tree_type](data, out)
     # A document over the size bounds is not worth (or safe) checking in detail.
-    if for_publish and not out.items:
-        _RULES[tree_type](data, out)
+    if not out.items:
+        _RULES[tree_type](data, out, for_publish)
 
 
 # --- intake form ----------------------------------------------------------------------------
@@ -835,6 +835,27 @@ def _validate_intake(data: Any, out: _Errors) -> None:
         _check_intake_name(name, ref, names, out)
         _check_intake_label(item.get("label"), ref, out)
         _check_intake_type(item, ref, out)
+        _check_intake_values(item, ref, out)
+
+
+def _check_intake_values(item: dict, ref: _Ref, out: _Errors) -> None:
+    """Whatever else a field holds must be storable and of a size pages can show."""
+    for problem in problems_in_json(item):
+        out.add(ref.node_id, problem.field, problem.message)
+    # name, label and options have their own limits, checked above.
+    others = [value for key, value in item.items() if key not in ("name", "label", "options")]
+    stack: list[tuple[Any, int]] = [(value, 1) for value in others]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            out.add(ref.node_id, None, f"A value is nested more than {MAX_DEPTH} levels deep.")
+            return
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            out.add(ref.node_id, None, f"A text is longer than {MAX_TEXT:,} characters.")
+            return
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            stack.extend((child, depth + 1) for child in children)
 
 
 def _check_intake_name(name: Any, ref: _Ref, names: set[str], out: _Errors) -> None:
@@ -887,3 +908,299 @@ def _check_intake_options(options: Any, ref: _Ref, out: _Errors) -> None:
     for index, option in enumerate(options):
         if not isinstance(option, str) or not option.strip() or len(option) > MAX_TEXT:
             out.add(ref.node_id, f"options[{index}]", f"Option {index + 1} must be non-empty text.")
+
+
+# --- repair ---------------------------------------------------------------------------------
+# Rows saved before the shape rules existed are repaired once (a data migration): whatever the
+# rules refuse is coerced where the meaning is clear and dropped where it is not, so the result
+# always passes the shape check. Nothing here raises, whatever the input.
+
+_SPECIAL_KEYS = frozenset(
+    {"id", "type", "children", "options", "next_node_id", "commands", "estimated_minutes"}
+) | frozenset(_STEP_CHOICES)
+
+
+def _clean_text(value: str, limit: int = MAX_TEXT) -> str:
+    """Storable (unstorable characters spelled as escapes) and within ``limit``."""
+    return printable(value)[:limit]
+
+
+def _clean_json(value: Any, depth: int = 1) -> Any:
+    """A copy with storable keys and text, text within MAX_TEXT and no nesting past MAX_DEPTH
+    (containers at the limit are left empty). ``depth`` is the depth of ``value`` itself."""
+    if isinstance(value, str):
+        return _clean_text(value)
+    if not isinstance(value, dict | list):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    stack = [(value, root, depth)]
+    seen = {id(value)}
+    while stack:
+        source, target, level = stack.pop()
+        if level >= MAX_DEPTH:
+            continue  # its items would be too deep
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            child = item
+            if isinstance(item, str):
+                child = _clean_text(item)
+            elif isinstance(item, dict | list):
+                if id(item) in seen:
+                    continue  # a hand-built cycle; JSON has none
+                seen.add(id(item))
+                child = {} if isinstance(item, dict) else []
+                stack.append((item, child, level + 1))
+            if isinstance(target, dict):
+                target[printable(str(key))] = child
+            else:
+                target.append(child)
+    return root
+
+
+def _as_text(value: Any) -> str | None:
+    """Text from a scalar (numbers and true/false written out); None for anything else."""
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return None
+
+
+def _slug(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-.")[:40].strip("-.")
+    return slug if slug and _is_node_id(slug) else ""
+
+
+class _Ids:
+    """Ids for repaired nodes: good ids stay; bad or repeated ones get a new unique id, and
+    links to a renamed bad id follow it."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self.reserved = reserved  # every good id in the document, kept for its first owner
+        self.claimed: set[str] = set()
+        self.renamed: dict[str, str] = {}
+
+    def claim(self, value: Any, fallback: str) -> str:
+        if isinstance(value, str) and _is_node_id(value) and value not in self.claimed:
+            self.claimed.add(value)
+            return value
+        base = _slug(value) or fallback
+        candidate, counter = base, 2
+        while candidate in self.claimed or candidate in self.reserved:
+            candidate = f"{base}-{counter}"
+            counter += 1
+        self.claimed.add(candidate)
+        if isinstance(value, str) and not _is_node_id(value):
+            self.renamed.setdefault(value, candidate)
+        return candidate
+
+    def target(self, value: Any) -> str | None:
+        """A link after repair: kept, following a rename, or cleared."""
+        if value is None or value == "":
+            return value
+        if isinstance(value, str) and value in self.renamed:
+            return self.renamed[value]
+        if isinstance(value, str) and _is_node_id(value):
+            return value
+        return ""
+
+
+@dataclass
+class _Repair:
+    rules: dict[str, _TypeRule]
+    ids: _Ids
+    # (holder, raw target, value when empty): links are fixed once every id is known.
+    links: list[tuple[dict, Any, str | None]]
+
+    def node(self, source: dict, node: dict) -> dict:
+        """Fill ``node`` (empty) with the repaired fields of ``source``; links are set later."""
+        for key, value in source.items():
+            if key in _SPECIAL_KEYS:
+                self._special(node, key, value)
+            elif key in _TEXT_KEYS:
+                text = None if value is None else _as_text(value)
+                if value is None or (text is not None and (key != "reference_url" or _url(text))):
+                    node[key] = text
+            else:
+                node[printable(str(key))] = _clean_json(value)
+        node["id"] = self.ids.claim(source.get("id"), self._fallback(source))
+        node["type"] = _repaired_type(source, self.rules)
+        return node
+
+    def _fallback(self, source: dict) -> str:
+        node_type = source.get("type")
+        return node_type if isinstance(node_type, str) and node_type in self.rules else "node"
+
+    def _special(self, node: dict, key: str, value: Any) -> None:
+        if key in ("id", "type", "children"):
+            node[key] = None  # placeholders keep the key order; set by the caller
+        elif key == "next_node_id":
+            node[key] = None
+            self.links.append((node, value, None))
+        elif key == "options":
+            if value is None:
+                node[key] = None
+            elif isinstance(value, list):
+                node[key] = [self._option(o) for o in value if isinstance(o, dict)][:MAX_OPTIONS]
+        elif key == "commands":
+            if isinstance(value, str):
+                node[key] = _clean_text(value)
+            elif value is not None:
+                node[key] = _clean_json(normalise_commands(value))
+        elif key == "estimated_minutes":
+            node.update(_minutes(value))
+        elif value in (None, "") or (isinstance(value, str) and value in _STEP_CHOICES[key]):
+            node[key] = value
+
+    def _option(self, source: dict) -> dict:
+        option = {printable(str(k)): _clean_json(v, 3) for k, v in source.items()}
+        option["label"] = _as_text(source.get("label")) or ""
+        option["next_node_id"] = ""
+        self.links.append((option, source.get("next_node_id"), ""))
+        return option
+
+    def finish(self) -> None:
+        for holder, raw, empty in self.links:
+            target = self.ids.target(raw)
+            holder["next_node_id"] = empty if target is None else target
+
+
+def _url(text: str) -> bool:
+    return not text or is_web_link(text)
+
+
+def _minutes(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"estimated_minutes": None}
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return {}
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return {}
+    return {"estimated_minutes": min(max(round(value), 0), MAX_MINUTES)}
+
+
+def _repaired_type(source: dict, rules: dict[str, _TypeRule]) -> str:
+    node_type = source.get("type")
+    if isinstance(node_type, str) and node_type in rules:
+        return node_type
+    if rules is _STEP_RULES:
+        return "procedure_step"
+    # Guess from what the node holds, so its content stays where an author can see it.
+    if isinstance(source.get("options"), list) or source.get("question"):
+        return "decision"
+    return "action" if source.get("next_node_id") else "solution"
+
+
+def _good_ids(tree_type: str, data: Any) -> set[str]:
+    return {
+        node["id"]
+        for node in iter_nodes(tree_type, data)
+        if isinstance(node.get("id"), str) and _is_node_id(node["id"])
+    }
+
+
+def _repair_tree(root: Any) -> dict:
+    if not isinstance(root, dict):
+        return empty_structure("troubleshooting")
+    fix = _Repair(_TREE_RULES, _Ids(_good_ids("troubleshooting", root)), [])
+    new_root: dict = {}
+    stack: list[tuple[dict, dict, int]] = [(root, new_root, 1)]
+    seen, filled, count = {id(root)}, set(), 0
+    while stack and count < MAX_NODES:  # document order, as the validator counts
+        source, target, depth = stack.pop()
+        count += 1
+        fix.node(source, target)
+        filled.add(id(target))
+        children = source.get("children")
+        if not isinstance(children, list):
+            target.pop("children", None)
+            continue
+        target["children"] = []
+        if depth >= MAX_DEPTH:
+            continue
+        pending = []
+        for child in children:
+            if isinstance(child, dict) and id(child) not in seen:
+                seen.add(id(child))
+                new: dict = {}
+                target["children"].append(new)
+                pending.append((child, new, depth + 1))
+        stack.extend(reversed(pending))
+    for node in iter_nodes("troubleshooting", new_root):  # drop what the node cap cut off
+        if isinstance(node.get("children"), list):
+            node["children"] = [child for child in node["children"] if id(child) in filled]
+    fix.finish()
+    return new_root
+
+
+def _repair_steps(data: Any) -> dict:
+    if isinstance(data, list):
+        data = {"steps": data}  # a bare list of steps
+    if not isinstance(data, dict):
+        return {"steps": []}
+    top = {printable(str(k)): _clean_json(v) for k, v in data.items() if k != "steps"}
+    steps = [step for step in _steps(data) if isinstance(step, dict)][:MAX_NODES]
+    fix = _Repair(_STEP_RULES, _Ids(_good_ids("procedural", {"steps": steps})), [])
+    top["steps"] = [fix.node(step, {}) for step in steps]
+    for step in top["steps"]:
+        if step.get("children") is None:
+            step.pop("children", None)
+    fix.finish()
+    return top
+
+
+def repair_structure(tree_type: str, data: Any) -> Any:
+    """A structure that passes the shape check, keeping all that can be kept of ``data``.
+
+    Unusable nodes are dropped, bad or repeated ids rewritten (links follow), unknown types
+    guessed, non-text text written out or dropped, non-http(s) links removed, unstorable text
+    spelled as escapes, sizes cut to the limits. Completeness is not repaired: that is the
+    author's job before publishing. An unknown ``tree_type`` returns ``data`` unchanged."""
+    if tree_type == "troubleshooting":
+        return _repair_tree(data)
+    if tree_type in STEP_TREE_TYPES:
+        return _repair_steps(data)
+    return data
+
+
+def repair_intake_form(data: Any) -> list[dict]:
+    """An intake form that passes validation: broken fields dropped or coerced, names made
+    unique variable names, select fields without options become text fields."""
+    if not isinstance(data, list):
+        return []
+    fields: list[dict] = []
+    names: set[str] = set()
+    for item in data:
+        if not isinstance(item, dict) or len(fields) >= MAX_INTAKE_FIELDS:
+            continue
+        field = {printable(str(k)): _clean_json(v) for k, v in item.items()}
+        field["name"] = _intake_name(item.get("name"), names, len(fields) + 1)
+        label = _as_text(item.get("label"))
+        field["label"] = label if label and label.strip() else field["name"]
+        field_type = item.get("type")
+        field["type"] = field_type if field_type in INTAKE_TYPES else "text"
+        if not isinstance(item.get("required"), bool):
+            field.pop("required", None)
+        options = item.get("options")
+        if isinstance(options, list):
+            kept = [_clean_text(o) for o in options if isinstance(o, str)]
+            field["options"] = [o for o in kept if o.strip()][:MAX_OPTIONS]
+        else:
+            field.pop("options", None)
+        if field["type"] == "select" and not field.get("options"):
+            field["type"] = "text"
+        fields.append(field)
+    return fields
+
+
+def _intake_name(value: Any, taken: set[str], position: int) -> str:
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", value).strip("_")[:40] if isinstance(value, str) else ""
+    base = base or f"field{position}"
+    candidate, counter = base, 2
+    while candidate in taken:
+        candidate = f"{base}_{counter}"
+        counter += 1
+    taken.add(candidate)
+    return candidate

@@ -95,7 +95,12 @@ class SessionStartSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     node_id = serializers.CharField(max_length=100)
     choice = serializers.CharField(max_length=500, help_text="An option label, or 'done'.")
-    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    note = serializers.CharField(
+        max_length=10_000,
+        required=False,
+        allow_blank=True,
+        help_text="Left out: the node's pending note (saved through steps/{node_id}/) is kept.",
+    )
 
 
 class StepUpdateSerializer(serializers.Serializer):

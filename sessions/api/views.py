@@ -154,7 +154,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The session as text for a ticket (`text/plain` for psa and text, `text/markdown`,
-        `text/html`); marks it exported."""
+        `text/html`); marks it exported when the caller ran it (or is an admin of its account)."""
         session = self.get_object()
         options = self.valid(s.ExportQuerySerializer, data=request.query_params)
         body = exports.export_session(
@@ -163,7 +163,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             timestamps=options["timestamps"],
             cut_off=options.get("cut_off"),
         )
-        services.session_mark_exported(session=session)
+        if session.can_mark_exported(request.user):  # a teammate's download does not count
+            services.session_mark_exported(session=session, user=request.user)
         content_type, _ = exports.FORMATS[options["format"]]
         return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
 

@@ -195,13 +195,14 @@ def test_json_edit_form_saves_structure_changes(client, engineer, own_draft):
         {
             "name": "Renamed",
             "description": "",
-            "tree_structure": '{"steps": [{"id": "end", "type": "procedure_end"}]}',
+            "tree_structure": '{"id": "root", "type": "decision", "question": "Up?"}',
             "intake_form": "[]",
         },
     )
     assert response.status_code == 302
     own_draft.refresh_from_db()
     assert own_draft.name == "Renamed"
+    assert own_draft.tree_structure == {"id": "root", "type": "decision", "question": "Up?"}
     assert own_draft.tree_type == TreeType.TROUBLESHOOTING  # the type cannot change
 
 

@@ -752,14 +752,29 @@ def test_error_count_is_capped() -> None:
 # --- drafts ---------------------------------------------------------------------------------
 
 
-def test_draft_accepts_an_invalid_but_sane_structure() -> None:
+def test_draft_accepts_an_incomplete_but_well_shaped_structure() -> None:
     draft = _base("troubleshooting")
     draft["options"][0]["next_node_id"] = "not-written-yet"
-    draft["children"].append({"type": "weird", "title": 5})
+    draft["question"] = ""
+    draft["children"].append({"id": "later", "type": "action", "title": ""})
     assert validate_structure("troubleshooting", draft) != []
     assert validate_structure("troubleshooting", draft, for_publish=False) == []
-    no_end = {"steps": [{"id": "a", "type": "procedure_step"}, "junk"]}
+    no_end = {"steps": [{"id": "a", "type": "procedure_step"}]}
     assert validate_structure("procedural", no_end, for_publish=False) == []
+
+
+def test_draft_refuses_a_badly_shaped_node() -> None:
+    draft = _base("troubleshooting")
+    draft["children"].append({"type": "weird", "title": 5})
+    errors = validate_structure("troubleshooting", draft, for_publish=False)
+    assert [(e.field, e.message) for e in errors] == [
+        ("id", "Node at children[2] of 'root' has no id."),
+        ("type", "Unknown node type 'weird'; expected one of decision, action, solution."),
+        ("title", "title must be text, not a number."),
+    ]
+    junk = {"steps": [{"id": "a", "type": "procedure_step"}, "junk"]}
+    errors = validate_structure("procedural", junk, for_publish=False)
+    assert errors == [StructureError(None, "steps[1]", "steps[1] must be a step object, not text.")]
 
 
 @pytest.mark.parametrize(
