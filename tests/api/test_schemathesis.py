@@ -170,41 +170,51 @@ def world(db, keep_connection) -> World:
     )
 
 
-def real(value: Any, options: Sequence[Any]) -> Any:
-    """Mostly one of the real options, chosen by the generated value (so a failing case replays
-    the same); one in eight keeps the generated value."""
-    digest = zlib.crc32(repr(value).encode())
-    return value if digest % 8 == 0 else options[digest % len(options)]
+@dataclass
+class Picker:
+    """Mostly one of the real options, else the generated value (one in eight). The choice
+    follows from everything generated for the case, so a failing case replays the same."""
+
+    salt: str
+
+    def __call__(self, key: str, value: Any, options: Sequence[Any]) -> Any:
+        digest = zlib.crc32(f"{self.salt}|{key}".encode())
+        return value if digest % 8 == 0 else options[(digest >> 3) % len(options)]
 
 
 def name_real_objects(case: schemathesis.Case, world: World) -> None:
+    real = Picker(repr((case.path_parameters, case.query, case.body, case.media_type)))
     resource = case.path.split("/")[2]
     parameters = case.path_parameters or {}
     if "id" in parameters:
-        parameters["id"] = real(parameters["id"], world.ids[resource])
+        parameters["id"] = real("id", parameters["id"], world.ids[resource])
     for key in ("step_id", "node_id"):
         if key in parameters:
-            parameters[key] = real(parameters[key], world.node_ids)
+            parameters[key] = real(key, parameters[key], world.node_ids)
     if "custom_id" in parameters:
-        parameters["custom_id"] = real(parameters["custom_id"], world.custom_ids)
+        parameters["custom_id"] = real("custom_id", parameters["custom_id"], world.custom_ids)
     if case.path == "/api/flows/import/":
-        import_real_document(case, world)
+        import_real_document(case, world, real)
     elif isinstance(case.body, dict):
-        body = case.body
-        if "tree" in body:
-            body["tree"] = real(body["tree"], world.ids["published"])
-        if "target_list" in body:
-            body["target_list"] = real(body["target_list"], [int(world.ids["target-lists"][0])])
-        for key in ("node_id", "inserted_after"):
-            if key in body:
-                body[key] = real(body[key], world.node_ids)
-        if "choice" in body:
-            body["choice"] = real(body["choice"], world.labels)
+        name_real_objects_in_body(case.body, world, real)
 
 
-def import_real_document(case: schemathesis.Case, world: World) -> None:
+def name_real_objects_in_body(body: dict[str, Any], world: World, real: Picker) -> None:
+    if "tree" in body:
+        body["tree"] = real("tree", body["tree"], world.ids["published"])
+    if "target_list" in body:
+        lists = [int(pk) for pk in world.ids["target-lists"]]
+        body["target_list"] = real("target_list", body["target_list"], lists)
+    for key in ("node_id", "inserted_after"):
+        if key in body:
+            body[key] = real(key, body[key], world.node_ids)
+    if "choice" in body:
+        body["choice"] = real("choice", body["choice"], world.labels)
+
+
+def import_real_document(case: schemathesis.Case, world: World, real: Picker) -> None:
     """An import of a real export document (as JSON, or as the multipart `file`), mostly."""
-    if real(case.body, [True, True, False]) is not True:
+    if not real("import", False, [True, True, False]):
         return
     if case.media_type == "multipart/form-data":
         case.body = {"file": json.dumps(world.export).encode()}
