@@ -137,6 +137,11 @@ class NodeType:
         """Fields that must be filled in before the flow can be published."""
         return tuple(spec.name for spec in self.fields if spec.required_at_publish)
 
+    @property
+    def required_text(self) -> tuple[str, ...]:
+        """Text that must be written before publishing (required links are checked as links)."""
+        return tuple(name for name in self.names(*TEXT_KINDS) if name in self.required)
+
 
 NODE_TYPE_TABLE: tuple[NodeType, ...] = (
     NodeType(

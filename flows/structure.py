@@ -18,9 +18,9 @@ from typing import Any
 
 from flows import nodes
 from flows.nodes import (  # the format's constants live in flows/nodes.py; re-exported here
-    CONTENT_TYPES,
+    CONTENT_TYPES,  # noqa: F401
     INTAKE_TYPES,
-    LIBRARY_VISIBILITIES,
+    LIBRARY_VISIBILITIES,  # noqa: F401
     MAX_ID_LEN,
     MAX_TEXT,
     NODE_TYPES,  # noqa: F401
@@ -424,49 +424,29 @@ def _check_steps_bounds(data: dict, out: _Errors) -> None:
 # --- rules shared by both kinds -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _TypeRule:
-    noun: str  # how messages name this kind of node
-    required: tuple[str, ...] = ()  # non-empty text
-    optional: tuple[str, ...] = ()  # text when present
-    forbidden: tuple[str, ...] = ()  # must be absent or empty
-
-
-_TREE_RULES = {
-    "decision": _TypeRule("Decision", required=("question",), optional=("title", "description")),
-    "action": _TypeRule(
-        "Action", required=("title",), optional=("description",), forbidden=("children",)
-    ),
-    "solution": _TypeRule(
-        "Solution",
-        required=("title",),
-        optional=("description",),
-        forbidden=("options", "children", "next_node_id"),
-    ),
-}
-_STEP_TEXT = ("description", "expected_outcome", "verification_prompt", "warning_text")
-_STEP_RULES = {
-    "section_header": _TypeRule("Section header", required=("title",), optional=("description",)),
-    "procedure_step": _TypeRule(
-        "Step", required=("title",), optional=(*_STEP_TEXT, "reference_url")
-    ),
-    "procedure_end": _TypeRule("End step", optional=("title", "description")),
-}
+# The node types, which of their fields are text, links, minutes or choices, and what each must
+# hold at publish all come from the format table (flows/nodes.py).
+_TREE_RULES = {t.name: t for t in nodes.NODE_TYPE_TABLE if t.family == "troubleshooting"}
+_STEP_RULES = {t.name: t for t in nodes.NODE_TYPE_TABLE if t.family == "steps"}
+_Rules = dict[str, nodes.NodeType]
 
 
 # Every save checks the shape (ids, types, kinds of values, links in id form, URL schemes), so
 # whatever is stored can be rendered, edited and run; publishing adds completeness (required
 # text, options with targets, links that resolve, reachability, one end).
 
-MAX_MINUTES = 10_000
+MAX_MINUTES = nodes.MAX_MINUTES
 _ID_CHARS = "letters, digits, '-', '_' and '.'"
-# Every text field of any node type; a field is text wherever it appears (drafts change type).
-_TEXT_KEYS = frozenset(
-    key
-    for rules in (_TREE_RULES, _STEP_RULES)
-    for rule in rules.values()
-    for key in (*rule.required, *rule.optional)
-)
+# A field is its kind wherever it appears, whatever the node's type (drafts change type).
+_TEXT_KEYS = nodes.field_names("text", "longtext", "url")
+_URL_KEYS = nodes.field_names("url")
+_MINUTES_KEYS = nodes.field_names("minutes")
+_STEP_CHOICES = {
+    spec.name: spec.values
+    for node_type in nodes.NODE_TYPE_TABLE
+    for spec in node_type.fields
+    if spec.kind == "choice"
+}
 
 
 def _is_node_id(value: str) -> bool:
@@ -487,7 +467,7 @@ def _check_id(node: dict, ref: _Ref, out: _Errors) -> None:
         out.add(ref.node_id, "id", message)
 
 
-def _check_type(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors) -> str | None:
+def _check_type(node: dict, ref: _Ref, rules: _Rules, out: _Errors) -> str | None:
     """Report a missing or unknown type; return the type when it is known."""
     value = node.get("type")
     expected = ", ".join(rules)
@@ -500,18 +480,15 @@ def _check_type(node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors
     return value
 
 
-def _check_required(node: dict, ref: _Ref, rule: _TypeRule, out: _Errors) -> None:
+def _check_required(node: dict, ref: _Ref, rule: nodes.NodeType, out: _Errors) -> None:
     """Publish only: the type's required text is written, and its forbidden fields are empty."""
-    noun = ref.name(rule.noun)
-    for key in rule.required:
+    noun = ref.name(rule.label)
+    for key in rule.required_text:
         if _is_blank(node.get(key)):
             out.add(ref.node_id, key, f"{noun} has no {key}.")
     for key in rule.forbidden:
         if _has_content(node.get(key)):
             out.add(ref.node_id, key, f"{noun} cannot have {key}.")
-
-
-_STEP_CHOICES = {"content_type": CONTENT_TYPES, "library_visibility": LIBRARY_VISIBILITIES}
 
 
 def _check_fields(node: dict, ref: _Ref, out: _Errors) -> None:
@@ -526,20 +503,16 @@ def _check_fields(node: dict, ref: _Ref, out: _Errors) -> None:
             out.add(
                 ref.node_id, key, f"{key} must be one of {', '.join(allowed)}, not {_q(value)}."
             )
-    minutes = node.get("estimated_minutes")
-    if minutes is not None and (type(minutes) is not int or not 0 <= minutes <= MAX_MINUTES):
-        limit = f"0 or more (at most {MAX_MINUTES:,})"
-        message = f"estimated_minutes must be a whole number, {limit}, not {_q(minutes)}."
-        out.add(ref.node_id, "estimated_minutes", message)
-    url = node.get("reference_url")
-    if isinstance(url, str) and url and not is_web_link(url):
-        out.add(ref.node_id, "reference_url", "reference_url must start with http:// or https://.")
+    for key in _MINUTES_KEYS & node.keys():
+        minutes = node[key]
+        if minutes is not None and (type(minutes) is not int or not 0 <= minutes <= MAX_MINUTES):
+            limit = f"0 or more (at most {MAX_MINUTES:,})"
+            out.add(ref.node_id, key, f"{key} must be a whole number, {limit}, not {_q(minutes)}.")
+    for key in _URL_KEYS & node.keys():
+        url = node[key]
+        if isinstance(url, str) and url and not nodes.is_http_url(url):
+            out.add(ref.node_id, key, f"{key} must start with http:// or https://.")
     _check_commands(node, ref, out)
-
-
-def is_web_link(url: str) -> bool:
-    """Only http(s) links are stored and rendered (never javascript:, data:, file:…)."""
-    return url.lower().startswith(("http://", "https://"))
 
 
 def _check_commands(node: dict, ref: _Ref, out: _Errors) -> None:
@@ -575,9 +548,7 @@ def _check_unique_id(node: dict, seen: set[str], out: _Errors) -> None:
     seen.add(node_id)
 
 
-def _check_node(
-    node: dict, ref: _Ref, rules: dict[str, _TypeRule], out: _Errors, complete: bool
-) -> str | None:
+def _check_node(node: dict, ref: _Ref, rules: _Rules, out: _Errors, complete: bool) -> str | None:
     """The checks every node gets; returns its type when known, for type-specific checks."""
     _check_id(node, ref, out)
     node_type = _check_type(node, ref, rules, out)
@@ -669,14 +640,16 @@ def _links(node: dict) -> list[tuple[str, str, str]]:
     return []
 
 
-def _check_links(nodes: list[dict], index: dict[str, dict], out: _Errors) -> None:
-    for node in nodes:
+def _check_links(tree_nodes: list[dict], index: dict[str, dict], out: _Errors) -> None:
+    for node in tree_nodes:
         for field, who, target in _links(node):
             if target and target not in index:
                 out.add(_display_id(node), field, f"{who} points to unknown node {_q(target)}.")
 
 
-def _check_reachable(root: dict, nodes: list[dict], index: dict[str, dict], out: _Errors) -> None:
+def _check_reachable(
+    root: dict, tree_nodes: list[dict], index: dict[str, dict], out: _Errors
+) -> None:
     root_id = root.get("id")
     if not isinstance(root_id, str) or root_id not in index:
         return  # the root's id problem is already reported
@@ -686,7 +659,7 @@ def _check_reachable(root: dict, nodes: list[dict], index: dict[str, dict], out:
             if target in index and target not in reached:
                 reached.add(target)
                 queue.append(target)
-    for node in nodes:
+    for node in tree_nodes:
         node_id = node.get("id")
         if isinstance(node_id, str) and node_id in index and node_id not in reached:
             message = "This node is not reachable from the root; link an option or action to it."
@@ -694,7 +667,7 @@ def _check_reachable(root: dict, nodes: list[dict], index: dict[str, dict], out:
 
 
 def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
-    nodes: list[dict] = []
+    tree_nodes: list[dict] = []
     seen_ids: set[str] = set()
     for visit in _walk_tree(root):
         if not isinstance(visit.node, dict):
@@ -703,7 +676,7 @@ def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
                 visit.parent_id, field, f"{field} must be a node object, not {_kind(visit.node)}."
             )
             continue
-        nodes.append(visit.node)
+        tree_nodes.append(visit.node)
         node_type = _check_node(visit.node, visit.ref, _TREE_RULES, out, complete)
         _check_unique_id(visit.node, seen_ids, out)
         _check_tree_node(visit.node, visit.ref, node_type, out, complete)
@@ -714,9 +687,9 @@ def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
         message = f"The root node must be a decision, not {_q(root_type)}."
         out.add(_display_id(root), "type", message)
     index = node_index("troubleshooting", root)
-    _check_links(nodes, index, out)
-    _check_reachable(root, nodes, index, out)
-    if not any(node.get("type") == "solution" for node in nodes):
+    _check_links(tree_nodes, index, out)
+    _check_reachable(root, tree_nodes, index, out)
+    if not any(node.get("type") == "solution" for node in tree_nodes):
         out.add(None, None, "The flow has no solution node; add at least one outcome.")
 
 
@@ -1009,7 +982,7 @@ class _Ids:
 
 @dataclass
 class _Repair:
-    rules: dict[str, _TypeRule]
+    rules: _Rules
     ids: _Ids
     # (holder, raw target, value when empty): links are fixed once every id is known.
     links: list[tuple[dict, Any, str | None]]
@@ -1021,7 +994,7 @@ class _Repair:
                 self._special(node, key, value)
             elif key in _TEXT_KEYS:
                 text = None if value is None else _as_text(value)
-                if value is None or (text is not None and (key != "reference_url" or _url(text))):
+                if value is None or (text is not None and (key not in _URL_KEYS or _url(text))):
                     node[key] = text
             else:
                 node[printable(str(key))] = _clean_json(value)
@@ -1068,7 +1041,7 @@ class _Repair:
 
 
 def _url(text: str) -> bool:
-    return not text or is_web_link(text)
+    return not text or nodes.is_http_url(text)
 
 
 def _minutes(value: Any) -> dict[str, Any]:
@@ -1081,7 +1054,7 @@ def _minutes(value: Any) -> dict[str, Any]:
     return {"estimated_minutes": min(max(round(value), 0), MAX_MINUTES)}
 
 
-def _repaired_type(source: dict, rules: dict[str, _TypeRule]) -> str:
+def _repaired_type(source: dict, rules: _Rules) -> str:
     node_type = source.get("type")
     if isinstance(node_type, str) and node_type in rules:
         return node_type

@@ -152,6 +152,50 @@ def test_a_node_with_every_table_field_set_is_valid_for_publish() -> None:
     assert structure.validate_structure("troubleshooting", tree) == []
 
 
+def _checklist_with(step: dict) -> dict:
+    end = {"id": "end", "type": "procedure_end", "title": "Done"}
+    return {"steps": [step, end]}
+
+
+def _fields_named(errors: list) -> set[str]:
+    return {error.field for error in errors}
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad"),
+    [("text", ["x"]), ("longtext", 7), ("url", "javascript:alert(1)"), ("minutes", -1)],
+)
+def test_the_validator_checks_each_field_by_the_kind_the_table_gives_it(kind, bad) -> None:
+    """Every field of a kind, on a draft save: no list of field names outside the table."""
+    step_type = nodes.NODE_TYPES_BY_NAME["procedure_step"]
+    names = step_type.names(kind)
+    assert names
+    for name in names:
+        step = {"id": "s1", "type": "procedure_step", "title": "Check", name: bad}
+        errors = structure.validate_structure(
+            "procedural", _checklist_with(step), for_publish=False
+        )
+        assert name in _fields_named(errors), (name, errors)
+
+
+@pytest.mark.parametrize("node_type", nodes.NODE_TYPE_TABLE, ids=lambda t: t.name)
+def test_publish_requires_the_text_the_table_marks_required(node_type) -> None:
+    for name in node_type.required_text:
+        node = {"id": "n1", "type": node_type.name, name: "  "}
+        if node_type.family == "steps":
+            errors = structure.validate_structure(
+                "procedural", _checklist_with(node), for_publish=True
+            )
+        else:
+            errors = structure.validate_structure("troubleshooting", node, for_publish=True)
+        assert any(e.field == name and e.node_id == "n1" for e in errors), (name, errors)
+        # A draft may leave it blank.
+        family = "procedural" if node_type.family == "steps" else "troubleshooting"
+        draft = _checklist_with(node) if node_type.family == "steps" else node
+        draft_errors = structure.validate_structure(family, draft, for_publish=False)
+        assert name not in _fields_named(draft_errors)
+
+
 # --- walk() ---------------------------------------------------------------------------------
 
 
