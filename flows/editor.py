@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import User
-from flows import structure
+from flows import nodes, structure
 from flows.models import Tree
 from flows.services import (
     CONFLICT_MESSAGE,
@@ -33,50 +33,9 @@ from flows.services import (
 from flows.structure import StructureError, StructureInvalid
 
 __all__ = ["CONFLICT_MESSAGE", "EditConflict"]  # the editor views catch the conflict here
-NODE_NOUNS = {
-    "decision": "decision",
-    "action": "action",
-    "solution": "solution",
-    "section_header": "section header",
-    "procedure_step": "step",
-    "procedure_end": "end step",
-}
-# What the editor may change on each kind of node; `id`, `type` and `children` are structural.
-EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
-    "decision": ("question", "description"),
-    "action": ("title", "description", "commands", "next_node_id"),
-    "solution": ("title", "description"),
-    "section_header": ("title", "description"),
-    "procedure_step": (
-        "title",
-        "description",
-        "content_type",
-        "estimated_minutes",
-        "commands",
-        "expected_outcome",
-        "verification_prompt",
-        "warning_text",
-        "reference_url",
-        "library_visibility",
-    ),
-    "procedure_end": ("title", "description"),
-}
-REQUIRED_TEXT = {
-    "decision": "question",
-    "action": "title",
-    "solution": "title",
-    "section_header": "title",
-    "procedure_step": "title",
-}
-TEXT_FIELDS = {
-    "question",
-    "title",
-    "description",
-    "expected_outcome",
-    "verification_prompt",
-    "warning_text",
-}
-MAX_LABEL = 200
+# What the editor may change on each kind of node, their kinds and which are required come
+# from the format table (flows/nodes.py); `id`, `type`, `children` and `options` are structural.
+MAX_LABEL = nodes.MAX_LABEL
 
 Direction = Literal["up", "down"]
 
@@ -99,7 +58,7 @@ class Working:
 
     @property
     def is_checklist(self) -> bool:
-        return self.tree_type in structure.STEP_TREE_TYPES
+        return self.tree_type in nodes.STEP_TREE_TYPES
 
 
 @dataclass(frozen=True)
@@ -126,8 +85,8 @@ def _change(
         check_revision(tree, revision)
         work = Working(
             tree.tree_type,
-            structure.copy_json(tree.editing_structure),
-            structure.copy_json(tree.editing_intake_form),
+            nodes.copy_json(tree.editing_structure),
+            nodes.copy_json(tree.editing_intake_form),
         )
         node_id, message = apply(work)
         if work.is_checklist:
@@ -145,18 +104,6 @@ def _change(
 # --- finding nodes --------------------------------------------------------------------------
 
 
-@dataclass
-class _Place:
-    node: dict
-    siblings: list | None  # the list that holds the node; None for a tree's root
-    parent: dict | None
-
-    @property
-    def index(self) -> int:
-        assert self.siblings is not None
-        return next(i for i, item in enumerate(self.siblings) if item is self.node)
-
-
 def _short(value: Any) -> str:
     text = str(value)
     return f"{text[:60]}…" if len(text) > 60 else text
@@ -169,28 +116,16 @@ def _steps(work: Working) -> list:
     return steps
 
 
-def _places(work: Working) -> Iterator[_Place]:
-    """Every node with where it sits, in document order."""
+def _places(work: Working) -> Iterator[nodes.Visit]:
+    """Every node with where it sits (``siblings``, ``index``, ``parent``), in document order."""
     if work.is_checklist:
-        steps = _steps(work)
-        yield from (_Place(step, steps, None) for step in steps if isinstance(step, dict))
-        return
-    if not isinstance(work.structure, dict):
+        _steps(work)  # refuses a broken steps list instead of showing nothing to change
+    elif not isinstance(work.structure, dict):
         raise refuse("The structure is not a tree; repair it under Advanced: edit JSON.")
-    stack = [_Place(work.structure, None, None)]
-    while stack:
-        place = stack.pop()
-        yield place
-        children = place.node.get("children")
-        if isinstance(children, list):
-            stack.extend(
-                _Place(child, children, place.node)
-                for child in reversed(children)
-                if isinstance(child, dict)
-            )
+    yield from nodes.walk(work.tree_type, work.structure)
 
 
-def _find(work: Working, node_id: Any) -> _Place:
+def _find(work: Working, node_id: Any) -> nodes.Visit:
     if not isinstance(node_id, str) or not node_id:
         raise refuse("No node was given.")
     matches = [place for place in _places(work) if place.node.get("id") == node_id]
@@ -225,8 +160,7 @@ def _new_id(text: str, taken: set[str], fallback: str) -> str:
 
 
 def _heading(node: dict) -> str:
-    text = node.get("question") or node.get("title") or node.get("id") or "node"
-    return _short(text)
+    return _short(nodes.heading(node, fallback="node"))
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -293,50 +227,53 @@ def _clean_target(work: Working, node_id: str | None, value: Any, field: str) ->
     return value
 
 
-def _clean_value(work: Working, node: dict, key: str, value: Any) -> Any:
-    node_id, node_type = node.get("id"), node.get("type")
-    if key in TEXT_FIELDS:
-        return _clean_text(node_id, key, value, required=REQUIRED_TEXT.get(node_type) == key)
-    if key == "commands":
+def _clean_minutes(node_id: str | None, key: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if type(value) is not int or value < 0:
+        raise refuse("Use whole minutes, 0 or more.", node_id=node_id, field=key)
+    return value
+
+
+def _clean_url(node_id: str | None, key: str, value: Any) -> str | None:
+    url = _clean_text(node_id, key, value, required=False)
+    if url and not nodes.is_http_url(url):
+        raise refuse("The link must start with http:// or https://.", node_id=node_id, field=key)
+    return url
+
+
+def _clean_value(work: Working, node: dict, spec: nodes.FieldSpec, value: Any) -> Any:
+    """Check one posted value by its kind in the format table."""
+    node_id, key = node.get("id"), spec.name
+    if spec.kind in nodes.TEXT_KINDS:
+        return _clean_text(node_id, key, value, required=spec.required_at_publish)
+    if spec.kind == "commands":
         return _clean_commands(node_id, value)
-    if key == "next_node_id":
+    if spec.kind == "target":
         return _clean_target(work, node_id, value, key)
-    if key == "content_type":
-        return _clean_choice(node_id, key, value, structure.CONTENT_TYPES)
-    if key == "library_visibility":
-        # "Inherit from flow" is the absence of the key.
-        return _clean_choice(node_id, key, value, structure.LIBRARY_VISIBILITIES)
-    if key == "estimated_minutes":
-        if value in (None, ""):
-            return None
-        if type(value) is not int or value < 0:
-            raise refuse("Use whole minutes, 0 or more.", node_id=node_id, field=key)
-        return value
-    if key == "reference_url":
-        url = _clean_text(node_id, key, value, required=False)
-        if url and not url.lower().startswith(("http://", "https://")):
-            raise refuse(
-                "The link must start with http:// or https://.", node_id=node_id, field=key
-            )
-        return url
+    if spec.kind == "choice":  # the blank choice ("Inherit from flow") is the absence of the key
+        return _clean_choice(node_id, key, value, spec.values)
+    if spec.kind == "minutes":
+        return _clean_minutes(node_id, key, value)
+    if spec.kind == "url":
+        return _clean_url(node_id, key, value)
     raise refuse(f"The editor cannot change {key}.", node_id=node_id, field=key)
 
 
 def _set_fields(work: Working, node: dict, changes: dict[str, Any]) -> None:
-    node_type = node.get("type")
-    allowed = EDITABLE_FIELDS.get(node_type) if isinstance(node_type, str) else None
+    kind = nodes.node_type(node.get("type"))
     node_id = node.get("id")
-    if allowed is None:
+    if kind is None:
         raise refuse(
             "This node has an unknown type; repair it under Advanced: edit JSON.", node_id=node_id
         )
-    unknown = sorted(set(changes) - set(allowed))
+    unknown = sorted(set(changes) - set(kind.editable))
     if unknown:
-        noun = NODE_NOUNS[node_type]
-        article = "An" if noun[0] in "aeiou" else "A"
-        message = f"{article} {noun} has no {', '.join(unknown)}."
+        article = "An" if kind.noun[0] in "aeiou" else "A"
+        message = f"{article} {kind.noun} has no {', '.join(unknown)}."
         raise refuse(message, node_id=node_id, field=unknown[0])
-    cleaned = {key: _clean_value(work, node, key, value) for key, value in changes.items()}
+    specs = {spec.name: spec for spec in kind.fields}
+    cleaned = {key: _clean_value(work, node, specs[key], value) for key, value in changes.items()}
     for key, value in cleaned.items():
         if value is None:
             node.pop(key, None)  # empty optional fields are left out, as in hand-written flows
@@ -361,15 +298,9 @@ def tree_node_update(
 
 
 def _subtree_ids(node: dict) -> set[str]:
-    ids, stack = set(), [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item.get("id"), str):
-            ids.add(item["id"])
-        children = item.get("children")
-        if isinstance(children, list):
-            stack.extend(child for child in children if isinstance(child, dict))
-    return ids
+    return {
+        visit.node["id"] for visit in nodes.walk_tree(node) if isinstance(visit.node.get("id"), str)
+    }
 
 
 def _unlink(work: Working, removed: set[str]) -> int:
@@ -448,9 +379,9 @@ def tree_node_move(
 
 
 def _new_node(node_type: str, text: str, node_id: str) -> dict[str, Any]:
-    if node_type == "decision":
-        return {"id": node_id, "type": "decision", "question": text, "options": [], "children": []}
-    return {"id": node_id, "type": node_type, "title": text}
+    kind = nodes.NODE_TYPES_BY_NAME[node_type]
+    new = {"id": node_id, "type": node_type, kind.heading_field: text}
+    return {**new, "options": [], "children": []} if kind.has_children else new
 
 
 def _options(node: dict) -> list:
@@ -497,10 +428,10 @@ def _add_option(node: dict, label: str, target: str | None) -> None:
 
 
 def _clean_new_text(node_type: Any, text: Any) -> str:
-    if node_type not in structure.NODE_TYPES:
+    if node_type not in nodes.NODE_TYPES:
         raise refuse("Choose a decision, an action or a solution.", field="node_type")
     if not isinstance(text, str) or not text.strip():
-        field = "question" if node_type == "decision" else "title"
+        field = nodes.NODE_TYPES_BY_NAME[node_type].heading_field
         raise refuse(f"Give the new {node_type} a {field}.", field="text")
     return text.strip()
 
@@ -655,7 +586,7 @@ def tree_step_add(
         else:  # after the last real step; the end step is put back last below
             position = 1 + max((i for i, step in enumerate(steps) if not _is_end(step)), default=-1)
         steps.insert(position, new)
-        noun = NODE_NOUNS[step_type]
+        noun = nodes.NODE_TYPES_BY_NAME[step_type].noun
         return new["id"], f"Added the {noun} “{_short(title)}”."
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import User
-from flows import editor, selectors, structure
+from flows import editor, nodes, selectors, structure
 from flows.forms import (
     AddNodeForm,
     AddStepForm,
@@ -54,15 +54,14 @@ class NodeRow:
 
     @property
     def heading(self) -> str:
-        node = self.node
-        return str(node.get("question") or node.get("title") or node.get("id") or "(untitled)")
+        return nodes.heading(self.node)
 
 
 def _titles(tree: Tree, data: Any) -> dict[str, str]:
     """Each node's id and a short heading, in document order."""
     titles = {}
     for node_id, node in structure.node_index(tree.tree_type, data).items():
-        text = str(node.get("question") or node.get("title") or "(untitled)")
+        text = nodes.heading(node, with_id=False)  # the select shows the id beside it
         titles[node_id] = f"{text[:70]}…" if len(text) > 70 else text
     return titles
 
@@ -87,41 +86,24 @@ def _tree_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
     targets = [(node_id, f"{text} · {node_id}") for node_id, text in titles.items()]
     counts = _id_counts(tree, data)
     rows: list[NodeRow] = []
-    stack: list[tuple[Any, int, bool, bool]] = [(data, 0, True, True)]
-    while stack:
-        node, depth, first, last = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        key = f"n{len(rows)}"
+    for visit in nodes.walk(tree.tree_type, data):
+        node, key = visit.node, f"n{len(rows)}"
         node_id = node.get("id") if isinstance(node.get("id"), str) else ""
-        row = NodeRow(key=key, node=node, depth=depth, is_root=not rows, first=first, last=last)
+        row = NodeRow(
+            key=key,
+            node=node,
+            depth=visit.depth,
+            is_root=not rows,
+            first=visit.is_first,
+            last=visit.is_last,
+        )
         row.addressable = bool(node_id) and counts.get(node_id) == 1
         row.errors = ctx.errors_by_node.get(node_id, []) if node_id else []
         row.open = row.addressable and ctx.is_open(node_id)
         if row.open:  # the other rows load their forms when opened (editor_node_form)
             _attach_tree_forms(row, ctx, targets)
-        options = node.get("options") if isinstance(node.get("options"), list) else []
-        for option in options:
-            if isinstance(option, dict):
-                target = str(option.get("next_node_id") or "")
-                row.links.append(
-                    {
-                        "label": str(option.get("label", "")),
-                        "target": target,
-                        "title": titles.get(target, ""),
-                    }
-                )
-        if node.get("type") == "action" and node.get("next_node_id"):
-            target = str(node["next_node_id"])
-            row.links.append({"label": "Then", "target": target, "title": titles.get(target, "")})
+        row.links = selectors.node_links(node, titles)
         rows.append(row)
-        children = node.get("children")
-        if isinstance(children, list):
-            count = len(children)
-            stack.extend(
-                (child, depth + 1, index == 0, index == count - 1)
-                for index, child in reversed(list(enumerate(children)))
-            )
     _count_nested(rows)
     return rows
 
@@ -164,14 +146,11 @@ def _count_nested(rows: list[NodeRow]) -> None:
 
 
 def _step_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
-    steps = data.get("steps") if isinstance(data, dict) else None
-    steps = steps if isinstance(steps, list) else []
     counts = _id_counts(tree, data)
     rows: list[NodeRow] = []
     in_section = False
-    for index, step in enumerate(steps):
-        if not isinstance(step, dict):
-            continue
+    for visit in nodes.walk(tree.tree_type, data):
+        step, index, steps = visit.node, visit.index, visit.siblings
         node_id = step.get("id") if isinstance(step.get("id"), str) else ""
         following = steps[index + 1] if index + 1 < len(steps) else None
         is_end = step.get("type") == "procedure_end"

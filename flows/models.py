@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role
-from flows import structure
+from flows import nodes, structure
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -40,10 +40,10 @@ class Tag(models.Model):
         return self.name
 
 
-class TreeType(models.TextChoices):
-    TROUBLESHOOTING = "troubleshooting", "Troubleshooting"
-    PROCEDURAL = "procedural", "Procedural"
-    MAINTENANCE = "maintenance", "Maintenance"
+# The flow types and their names come from the format table (flows/nodes.py).
+TreeType = models.TextChoices(
+    "TreeType", [(t.name.upper(), (t.name, t.label)) for t in nodes.TREE_TYPE_TABLE]
+)
 
 
 class TreeStatus(models.TextChoices):
@@ -182,7 +182,7 @@ class Tree(models.Model):
 
     @property
     def is_checklist(self) -> bool:
-        return self.tree_type in (TreeType.PROCEDURAL, TreeType.MAINTENANCE)
+        return self.tree_type in nodes.STEP_TREE_TYPES
 
     def normalised_structure(self) -> Any:
         return structure.normalise_structure(self.tree_type, self.tree_structure)

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
-from flows import structure
+from flows import nodes, structure
 from flows.models import Tree, TreeQuerySet
 
 # The export document: bump the version when a field changes meaning; the importer refuses
@@ -35,8 +35,7 @@ class OutlineRow:
 
     @property
     def heading(self) -> str:
-        node = self.node
-        return str(node.get("question") or node.get("title") or node.get("id") or "(untitled)")
+        return nodes.heading(self.node)
 
 
 @dataclass
@@ -53,6 +52,36 @@ def errors_by_node(errors: list[structure.StructureError]) -> dict[str | None, l
     return grouped
 
 
+def node_titles(tree_type: str, data: Any) -> dict[str, str]:
+    """Each node's id and heading, in document order (what links show)."""
+    return {
+        node_id: nodes.heading(node)
+        for node_id, node in structure.node_index(tree_type, data).items()
+    }
+
+
+def _text(value: Any) -> str:
+    # Only text is shown: str() of a hostile nested list would recurse.
+    return value if isinstance(value, str) else ""
+
+
+def node_links(node: dict, titles: dict[str, str], *, missing: str = "") -> list[dict[str, str]]:
+    """Where a node leads: each option of a decision, or an action's next node ("Then")."""
+    options = node.get("options")
+    pairs = [
+        (_text(option.get("label")), _text(option.get("next_node_id")))
+        for option in (options if isinstance(options, list) else [])
+        if isinstance(option, dict)
+    ]
+    target = _text(node.get("next_node_id"))
+    if node.get("type") == "action" and target:
+        pairs.append(("Then", target))
+    return [
+        {"label": label, "target": target, "title": titles.get(target, missing)}
+        for label, target in pairs
+    ]
+
+
 def tree_outline(
     tree: Tree, errors: list[structure.StructureError] = (), *, data: Any = None
 ) -> list[OutlineRow]:
@@ -64,33 +93,15 @@ def tree_outline(
         return []
     if data is None:
         data = tree.normalised_structure()
-    titles = {
-        node_id: node.get("title") or node.get("question") or node_id
-        for node_id, node in structure.node_index(tree.tree_type, data).items()
-    }
+    if not (isinstance(data, dict) and data):
+        return []
+    titles = node_titles(tree.tree_type, data)
     by_node = errors_by_node(list(errors))
     rows: list[OutlineRow] = []
-    stack: list[tuple[Any, int]] = [(data, 0)] if isinstance(data, dict) and data else []
-    while stack:
-        node, depth = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        links = [
-            {
-                "label": str(option.get("label", "")),
-                "target": str(option.get("next_node_id", "")),
-                "title": titles.get(option.get("next_node_id"), "missing node"),
-            }
-            for option in node.get("options", []) or []
-            if isinstance(option, dict)
-        ]
-        if node.get("type") == "action" and node.get("next_node_id"):
-            target = node["next_node_id"]
-            links.append({"label": "Then", "target": target, "title": titles.get(target, "")})
-        rows.append(OutlineRow(node, depth, links, by_node.get(node.get("id"), [])))
-        children = node.get("children") or []
-        if isinstance(children, list):
-            stack.extend((child, depth + 1) for child in reversed(children))
+    for visit in nodes.walk(tree.tree_type, data):
+        node = visit.node
+        links = node_links(node, titles, missing="missing node")
+        rows.append(OutlineRow(node, visit.depth, links, by_node.get(node.get("id"), [])))
     return rows
 
 
@@ -102,12 +113,10 @@ def checklist_sections(
         return []
     if data is None:
         data = tree.normalised_structure()
-    steps = data.get("steps", []) if isinstance(data, dict) else []
     by_node = errors_by_node(list(errors))
     sections = [Section(header=None)]
-    for step in steps if isinstance(steps, list) else []:
-        if not isinstance(step, dict):
-            continue
+    for visit in nodes.walk(tree.tree_type, data):
+        step = visit.node
         if step.get("type") == "section_header":
             sections.append(Section(header=step, errors=by_node.get(step.get("id"), [])))
         elif step.get("type") == "procedure_end":
@@ -116,14 +125,6 @@ def checklist_sections(
             step = {**step, "errors": by_node.get(step.get("id"), [])}
             sections[-1].steps.append(step)
     return [s for s in sections if s.header is not None or s.steps]
-
-
-def step_count(tree: Tree) -> int:
-    """How many steps a checklist has, or how many nodes a tree has."""
-    nodes = structure.iter_nodes(tree.tree_type, tree.tree_structure)
-    if tree.is_checklist:
-        return sum(1 for n in nodes if n.get("type") == "procedure_step")
-    return sum(1 for _ in nodes)
 
 
 def tree_export(tree: Tree) -> dict[str, Any]:

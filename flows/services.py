@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from flows import selectors, structure
+from flows import nodes, selectors, structure
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
 
 
@@ -317,8 +317,8 @@ def tree_fork(*, tree: Tree, user: User, name: str, fork_reason: str = "") -> Tr
         name=name.strip(),
         description=parent.description,
         tree_type=parent.tree_type,
-        tree_structure=structure.copy_json(parent.tree_structure),
-        intake_form=structure.copy_json(parent.intake_form),
+        tree_structure=nodes.copy_json(parent.tree_structure),
+        intake_form=nodes.copy_json(parent.intake_form),
         category=parent.category,
         account=user.account,
         author=user,

@@ -1,7 +1,8 @@
 """Parse, normalise and validate flow structures (``tree_structure``) and intake forms.
 
-This is the one place that knows the flow JSON formats (SPEC §3.1, §3.2); forms, serializers,
-the publish service and the importer all call it, so it imports nothing from Django.
+This is the one place that validates the flow JSON formats (SPEC §3.1, §3.2), whose node types
+and fields are defined in ``flows/nodes.py``; forms, serializers, the publish service and the
+importer all call it, so it imports nothing from Django.
 
 Everything here is written for hostile input: traversals use explicit stacks (a 10,000-deep
 document cannot raise ``RecursionError``), validators never raise on bad shapes, and the number
@@ -15,26 +16,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flows import nodes
+from flows.nodes import (  # the format's constants live in flows/nodes.py; re-exported here
+    CONTENT_TYPES,
+    INTAKE_TYPES,
+    LIBRARY_VISIBILITIES,
+    MAX_ID_LEN,
+    MAX_TEXT,
+    NODE_TYPES,  # noqa: F401
+    STEP_TREE_TYPES,
+    STEP_TYPES,  # noqa: F401
+    TREE_TYPES,
+)
+from flows.nodes import copy_json as _copy_json
 from resolutionflow.errors import ServiceError
 from resolutionflow.text import printable, problems_in_json
 
-TREE_TYPES = ("troubleshooting", "procedural", "maintenance")
-STEP_TREE_TYPES = ("procedural", "maintenance")
-
 MAX_NODES = 2000
 MAX_DEPTH = 100
-MAX_TEXT = 20_000
 MAX_JSON_BYTES = 2_000_000
-MAX_ID_LEN = 100
 MAX_OPTIONS = 50
 MAX_INTAKE_FIELDS = 50
 MAX_ERRORS = 200
-
-NODE_TYPES = ("decision", "action", "solution")
-STEP_TYPES = ("section_header", "procedure_step", "procedure_end")
-CONTENT_TYPES = ("action", "informational", "verification", "warning")
-LIBRARY_VISIBILITIES = ("team", "public")
-INTAKE_TYPES = ("text", "number", "select", "textarea")
 
 _ID_RE = re.compile(r"[A-Za-z0-9._-]+")
 _VAR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -190,29 +193,15 @@ class _Visit:
 
 
 def _walk_tree(root: Any, *, max_depth: int | None = None) -> Iterator[_Visit]:
-    """Depth-first in document order with an explicit stack; descends only into children lists.
+    """``nodes.walk_tree`` with what errors need: 1-based depth and the parent's id.
 
     With ``max_depth`` the walk still yields nodes one level too deep (so they can be
     reported) but goes no further.
     """
-    stack = [_Visit(root, 1, None, None)]
-    seen: set[int] = set()  # guards hand-built cyclic dicts; JSON cannot contain cycles
-    while stack:
-        visit = stack.pop()
-        node = visit.node
-        if isinstance(node, dict):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-        yield visit
-        children = node.get("children") if isinstance(node, dict) else None
-        if not isinstance(children, list) or (max_depth is not None and visit.depth > max_depth):
-            continue
-        parent_id = _display_id(node)
-        stack.extend(
-            _Visit(child, visit.depth + 1, parent_id, index)
-            for index, child in reversed(list(enumerate(children)))
-        )
+    limit = None if max_depth is None else max_depth - 1  # nodes.walk counts the root as 0
+    for visit in nodes.walk_tree(root, malformed=True, max_depth=limit):
+        parent_id = _display_id(visit.parent) if visit.parent is not None else None
+        yield _Visit(visit.node, visit.depth + 1, parent_id, visit.index)
 
 
 def _steps(data: Any) -> list[Any]:
@@ -249,10 +238,7 @@ def _key(key: Any) -> str:
 
 def iter_nodes(tree_type: str, data: Any) -> Iterator[dict]:
     """Every node dict in document order (troubleshooting: depth-first through children)."""
-    if tree_type == "troubleshooting":
-        yield from (visit.node for visit in _walk_tree(data) if isinstance(visit.node, dict))
-    elif tree_type in STEP_TREE_TYPES:
-        yield from (step for step in _steps(data) if isinstance(step, dict))
+    yield from (visit.node for visit in nodes.walk(tree_type, data))
 
 
 def node_index(tree_type: str, data: Any) -> dict[str, dict]:
@@ -360,36 +346,6 @@ def _command(*, code: str, language: Any = None, label: Any = None) -> dict[str,
         "label": label if isinstance(label, str) else "",
         "code": code,
     }
-
-
-def _copy_json(value: Any) -> Any:
-    """Deep copy of dicts and lists with an explicit stack (copy.deepcopy recurses)."""
-    if not isinstance(value, dict | list):
-        return value
-    memo: dict[int, Any] = {}
-    stack: list[tuple[Any, Any]] = []
-
-    def clone(item: Any) -> Any:
-        if not isinstance(item, dict | list):
-            return item
-        if id(item) not in memo:
-            memo[id(item)] = {} if isinstance(item, dict) else []
-            stack.append((item, memo[id(item)]))
-        return memo[id(item)]
-
-    root = clone(value)
-    while stack:
-        source, target = stack.pop()
-        if isinstance(source, dict):
-            target.update((key, clone(item)) for key, item in source.items())
-        else:
-            target.extend(clone(item) for item in source)
-    return root
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of parsed JSON that is safe on hostile nesting (the editor edits copies)."""
-    return _copy_json(value)
 
 
 def normalise_structure(tree_type: str, data: Any) -> Any:

@@ -105,6 +105,10 @@ def form_problems(request: HttpRequest) -> list[TextProblem]:
         if request.content_type != FORM_TYPES[0] or not fits(request):
             return []
         return query_problems(QueryDict(request.body, encoding=request.encoding))
+    if request.path_info.startswith("/api/") and fits(request):
+        # Keep the raw body, so the API's own parsers still read it (a form where JSON is
+        # expected is a 415, not an empty body).
+        _ = request.body
     try:
         fields, files = request.POST, request.FILES
     except (MultiPartParserError, OSError):

@@ -178,15 +178,12 @@ REST_FRAMEWORK = {
         "accounts.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "resolutionflow.api.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: nested fields cannot be sent as a form. The import also takes a file upload.
+    "DEFAULT_PARSER_CLASSES": ["resolutionflow.api.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "resolutionflow.schema.AutoSchema",
     "EXCEPTION_HANDLER": "resolutionflow.api.exception_handler",
     # `?format=` names an export format on /api/sessions/{id}/export/, not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,

@@ -12,7 +12,7 @@ if _secret_added:  # settings.py refuses to start without a secret when DEBUG is
     os.environ["SECRET_KEY"] = _TEST_SECRET
 try:
     from resolutionflow.settings import *  # noqa: F403
-    from resolutionflow.settings import BASE_DIR, DATABASES, STORAGES, env_list
+    from resolutionflow.settings import BASE_DIR, DATABASES, REST_FRAMEWORK, STORAGES, env_list
 finally:
     if _secret_added:
         del os.environ["SECRET_KEY"]  # child processes (manage.py in tests) see the real env
@@ -43,3 +43,6 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 SECURE_HSTS_PRELOAD = False
+
+# The API reads JSON bodies (and the import a file): the test client sends JSON unless told.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}

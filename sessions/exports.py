@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from flows import nodes
 from sessions import runtime
 from sessions.models import BUILTIN_TARGET_VARIABLE, FlowSession
 
@@ -70,12 +71,15 @@ def troubleshooting_entries(session: FlowSession) -> list[Entry]:
         detail = "Done" if kind == "action" else item.choice
         entries.append(Entry(number, item.heading, kind, detail, item.note, parse_at(item.at)))
     node = runtime.current_node(session)
-    if node and node.get("type") == "solution":
-        state = session.step_state.get(node["id"]) or {}
-        title = session.fill(node.get("title") or node["id"])
-        entries.append(
-            Entry(len(entries) + 1, title, "solution", "Reached", state.get("note") or "")
-        )
+    if not node:
+        return entries
+    note = runtime.pending_note(session, node["id"])
+    title = session.fill(nodes.heading(node))
+    if node.get("type") == "solution":
+        entries.append(Entry(len(entries) + 1, title, "solution", "Reached", note))
+    elif note:
+        # Where the engineer stopped, with what they wrote there: the ticket should say so.
+        entries.append(Entry(len(entries) + 1, title, node.get("type", ""), "Not answered", note))
     return entries
 
 

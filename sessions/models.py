@@ -244,6 +244,13 @@ class FlowSession(models.Model):
         """Only the engineer running a session changes it."""
         return self.user_id is not None and self.user_id == user.pk
 
+    def can_mark_exported(self, user: User) -> bool:
+        """The runner, or an admin (owner) of the session's account: a teammate reading or
+        downloading the session does not make it "exported"."""
+        if self.can_run(user) or user.is_staff:
+            return True
+        return user.account_id == self.account_id and user.has_role(Role.ADMIN)
+
 
 class StepFeedback(models.Model):
     """A thumbs up or down on one step of one session, by one user."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows import structure
+from flows import nodes, structure
 from sessions.models import FlowSession
 
 TICKABLE = ("procedure_step", "custom")
@@ -51,9 +51,10 @@ def filled_commands(session: FlowSession, raw: Any) -> list[dict[str, str]]:
 
 
 def snapshot_steps(session: FlowSession) -> list[dict[str, Any]]:
-    data = session.structure_snapshot
-    steps = data.get("steps", []) if isinstance(data, dict) else []
-    return [s for s in steps if isinstance(s, dict)]
+    """A checklist's steps (dicts only); a troubleshooting session has none."""
+    if session.is_troubleshooting:
+        return []
+    return [visit.node for visit in nodes.walk(session.tree_type, session.structure_snapshot)]
 
 
 def custom_steps_after(session: FlowSession) -> dict[str, list[dict[str, Any]]]:
@@ -63,18 +64,35 @@ def custom_steps_after(session: FlowSession) -> dict[str, list[dict[str, Any]]]:
     return after
 
 
+# Shown as the row itself, or not to the engineer at all (who finds the step in the library).
+_NOT_EXTRA = ("title", "description", "commands", "library_visibility")
+
+
+def step_fields(session: FlowSession, node: dict[str, Any]) -> dict[str, Any]:
+    """A step's other fields that are set, read by their kind in the format table: text with
+    variables filled in, links only when they are http(s), the rest as stored."""
+    kind = nodes.node_type(node.get("type"))
+    extra: dict[str, Any] = {}
+    for spec in kind.fields if kind else ():
+        value = node.get(spec.name)
+        if spec.name in _NOT_EXTRA or value in (None, ""):
+            continue
+        if spec.kind in nodes.TEXT_KINDS:
+            extra[spec.name] = session.fill(value)
+        elif spec.kind == "url":
+            if nodes.is_http_url(value):
+                extra[spec.name] = value
+        else:
+            extra[spec.name] = value
+    return extra
+
+
 def runtime_step_from_node(session: FlowSession, node: dict[str, Any], section: str) -> RuntimeStep:
-    extra_keys = ("content_type", "estimated_minutes", "expected_outcome", "verification_prompt")
-    extra = {key: node.get(key) for key in extra_keys if node.get(key) not in (None, "")}
-    for key in ("expected_outcome", "verification_prompt", "warning_text"):
-        if node.get(key):
-            extra[key] = session.fill(node[key])
-    if node.get("reference_url"):
-        extra["reference_url"] = node["reference_url"]
+    extra = step_fields(session, node)
     return RuntimeStep(
         id=str(node.get("id")),
         kind=str(node.get("type")),
-        title=session.fill(node.get("title") or node.get("id")),
+        title=session.fill(nodes.heading(node, fallback="")),
         description=session.fill(node.get("description")),
         commands=filled_commands(session, node.get("commands")),
         fields=extra,
@@ -116,7 +134,7 @@ def checklist(session: FlowSession) -> list[RuntimeStep]:
         if kind == "procedure_end":
             continue
         if kind == "section_header":
-            section = session.fill(node.get("title"))
+            section = session.fill(nodes.heading(node, fallback=""))
         rows.append(runtime_step_from_node(session, node, section))
         add_customs(str(node.get("id")))
 
@@ -177,6 +195,12 @@ def current_node(session: FlowSession) -> dict[str, Any] | None:
     return root if isinstance(root, dict) and root.get("id") in index else None
 
 
+def pending_note(session: FlowSession, node_id: str) -> str:
+    """The note typed on a troubleshooting node and not yet moved onto the path by an answer
+    (a solution's note stays here for good)."""
+    return (session.step_state.get(node_id) or {}).get("note") or ""
+
+
 @dataclass
 class PathEntry:
     node: dict[str, Any]
@@ -191,7 +215,7 @@ def breadcrumb(session: FlowSession) -> list[PathEntry]:
     entries = []
     for entry in session.path:
         node = index.get(entry.get("node_id"), {})
-        heading = node.get("question") or node.get("title") or entry.get("node_id", "")
+        heading = nodes.heading(node, fallback=str(entry.get("node_id", "")))
         entries.append(
             PathEntry(
                 node=node,

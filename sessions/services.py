@@ -146,10 +146,13 @@ def mutate(session: FlowSession, user: User, change: Callable[[FlowSession], Non
 
 
 def session_answer(
-    *, session: FlowSession, user: User, node_id: str, choice: str, note: str = ""
+    *, session: FlowSession, user: User, node_id: str, choice: str, note: str | None = None
 ) -> FlowSession:
-    """Troubleshooting: answer the current decision, or confirm the current action."""
-    note = clean_text(note, name="note")
+    """Troubleshooting: answer the current decision, or confirm the current action.
+
+    The node's note moves onto the path entry: the one sent with the answer, else the pending
+    note saved as the engineer typed."""
+    note = None if note is None else clean_text(note, name="note")
 
     def change(fresh: FlowSession) -> None:
         if not fresh.is_troubleshooting:
@@ -161,18 +164,29 @@ def session_answer(
                 "The page now shows where the session is."
             )
         target = next_node_for(node, choice)
+        pending = runtime.pending_note(fresh, node_id)
         fresh.path = [
             *fresh.path,
             {
                 "node_id": node_id,
                 "choice": choice,
-                "note": note,
+                "note": pending if note is None else note,
                 "at": now_iso(),
                 "next_node_id": target,
             },
         ]
+        set_pending_note(fresh, node_id, "")
 
-    return mutate(session, user, change, "path")
+    return mutate(session, user, change, "path", "step_state")
+
+
+def set_pending_note(session: FlowSession, node_id: str, note: str) -> None:
+    """A troubleshooting node's unanswered note lives in step_state until it is answered."""
+    state = {k: v for k, v in (session.step_state.get(node_id) or {}).items() if k != "note"}
+    if note:
+        state["note"] = note
+    rest = {k: v for k, v in session.step_state.items() if k != node_id}
+    session.step_state = {**rest, node_id: state} if state else rest
 
 
 def next_node_for(node: dict[str, Any], choice: str) -> str:
@@ -187,14 +201,17 @@ def next_node_for(node: dict[str, Any], choice: str) -> str:
 
 
 def session_back(*, session: FlowSession, user: User) -> FlowSession:
-    """Undo the last decision (its note goes with it)."""
+    """Undo the last answer; its note becomes that node's pending note again, so it is
+    back in the box when the engineer returns to the question."""
 
     def change(fresh: FlowSession) -> None:
         if not fresh.path:
             raise SessionError("Nothing to undo: this is the first question.")
+        last = fresh.path[-1]
         fresh.path = fresh.path[:-1]
+        set_pending_note(fresh, str(last.get("node_id")), last.get("note") or "")
 
-    return mutate(session, user, change, "path")
+    return mutate(session, user, change, "path", "step_state")
 
 
 def session_step_update(
@@ -219,6 +236,13 @@ def session_step_update(
             raise SessionError(f"This session has no step “{step_id}”.")
         if done is not None and fresh.is_troubleshooting:
             raise SessionError("Troubleshooting nodes are answered, not ticked.")
+        if note is not None and fresh.is_troubleshooting and not note_fits_node(fresh, step_id):
+            if last_path_note(fresh, step_id) == note:
+                return  # a save that raced its own answer: the path already holds this text
+            raise SessionError(
+                "That question is no longer the current one (answered in another tab?): "
+                "reload the page to see where the session is."
+            )
         state = dict(fresh.step_state.get(step_id) or {})
         if done is not None and bool(state.get("done")) != done:
             state["done"] = done
@@ -230,6 +254,16 @@ def session_step_update(
         fresh.step_state = {**fresh.step_state, step_id: state}
 
     return mutate(session, user, change, "step_state")
+
+
+def note_fits_node(session: FlowSession, node_id: str) -> bool:
+    """A troubleshooting note is typed on the node the session is on."""
+    return (runtime.current_node(session) or {}).get("id") == node_id
+
+
+def last_path_note(session: FlowSession, node_id: str) -> str | None:
+    entries = [e for e in session.path if e.get("node_id") == node_id]
+    return (entries[-1].get("note") or "") if entries else None
 
 
 def session_custom_step_add(
@@ -402,7 +436,10 @@ def session_rate(
     return fresh
 
 
-def session_mark_exported(*, session: FlowSession) -> None:
+def session_mark_exported(*, session: FlowSession, user: User) -> None:
+    """Record that the session's text left the app (Copy for Ticket, a download)."""
+    if not session.can_mark_exported(user):
+        raise PermissionDenied("Only the engineer who ran this session or an admin can mark it.")
     if not session.exported:
         FlowSession.objects.filter(pk=session.pk).update(exported=True)
         session.exported = True

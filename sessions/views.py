@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from flows import nodes
 from flows.models import Tree
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
 from sessions import exports, runtime, selectors, services
@@ -67,7 +68,7 @@ def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "session": session,
         "progress": runtime.progress(session),
         "can_run": session.can_run(request.user) and not session.is_completed,
-        "complete_form": CompleteForm(),
+        "complete_form": complete_form_for(session),
         "custom_form": CustomStepForm(),
     }
     if session.batch_id:
@@ -88,20 +89,28 @@ def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
     return context
 
 
+def complete_form_for(session: FlowSession) -> CompleteForm:
+    """At a solution the likely outcome is "Resolved": the dialog starts there."""
+    at_solution = (
+        session.is_troubleshooting
+        and (runtime.current_node(session) or {}).get("type") == "solution"
+    )
+    return CompleteForm(initial={"outcome": Outcome.RESOLVED} if at_solution else None)
+
+
 def node_view(session: FlowSession, node: dict[str, Any] | None) -> dict[str, Any]:
     """The current troubleshooting node with its text filled in, ready for the template."""
     if not node:
         return {}
-    state = session.step_state.get(node.get("id")) or {}
     return {
         "id": node.get("id"),
         "type": node.get("type"),
-        "heading": session.fill(node.get("question") or node.get("title")),
+        "heading": session.fill(nodes.heading(node, fallback="")),
         "description": session.fill(node.get("description")),
         "commands": runtime.filled_commands(session, node.get("commands")),
         "options": [session.fill(o.get("label")) for o in node.get("options") or []],
         "raw_options": [o.get("label") for o in node.get("options") or []],
-        "note": state.get("note", ""),
+        "note": runtime.pending_note(session, str(node.get("id"))),
     }
 
 
@@ -154,7 +163,7 @@ def answer(request: HttpRequest, pk: Any) -> HttpResponse:
             user=request.user,
             node_id=request.POST.get("node_id", ""),
             choice=request.POST.get("choice", ""),
-            note=request.POST.get("note", ""),
+            note=request.POST.get("note"),  # absent: the pending note saved as they typed
         ),
     )
 
@@ -415,8 +424,9 @@ def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "psa_text": psa_text,
         "options": options,
         "preview": preview,
-        "complete_form": CompleteForm(),
+        "complete_form": complete_form_for(session),
         "can_run": session.can_run(request.user) and not session.is_completed,
+        "can_mark_exported": session.can_mark_exported(request.user),
         "outcomes": Outcome,
         "ask_rating": request.GET.get("rate") == "1" and session.rating is None,
     }
@@ -447,7 +457,8 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
         return render(
             request, "flowsessions/detail.html#preview", {"preview": body, "session": session}
         )
-    services.session_mark_exported(session=session)
+    if session.can_mark_exported(request.user):
+        services.session_mark_exported(session=session, user=request.user)
     content_type, extension = exports.FORMATS[kwargs["fmt"]]
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     if options.cleaned_data.get("download"):
@@ -463,7 +474,7 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def mark_exported(request: HttpRequest, pk: Any) -> HttpResponse:
     """Copy for Ticket copies in the browser; this records that the text left the app."""
-    services.session_mark_exported(session=visible_session(request, pk))
+    services.session_mark_exported(session=visible_session(request, pk), user=request.user)
     return HttpResponse(status=204)
 
 

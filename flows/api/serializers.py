@@ -42,10 +42,14 @@ class TreeListSerializer(serializers.ModelSerializer):
     category = serializers.CharField(
         source="category.name", allow_blank=True, required=False, default=""
     )
-    category_slug = serializers.CharField(source="category.slug", read_only=True, default=None)
+    category_slug = serializers.CharField(
+        source="category.slug", read_only=True, default=None, allow_null=True
+    )
     tags = TagNamesField(required=False, max_length=20)
-    author = serializers.EmailField(source="author.email", read_only=True, default=None)
-    account = serializers.PrimaryKeyRelatedField(read_only=True)
+    author = serializers.EmailField(
+        source="author.email", read_only=True, default=None, allow_null=True
+    )
+    account = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     is_fork = serializers.BooleanField(read_only=True)
     fork_info = serializers.SerializerMethodField()
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,8 +18,20 @@ from flows.api.serializers import (
 )
 from flows.filters import TreeFilterSet
 from flows.models import Tree, TreeQuerySet
+from resolutionflow.api import BoundedJSONParser
+from resolutionflow.schema import CONFLICT
+
+IMPORT_FILE = {
+    "type": "object",
+    "properties": {"file": {"type": "string", "format": "binary"}},
+    "required": ["file"],
+}
 
 
+@extend_schema_view(
+    update=extend_schema(responses={200: TreeSerializer, 409: CONFLICT}),
+    partial_update=extend_schema(responses={200: TreeSerializer, 409: CONFLICT}),
+)
 class FlowViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -48,7 +61,7 @@ class FlowViewSet(
         tree = self.get_queryset().get(pk=tree.pk)
         return Response(TreeSerializer(tree, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=PublishSerializer, responses=TreeSerializer)
+    @extend_schema(request=PublishSerializer, responses={200: TreeSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         """Validate and publish (a published flow's working copy becomes live); 400 with
@@ -96,8 +109,17 @@ class FlowViewSet(
         intake form) that `POST /api/flows/import/` reads back."""
         return Response(selectors.tree_export(self.get_object()))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: TreeSerializer})
-    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT, "multipart/form-data": IMPORT_FILE},
+        responses={201: TreeSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        url_name="import",
+        parser_classes=[BoundedJSONParser, MultiPartParser],
+    )
     def import_flow(self, request: Request) -> Response:
         """Create a draft from an export document: the JSON body, or a multipart `file`."""
         upload = request.FILES.get("file")

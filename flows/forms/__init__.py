@@ -6,40 +6,30 @@ their errors (which name a field) are put back next to the field with `add_servi
 
 from flows.forms.content import DetailsForm, JSONTextField, TreeForm, pretty
 from flows.forms.editor import (
-    ActionForm,
+    FORM_FOR_TYPE,
     AddNodeForm,
     AddStepForm,
-    DecisionForm,
     EditorForm,
-    EndForm,
     IntakeFieldForm,
     NodeForm,
     OptionForm,
-    SectionForm,
-    SolutionForm,
-    StepForm,
     add_service_errors,
     node_form,
 )
 from flows.forms.exchange import ForkForm, ImportForm
 
 __all__ = [
-    "ActionForm",
     "AddNodeForm",
     "AddStepForm",
-    "DecisionForm",
     "DetailsForm",
     "EditorForm",
-    "EndForm",
+    "FORM_FOR_TYPE",
     "ForkForm",
     "ImportForm",
     "IntakeFieldForm",
     "NodeForm",
     "JSONTextField",
     "OptionForm",
-    "SectionForm",
-    "SolutionForm",
-    "StepForm",
     "TreeForm",
     "add_service_errors",
     "node_form",

@@ -5,14 +5,14 @@ a field) are put back next to the field with `add_service_errors`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
-from flows import editor, structure
+from flows import nodes, structure
 
-TEXT_LIMIT = structure.MAX_TEXT
-LANGUAGES = ("shell", "powershell", "cmd", "bash", "sql", "text")
+TEXT_LIMIT = nodes.MAX_TEXT
 MAX_COMMANDS = 20
 
 
@@ -68,7 +68,7 @@ class EditorForm(forms.Form):
         return [*rows, {"label": "", "language": "shell", "code": ""}]
 
     def language_choices(self) -> tuple[str, ...]:
-        return LANGUAGES
+        return nodes.COMMAND_LANGUAGES
 
     def _posted_commands(self, *, keep_empty: bool) -> list[dict[str, str]]:
         labels = self.data.getlist("command_label")
@@ -96,126 +96,82 @@ class EditorForm(forms.Form):
         return cleaned
 
 
-def description_field() -> forms.CharField:
-    return forms.CharField(required=False, max_length=TEXT_LIMIT, widget=textarea(3))
+class HttpURLField(forms.CharField):
+    """A link that is rendered later, so only http(s) is accepted."""
+
+    widget = forms.URLInput(attrs={"placeholder": "https://learn.microsoft.com/…"})
+
+    def clean(self, value: Any) -> str:
+        url = super().clean(value).strip()
+        if url and not nodes.is_http_url(url):
+            raise forms.ValidationError("The link must start with http:// or https://.")
+        return url
+
+
+TEXTAREA_ROWS = {"description": 3}  # other long text gets two rows
+
+
+def spec_field(spec: nodes.FieldSpec) -> forms.Field:
+    """The form field for one field of the format table. Only required text is required here;
+    links and the rest are completed before publishing, which the validator checks."""
+    common: dict[str, Any] = {"label": spec.label, "help_text": spec.help_text}
+    required = spec.required_at_publish and spec.kind in nodes.TEXT_KINDS
+    if spec.kind == "text":
+        return forms.CharField(max_length=spec.max_length, required=required, **common)
+    if spec.kind == "longtext":
+        widget = textarea(TEXTAREA_ROWS.get(spec.name, 2))
+        return forms.CharField(
+            max_length=spec.max_length, required=required, widget=widget, **common
+        )
+    if spec.kind == "url":
+        return HttpURLField(max_length=spec.max_length, required=False, **common)
+    if spec.kind == "minutes":
+        return forms.IntegerField(
+            min_value=0, max_value=nodes.MAX_MINUTES, required=False, **common
+        )
+    if spec.kind in ("choice", "target"):  # a target's choices are the flow's nodes
+        return forms.ChoiceField(choices=spec.form_choices(), required=False, **common)
+    raise ValueError(f"No form field for {spec.kind} fields.")
 
 
 class NodeForm(EditorForm):
-    """The edit form of one node or step; `tree_node_update` takes its fields as `changes`."""
+    """The edit form of one node or step; `tree_node_update` takes its fields as `changes`.
+    One subclass per node type is built from the format table (`FORM_FOR_TYPE`)."""
+
+    node_type: nodes.NodeType
+
+    def __init__(self, *args: Any, targets: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in self.node_type.fields:
+            if spec.kind == "target" and spec.name in self.fields:
+                self.fields[spec.name].choices = [("", spec.blank_label), *targets]
 
     def service_arguments(self) -> dict[str, Any]:
         return {"changes": self.changes()}
 
-
-class DecisionForm(NodeForm):
-    question = forms.CharField(max_length=TEXT_LIMIT)
-    description = description_field()
-
-
-class SolutionForm(NodeForm):
-    title = forms.CharField(max_length=TEXT_LIMIT)
-    description = description_field()
-
-
-class SectionForm(SolutionForm):
-    pass
-
-
-class EndForm(NodeForm):
-    title = forms.CharField(max_length=TEXT_LIMIT, required=False)
-    description = description_field()
-
-
-class ActionForm(NodeForm):
-    commands_enabled = True
-    title = forms.CharField(max_length=TEXT_LIMIT)
-    description = description_field()
-    next_node_id = forms.ChoiceField(label="Then go to", required=False)
-
-    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["next_node_id"].choices = [("", "— choose the next node —"), *targets]
-
-
-LIBRARY_VISIBILITY_CHOICES = [
-    ("", "Inherit from flow"),
-    ("team", "Team only"),
-    ("public", "Public"),
-]
-CONTENT_TYPE_CHOICES = [
-    ("", "Action (default)"),
-    ("informational", "Informational"),
-    ("verification", "Verification"),
-    ("warning", "Warning"),
-    ("action", "Action"),
-]
-
-
-class StepForm(NodeForm):
-    """A procedure step: every field of SPEC §3.1; all but the first three sit under
-    "More options"."""
-
-    commands_enabled = True
-    title = forms.CharField(max_length=TEXT_LIMIT)
-    description = forms.CharField(required=False, max_length=TEXT_LIMIT, widget=textarea(3))
-    content_type = forms.ChoiceField(
-        label="Kind of step", choices=CONTENT_TYPE_CHOICES, required=False
-    )
-    estimated_minutes = forms.IntegerField(
-        label="Estimated minutes", min_value=0, max_value=10_000, required=False
-    )
-    expected_outcome = forms.CharField(
-        label="Expected outcome", required=False, max_length=TEXT_LIMIT, widget=textarea()
-    )
-    verification_prompt = forms.CharField(
-        label="Verification prompt", required=False, max_length=TEXT_LIMIT, widget=textarea()
-    )
-    warning_text = forms.CharField(
-        label="Warning", required=False, max_length=TEXT_LIMIT, widget=textarea()
-    )
-    reference_url = forms.CharField(
-        label="Reference link",
-        required=False,
-        max_length=2000,
-        widget=forms.URLInput(attrs={"placeholder": "https://learn.microsoft.com/…"}),
-    )
-    library_visibility = forms.ChoiceField(
-        label="Library visibility",
-        choices=LIBRARY_VISIBILITY_CHOICES,
-        required=False,
-        help_text="Who finds this step in the step library once the flow is published.",
-    )
-
-    def clean_reference_url(self) -> str:
-        url = self.cleaned_data["reference_url"].strip()
-        if url and not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("The link must start with http:// or https://.")
-        return url
-
     def has_more_options(self) -> bool:
-        """Open "More options" when something is set there (or wrong there)."""
-        more = (
-            "content_type",
-            "estimated_minutes",
-            "expected_outcome",
-            "verification_prompt",
-            "warning_text",
-            "reference_url",
-            "library_visibility",
-        )
+        """Open "More options" when something is set there (or wrong there): every field
+        after the heading and the description."""
+        more = [name for name in self.fields if name not in ("title", "question", "description")]
         source = self.data if self.is_bound else self.initial
         return any(source.get(name) not in (None, "") for name in more) or any(
             name in self.errors for name in more
         )
 
 
+def _node_form_class(kind: nodes.NodeType) -> type[NodeForm]:
+    fields = {
+        spec.name: spec_field(spec)
+        for spec in kind.fields
+        if spec.editable and spec.kind != "commands"  # commands are repeated rows
+    }
+    attrs = {**fields, "node_type": kind, "commands_enabled": "commands" in kind.editable}
+    name = "".join(part.capitalize() for part in kind.name.split("_")) + "Form"
+    return type(name, (NodeForm,), attrs)
+
+
 FORM_FOR_TYPE: dict[str, type[NodeForm]] = {
-    "decision": DecisionForm,
-    "action": ActionForm,
-    "solution": SolutionForm,
-    "section_header": SectionForm,
-    "procedure_step": StepForm,
-    "procedure_end": EndForm,
+    kind.name: _node_form_class(kind) for kind in nodes.NODE_TYPE_TABLE
 }
 
 
@@ -227,17 +183,17 @@ def node_form(
     data: Any = None,
 ) -> NodeForm | None:
     """The edit form of one node, filled from the node (or from posted data)."""
-    form_class = FORM_FOR_TYPE.get(node.get("type"))  # type: ignore[arg-type]
-    if form_class is None:
+    kind = nodes.node_type(node.get("type"))
+    if kind is None:
         return None
-    extra = {"targets": targets} if form_class is ActionForm else {}
+    form_class = FORM_FOR_TYPE[kind.name]
     initial = {name: node.get(name) for name in form_class.base_fields}
     initial["commands"] = node.get("commands")
-    return form_class(data, key=key, initial=initial, **extra)
+    return form_class(data, key=key, initial=initial, targets=targets)
 
 
 class OptionForm(EditorForm):
-    label = forms.CharField(max_length=editor.MAX_LABEL)
+    label = forms.CharField(max_length=nodes.MAX_LABEL)
     next_node_id = forms.ChoiceField(label="Leads to", required=False)
 
     def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -245,18 +201,17 @@ class OptionForm(EditorForm):
         self.fields["next_node_id"].choices = [("", "— choose where it leads —"), *targets]
 
 
-NODE_TYPE_CHOICES = [("action", "Action"), ("decision", "Decision"), ("solution", "Solution")]
-
-
 class AddNodeForm(EditorForm):
     """Add a node under a decision (as a child, optionally an option's target) or after an
     action (as its next node)."""
 
-    node_type = forms.ChoiceField(label="Add", choices=NODE_TYPE_CHOICES)
+    node_type = forms.ChoiceField(
+        label="Add", choices=nodes.type_choices(("action", "decision", "solution"))
+    )
     text = forms.CharField(label="Title or question", max_length=TEXT_LIMIT)
     link = forms.ChoiceField(label="Reached by", required=False)
     option_label = forms.CharField(
-        label="New option's label", required=False, max_length=editor.MAX_LABEL
+        label="New option's label", required=False, max_length=nodes.MAX_LABEL
     )
 
     aliases = {"label": "option_label", "title": "text", "question": "text"}
@@ -291,37 +246,32 @@ class AddNodeForm(EditorForm):
 
 class AddStepForm(EditorForm):
     step_type = forms.ChoiceField(
-        label="Add", choices=[("procedure_step", "Step"), ("section_header", "Section header")]
+        label="Add", choices=nodes.type_choices(("procedure_step", "section_header"))
     )
     title = forms.CharField(max_length=TEXT_LIMIT)
+
+
+_INTAKE = nodes.INTAKE_FIELDS_BY_NAME
+
+
+def _intake_kwargs(name: str) -> dict[str, Any]:
+    spec = _INTAKE[name]
+    return {"label": spec.label, "help_text": spec.help_text, "max_length": spec.max_length}
 
 
 class IntakeFieldForm(EditorForm):
     name = forms.RegexField(
         regex=r"^[A-Za-z0-9_-]+$",
-        max_length=structure.MAX_ID_LEN,
-        label="Variable name",
-        help_text="Used as [VAR:name] in step text.",
         error_messages={"invalid": "Use letters, digits, '_' and '-' only."},
+        **_intake_kwargs("name"),
     )
-    label = forms.CharField(max_length=500, label="Question")
+    label = forms.CharField(**_intake_kwargs("label"))
     field_type = forms.ChoiceField(
-        label="Answer type",
-        choices=[
-            ("text", "Text"),
-            ("textarea", "Long text"),
-            ("number", "Number"),
-            ("select", "Choice"),
-        ],
+        label=_INTAKE["type"].label,
+        choices=nodes.intake_type_choices(("text", "textarea", "number", "select")),
     )
-    required = forms.BooleanField(required=False)
-    options = forms.CharField(
-        required=False,
-        widget=textarea(3),
-        label="Choices",
-        help_text="For a choice: one per line.",
-        max_length=TEXT_LIMIT,
-    )
+    required = forms.BooleanField(required=False, label=_INTAKE["required"].label)
+    options = forms.CharField(required=False, widget=textarea(3), **_intake_kwargs("options"))
 
     aliases = {"type": "field_type"}
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sessions import runtime, services
@@ -9,10 +10,21 @@ from sessions.exports import FORMATS
 from sessions.models import Batch, FlowSession, Outcome, TargetList
 
 
+def email_of(source: str) -> serializers.EmailField:
+    """A person's email, null once they are deleted (or for nobody yet)."""
+    return serializers.EmailField(source=source, read_only=True, default=None, allow_null=True)
+
+
+def outcome_field() -> serializers.ChoiceField:
+    """The outcome, "" until the session is completed (read-only fields lose `allow_blank`)."""
+    return serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+
+
 class FlowSessionSerializer(serializers.ModelSerializer):
-    tree = serializers.UUIDField(source="tree_id", read_only=True)
-    user = serializers.EmailField(source="user.email", read_only=True, default=None)
-    batch_id = serializers.UUIDField(read_only=True)
+    tree = serializers.UUIDField(source="tree_id", read_only=True, allow_null=True)
+    user = email_of("user.email")
+    outcome = outcome_field()
+    batch_id = serializers.UUIDField(read_only=True, allow_null=True)
     progress = serializers.SerializerMethodField()
     current_node_id = serializers.SerializerMethodField()
     duration_seconds = serializers.SerializerMethodField()
@@ -83,7 +95,12 @@ class SessionStartSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     node_id = serializers.CharField(max_length=100)
     choice = serializers.CharField(max_length=500, help_text="An option label, or 'done'.")
-    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    note = serializers.CharField(
+        max_length=10_000,
+        required=False,
+        allow_blank=True,
+        help_text="Left out: the node's pending note (saved through steps/{node_id}/) is kept.",
+    )
 
 
 class StepUpdateSerializer(serializers.Serializer):
@@ -138,7 +155,7 @@ class TargetSerializer(serializers.Serializer):
 
 class TargetListSerializer(serializers.ModelSerializer):
     targets = TargetSerializer(many=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = email_of("created_by.email")
 
     class Meta:
         model = TargetList
@@ -164,7 +181,8 @@ class BatchTargetSerializer(serializers.ModelSerializer):
     """One target of a batch with its state and step progress."""
 
     state = serializers.SerializerMethodField()
-    user = serializers.EmailField(source="user.email", read_only=True, default=None)
+    user = email_of("user.email")
+    outcome = outcome_field()
     step = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField()
 
@@ -198,7 +216,7 @@ class BatchTargetSerializer(serializers.ModelSerializer):
 
 class BatchSerializer(serializers.ModelSerializer):
     tree = serializers.UUIDField(source="tree_id", read_only=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = email_of("created_by.email")
     targets = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
@@ -220,6 +238,7 @@ class BatchSerializer(serializers.ModelSerializer):
     def status(self, batch: Batch):  # type: ignore[no-untyped-def]
         return self.context["status"]
 
+    @extend_schema_field(BatchTargetSerializer(many=True))
     def get_targets(self, batch: Batch) -> list[dict[str, Any]]:
         status = self.status(batch)
         cards = {card.session.pk: card for card in status.cards}

@@ -10,10 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from flows.models import Tree
+from resolutionflow.schema import CONFLICT
 from sessions import exports, selectors, services
 from sessions.api import serializers as s
 from sessions.filters import SessionFilterSet
 from sessions.models import Batch, FlowSession, FlowSessionQuerySet, TargetList
+
+# A session's actions answer with the session, or 409 once it is completed (or not started).
+RUN = {200: s.FlowSessionDetailSerializer, 409: CONFLICT}
 
 
 class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -51,7 +55,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return self.respond(session, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: s.FlowSessionDetailSerializer, 409: None})
+    @extend_schema(request=None, responses={200: s.FlowSessionDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
         """Start a not-started batch target for the caller (the Start button's twin).
@@ -59,7 +63,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         session = services.batch_session_start(session=self.get_object(), user=request.user)
         return self.respond(session)
 
-    @extend_schema(request=s.AnswerSerializer, responses=s.FlowSessionDetailSerializer)
+    @extend_schema(request=s.AnswerSerializer, responses=RUN)
     @action(detail=True, methods=["post"])
     def answer(self, request: Request, pk: str | None = None) -> Response:
         """Troubleshooting: answer the current decision (an option label) or confirm an action."""
@@ -68,12 +72,12 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             services.session_answer(session=self.get_object(), user=request.user, **data)
         )
 
-    @extend_schema(request=None, responses=s.FlowSessionDetailSerializer)
+    @extend_schema(request=None, responses=RUN)
     @action(detail=True, methods=["post"])
     def back(self, request: Request, pk: str | None = None) -> Response:
         return self.respond(services.session_back(session=self.get_object(), user=request.user))
 
-    @extend_schema(request=s.StepUpdateSerializer, responses=s.FlowSessionDetailSerializer)
+    @extend_schema(request=s.StepUpdateSerializer, responses=RUN)
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>[^/]+)")
     def steps(self, request: Request, pk: str | None = None, step_id: str = "") -> Response:
         """Tick/untick (`done`), annotate (`note`) or record a `value` on one step."""
@@ -83,7 +87,10 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return self.respond(session)
 
-    @extend_schema(request=s.CustomStepSerializer, responses={201: s.FlowSessionDetailSerializer})
+    @extend_schema(
+        request=s.CustomStepSerializer,
+        responses={201: s.FlowSessionDetailSerializer, 409: CONFLICT},
+    )
     @action(detail=True, methods=["post"], url_path="custom-steps")
     def custom_steps(self, request: Request, pk: str | None = None) -> Response:
         data = self.valid(s.CustomStepSerializer)
@@ -92,7 +99,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return self.respond(session, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=s.FlowSessionDetailSerializer)
+    @extend_schema(request=None, responses=RUN)
     @action(detail=True, methods=["delete"], url_path=r"custom-steps/(?P<custom_id>[^/]+)")
     def remove_custom_step(self, request: Request, pk: str | None = None, custom_id: str = ""):
         session = services.session_custom_step_remove(
@@ -100,7 +107,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return self.respond(session)
 
-    @extend_schema(request=s.FeedbackSerializer, responses=s.FeedbackSerializer)
+    @extend_schema(
+        request=s.FeedbackSerializer, responses={200: s.FeedbackSerializer, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"], url_path=r"feedback/(?P<node_id>[^/]+)")
     def feedback(self, request: Request, pk: str | None = None, node_id: str = "") -> Response:
         data = self.valid(s.FeedbackSerializer)
@@ -109,7 +118,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return Response({"helpful": vote})
 
-    @extend_schema(request=s.CompleteSerializer, responses=s.FlowSessionDetailSerializer)
+    @extend_schema(request=s.CompleteSerializer, responses=RUN)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         data = self.valid(s.CompleteSerializer)
@@ -135,11 +144,15 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             OpenApiParameter("timestamps", bool, default=True),
             OpenApiParameter("cut_off", int, description="Stop after step N."),
         ],
-        responses={(200, "text/plain"): OpenApiTypes.STR},
+        responses={
+            (200, media_type): OpenApiTypes.STR
+            for media_type in sorted({media for media, _ in exports.FORMATS.values()})
+        },
     )
     @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
-        """The session as text for a ticket; marks it exported."""
+        """The session as text for a ticket (`text/plain` for psa and text, `text/markdown`,
+        `text/html`); marks it exported when the caller ran it (or is an admin of its account)."""
         session = self.get_object()
         options = self.valid(s.ExportQuerySerializer, data=request.query_params)
         body = exports.export_session(
@@ -148,7 +161,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             timestamps=options["timestamps"],
             cut_off=options.get("cut_off"),
         )
-        services.session_mark_exported(session=session)
+        if session.can_mark_exported(request.user):  # a teammate's download does not count
+            services.session_mark_exported(session=session, user=request.user)
         content_type, _ = exports.FORMATS[options["format"]]
         return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
 

@@ -69,8 +69,10 @@ class LibraryStepSerializer(serializers.ModelSerializer):
     content = ContentField()
     category = CategoryField(max_length=100, allow_blank=True, required=False)
     tags = TagsField(max_length=services.MAX_TAGS, required=False)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
-    account = serializers.PrimaryKeyRelatedField(read_only=True)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, default=None, allow_null=True
+    )
+    account = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     source_tree = serializers.SerializerMethodField()
     source_tree_name = serializers.SerializerMethodField()
 

@@ -35,10 +35,13 @@ def test_fork_a_default_troubleshooting_flow_from_the_library(demo, new_page):
     expect(name).to_have_value(f"Copy of {parent.name}")
     expect(name).to_have_attribute("maxlength", "255")
     expect(modal.get_by_label("Why fork it?")).to_have_attribute("maxlength", "255")
+    # Bootstrap ignores Esc and backdrop clicks while the modal is still fading in.
+    wait_until_shown(page, "fork-modal")
     page.keyboard.press("Escape")
     expect(modal).to_be_hidden()
     card.get_by_role("link", name=f"Fork {parent.name}").click()
     expect(name).to_be_focused()
+    wait_until_shown(page, "fork-modal")
     page.mouse.click(5, 450)  # the backdrop, left of the dialog
     expect(modal).to_be_hidden()
 

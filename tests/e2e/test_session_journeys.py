@@ -39,6 +39,8 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
     page.locator("#runner").get_by_role("button", name="Complete session").click()
     modal = page.locator("#complete-modal")
     expect(modal).to_be_visible()
+    expect(modal.get_by_label("Outcome")).to_have_value("resolved")  # a solution was reached
+    modal.get_by_label("Outcome").select_option("")
     modal.get_by_role("button", name="Complete session").click()
     expect(modal.locator(".invalid-feedback")).to_be_visible()  # outcome is required
     modal.get_by_label("Outcome").select_option("resolved")
@@ -140,3 +142,63 @@ def test_procedural_run_survives_a_reload(demo, new_page):
     page.locator("#complete-modal").get_by_role("button", name="Complete session").click()
     expect(page.locator("#outcome-card")).to_contain_text("Resolved")
     expect(page.locator("#preview-text")).to_contain_text("[CUSTOM] Call the user's manager")
+
+
+def test_a_troubleshooting_note_survives_a_reload_and_back(demo, new_page):
+    tree = Tree.objects.get(default_key="sonicwall-vpn-tunnel-down")
+    (root_id, label), (next_id, _) = path_to_solution(tree.tree_structure)[:2]
+    page = new_page()
+    log_in(page, "engineer@demo.local")
+    page.goto(f"/sessions/new/{tree.pk}/")
+    page.get_by_role("button", name="Start session").click()
+    page.wait_for_load_state()
+
+    # Typed, not answered: it saves by itself and a reload finds it.
+    page.locator(f"#note-{root_id}").press_sequentially("Tunnel red on both firewalls")
+    expect(page.locator(f"#note-status-{root_id}")).to_contain_text("Saved")
+    page.reload()
+    expect(page.locator(f"#note-{root_id}")).to_have_value("Tunnel red on both firewalls")
+
+    # Answered: it moves onto the path; Back puts it in the box again.
+    click_and_settle(
+        page, page.locator(f"#node-{root_id}").get_by_role("button", name=label, exact=True)
+    )
+    expect(page.locator(f"#node-{next_id}")).to_be_visible()
+    expect(page.locator("#runner ol li")).to_contain_text("Tunnel red on both firewalls")
+    expect(page.locator(f"#note-{next_id}")).to_have_value("")
+    click_and_settle(page, page.get_by_role("button", name="Back (undo last answer)"))
+    expect(page.locator(f"#note-{root_id}")).to_have_value("Tunnel red on both firewalls")
+    page.reload()
+    expect(page.locator(f"#note-{root_id}")).to_have_value("Tunnel red on both firewalls")
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_toasts_do_not_cover_the_export_preview(demo, new_page):
+    tree = Tree.objects.get(default_key="sonicwall-vpn-tunnel-down")
+    page = new_page(permissions=["clipboard-read", "clipboard-write"])
+    log_in(page, "engineer@demo.local")
+    page.goto(f"/sessions/new/{tree.pk}/")
+    page.get_by_role("button", name="Start session").click()
+    page.wait_for_load_state()
+    for node_id, label in path_to_solution(tree.tree_structure):
+        button = page.locator(f"#node-{node_id}").get_by_role("button", name=label, exact=True)
+        click_and_settle(page, button)
+    page.locator("#runner").get_by_role("button", name="Complete session").click()
+    page.locator("#complete-modal").get_by_role("button", name="Complete session").click()
+    expect(page.locator(".toast", has_text="Session completed")).to_be_visible()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Copy for Ticket").click()
+    page.get_by_role("button", name="Copy preview").click()
+    expect(page.locator(".toast.show")).to_have_count(3)
+    preview = page.locator("#preview-text").bounding_box()
+    for index in range(3):
+        box = page.locator(".toast.show").nth(index).bounding_box()
+        assert not overlaps(box, preview), f"toast {index} covers the preview"
