@@ -52,6 +52,13 @@ def errors_by_node(errors: list[structure.StructureError]) -> dict[str | None, l
     return grouped
 
 
+def node_errors(by_node: dict[str | None, list], node: dict) -> list:
+    """A node's errors; an id that is not text (a list, in a row saved before the shape
+    rules) has none, and must not be used as a key."""
+    node_id = node.get("id")
+    return by_node.get(node_id, []) if isinstance(node_id, str) else []
+
+
 def node_titles(tree_type: str, data: Any) -> dict[str, str]:
     """Each node's id and heading, in document order (what links show)."""
     return {
@@ -101,7 +108,7 @@ def tree_outline(
     for visit in nodes.walk(tree.tree_type, data):
         node = visit.node
         links = node_links(node, titles, missing="missing node")
-        rows.append(OutlineRow(node, visit.depth, links, by_node.get(node.get("id"), [])))
+        rows.append(OutlineRow(node, visit.depth, links, node_errors(by_node, node)))
     return rows
 
 
@@ -118,11 +125,11 @@ def checklist_sections(
     for visit in nodes.walk(tree.tree_type, data):
         step = visit.node
         if step.get("type") == "section_header":
-            sections.append(Section(header=step, errors=by_node.get(step.get("id"), [])))
+            sections.append(Section(header=step, errors=node_errors(by_node, step)))
         elif step.get("type") == "procedure_end":
             continue
         else:
-            step = {**step, "errors": by_node.get(step.get("id"), [])}
+            step = {**step, "errors": node_errors(by_node, step)}
             sections[-1].steps.append(step)
     return [s for s in sections if s.header is not None or s.steps]
 

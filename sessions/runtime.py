@@ -192,7 +192,8 @@ def current_node(session: FlowSession) -> dict[str, Any] | None:
     if session.path:
         return index.get(session.path[-1].get("next_node_id"))
     root = session.structure_snapshot
-    return root if isinstance(root, dict) and root.get("id") in index else None
+    root_id = root.get("id") if isinstance(root, dict) else None
+    return root if isinstance(root_id, str) and root_id in index else None
 
 
 def pending_note(session: FlowSession, node_id: str) -> str:

@@ -75,7 +75,7 @@ def intake_answers(tree: Tree, answers: dict[str, Any] | None) -> dict[str, str]
                 float(value)
             except ValueError:
                 errors[name] = "Enter a number."
-        elif value and spec.get("type") == "select" and value not in (spec.get("options") or []):
+        elif value and spec.get("type") == "select" and value not in _choices(spec):
             errors[name] = "Choose one of the options."
         elif len(value) > 2000:
             errors[name] = "At most 2,000 characters."
@@ -83,6 +83,11 @@ def intake_answers(tree: Tree, answers: dict[str, Any] | None) -> dict[str, str]
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _choices(spec: dict[str, Any]) -> list[str]:
+    # Answers are stripped, so an option saved as " Yes " must match "Yes".
+    return [o.strip() for o in spec.get("options") or [] if isinstance(o, str)]
 
 
 def ensure_runnable(tree: Tree) -> None:

@@ -17,7 +17,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from flows import services, structure
@@ -30,9 +30,11 @@ from flows.structure import (
     StructureError,
     StructureInvalid,
 )
+from resolutionflow.text import problems_in_json
 from sessions import runtime
 from sessions import services as runs
 from tests.conftest import api_as
+from tests.factories import TreeFactory
 
 # Function-scoped fixtures (the database, named people) are shared by a test's examples on
 # purpose: every example makes its own rows.
@@ -419,7 +421,7 @@ def _assert_pages_render(client: Client, urls: list[str]) -> None:
 
 
 @pytest.mark.django_db
-@settings(**DB_SETTINGS, max_examples=60)
+@settings(**DB_SETTINGS, max_examples=50)
 @given(
     data=st.one_of(
         st.tuples(st.just("troubleshooting"), draft_trees()),
@@ -443,7 +445,7 @@ def test_every_well_formed_draft_renders_on_every_page(owner, data, intake):
 
 
 @pytest.mark.django_db
-@settings(**DB_SETTINGS, max_examples=150)
+@settings(**DB_SETTINGS, max_examples=100)
 @given(case=mutated())
 def test_whatever_the_save_check_accepts_renders_on_every_page(owner, case):
     tree_type, data = case
@@ -458,6 +460,33 @@ def test_whatever_the_save_check_accepts_renders_on_every_page(owner, case):
     client = Client(raise_request_exception=True)
     client.force_login(owner)
     _assert_pages_render(client, _flow_pages(tree))
+
+
+@pytest.mark.django_db
+@settings(**DB_SETTINGS, max_examples=50)
+@given(case=mutated())
+def test_readers_survive_rows_stored_without_any_check(owner, account, case):
+    """Rows from before the shape rules (until the migration repairs them), stored raw: the
+    flow pages and a run of the published flow still answer. Only text the database can hold
+    is stored this way (PostgreSQL refuses the rest; the migration cleans SQLite's)."""
+    tree_type, data = case
+    assume(not problems_in_json(data))
+    tree = TreeFactory(account=account, author=owner, tree_type=tree_type)
+    Tree.objects.filter(pk=tree.pk).update(tree_structure=data)
+    tree = Tree.objects.get(pk=tree.pk)
+    client = Client(raise_request_exception=True)
+    client.force_login(owner)
+    _assert_pages_render(client, _flow_pages(tree))
+    session = runs.session_start(tree=tree, user=owner)
+    export = reverse("flowsessions:export", args=[session.pk])
+    _assert_pages_render(
+        client,
+        [
+            reverse("flowsessions:run", args=[session.pk]),
+            reverse("flowsessions:detail", args=[session.pk]),
+            f"{export}?format=html",
+        ],
+    )
 
 
 def _answers(form: list[dict]) -> dict[str, str]:
@@ -515,7 +544,7 @@ def _run_to_the_end(client: Client, tree: Tree, user: Any, intake: list[dict]) -
 
 
 @pytest.mark.django_db
-@settings(**DB_SETTINGS, max_examples=50)
+@settings(**DB_SETTINGS, max_examples=40)
 @given(
     data=st.one_of(
         st.tuples(st.just("troubleshooting"), publishable_trees()),

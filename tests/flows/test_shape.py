@@ -12,6 +12,7 @@ from django.urls import reverse
 from flows import services, structure
 from flows.models import Tree, TreeStatus, TreeType
 from flows.structure import MAX_ID_LEN, MAX_MINUTES, StructureError, validate_structure
+from sessions import services as runs
 from tests.conftest import api_as
 from tests.factories import TreeFactory, procedural_structure, troubleshooting_structure
 
@@ -380,3 +381,18 @@ def test_a_draft_that_is_only_incomplete_still_saves_through_the_api(engineer):
     response = api_as(engineer).post("/api/flows/", body, format="json")
     assert response.status_code == 201, response.json()
     assert Tree.objects.get(name="Half").tree_structure == data
+
+
+def test_a_select_option_saved_with_spaces_can_be_chosen_when_starting_a_run(owner):
+    # Found by the hypothesis run-to-completion property: answers are stripped, options were not.
+    intake = [{"name": "site", "label": "Site", "type": "select", "options": [" Leeds ", "York"]}]
+    tree = services.tree_create(
+        user=owner,
+        name="Sites",
+        tree_type="procedural",
+        tree_structure=procedural_structure(),
+        intake_form=intake,
+    )
+    tree = services.tree_publish(tree=tree, user=owner)
+    session = runs.session_start(tree=tree, user=owner, variables={"site": " Leeds "})
+    assert session.variables == {"site": "Leeds"}
