@@ -1,10 +1,18 @@
 """Named people (Healthchecks style): owner, engineer and viewer of one account, an outsider."""
 
+import os
+
 import pytest
+from hypothesis import settings
 from rest_framework.test import APIClient
 
 from accounts.models import Role
 from tests.factories import AccountFactory, UserFactory
+
+# CI replays the same examples every run (HYPOTHESIS_PROFILE=ci in .ci/run): a red build then
+# names a bug rather than a lucky draw. Locally each run draws new examples.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
