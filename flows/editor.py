@@ -150,13 +150,7 @@ def _all_ids(work: Working) -> set[str]:
 
 def _new_id(text: str, taken: set[str], fallback: str) -> str:
     """A readable, unique slug from the node's text (errors name nodes by id)."""
-    base = slugify(text)[:40].strip("-_") or fallback
-    candidate, counter = base, 2
-    while candidate in taken:
-        candidate = f"{base}-{counter}"
-        counter += 1
-    taken.add(candidate)
-    return candidate
+    return nodes.claim_unique(slugify(text)[:40].strip("-_") or fallback, taken)
 
 
 def _heading(node: dict) -> str:

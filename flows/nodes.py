@@ -317,6 +317,16 @@ def intake_type_choices(order: Iterable[str] = INTAKE_TYPES) -> list[tuple[str, 
     return [(name, labels[name]) for name in order]
 
 
+def claim_unique(base: str, taken: set[str], separator: str = "-") -> str:
+    """``base``, or ``base-2``, ``base-3``… whichever is not taken yet; records the claim."""
+    candidate, counter = base, 2
+    while candidate in taken:
+        candidate = f"{base}{separator}{counter}"
+        counter += 1
+    taken.add(candidate)
+    return candidate
+
+
 # --- reading a structure --------------------------------------------------------------------
 
 

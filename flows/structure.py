@@ -959,11 +959,7 @@ class _Ids:
         if isinstance(value, str) and _is_node_id(value) and value not in self.claimed:
             self.claimed.add(value)
             return value
-        base = _slug(value) or fallback
-        candidate, counter = base, 2
-        while candidate in self.claimed or candidate in self.reserved:
-            candidate = f"{base}-{counter}"
-            counter += 1
+        candidate = nodes.claim_unique(_slug(value) or fallback, self.claimed | self.reserved)
         self.claimed.add(candidate)
         if isinstance(value, str) and not _is_node_id(value):
             self.renamed.setdefault(value, candidate)
@@ -1170,10 +1166,4 @@ def repair_intake_form(data: Any) -> list[dict]:
 
 def _intake_name(value: Any, taken: set[str], position: int) -> str:
     base = re.sub(r"[^A-Za-z0-9_-]+", "_", value).strip("_")[:40] if isinstance(value, str) else ""
-    base = base or f"field{position}"
-    candidate, counter = base, 2
-    while candidate in taken:
-        candidate = f"{base}_{counter}"
-        counter += 1
-    taken.add(candidate)
-    return candidate
+    return nodes.claim_unique(base or f"field{position}", taken, "_")

@@ -404,6 +404,17 @@ def test_repaired_intake_form_always_validates(data):
 # --- (c) what is accepted renders, and what is publishable runs -------------------------------
 
 
+def _create(owner: Any, data: tuple[str, Any], intake: list[dict]) -> Tree:
+    tree_type, tree_structure = data
+    return services.tree_create(
+        user=owner,
+        name="Generated",
+        tree_type=tree_type,
+        tree_structure=tree_structure,
+        intake_form=intake,
+    )
+
+
 def _flow_pages(tree: Tree) -> list[str]:
     return [
         reverse("flows:detail", args=[tree.pk]),
@@ -430,15 +441,8 @@ def _assert_pages_render(client: Client, urls: list[str]) -> None:
     intake=intake_forms(),
 )
 def test_every_well_formed_draft_renders_on_every_page(owner, data, intake):
-    tree_type, tree_structure = data
-    tree = services.tree_create(
-        user=owner,
-        name="Generated",
-        tree_type=tree_type,
-        tree_structure=tree_structure,
-        intake_form=intake,
-    )
-    assert Tree.objects.get(pk=tree.pk).tree_structure == tree_structure
+    tree = _create(owner, data, intake)
+    assert Tree.objects.get(pk=tree.pk).tree_structure == data[1]
     client = Client(raise_request_exception=True)
     client.force_login(owner)
     _assert_pages_render(client, _flow_pages(tree))
@@ -553,14 +557,7 @@ def _run_to_the_end(client: Client, tree: Tree, user: Any, intake: list[dict]) -
     intake=intake_forms(),
 )
 def test_every_publishable_flow_publishes_renders_and_runs_to_completion(owner, data, intake):
-    tree_type, tree_structure = data
-    tree = services.tree_create(
-        user=owner,
-        name="Generated",
-        tree_type=tree_type,
-        tree_structure=tree_structure,
-        intake_form=intake,
-    )
+    tree = _create(owner, data, intake)
     tree = services.tree_publish(tree=tree, user=owner, revision=tree.revision)
     tree = Tree.objects.get(pk=tree.pk)
     assert tree.is_published
