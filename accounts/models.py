@@ -101,3 +101,77 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_manage_account(self) -> bool:
         return self.has_role(Role.ADMIN)
+
+
+class AuditAction(models.TextChoices):
+    """What the audit trail records (issue 10): security events and changes to who may do what."""
+
+    LOGIN_FAILED = "login_failed", "Login failed"
+    LOCKED_OUT = "locked_out", "Locked out"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_ROTATED = "token_rotated", "API token rotated"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
+    MEMBER_INVITED = "member_invited", "Member invited"
+    INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    MEMBER_DEACTIVATED = "member_deactivated", "Member deactivated"
+    MEMBER_REACTIVATED = "member_reactivated", "Member reactivated"
+    FLOW_PUBLISHED = "flow_published", "Flow published"
+    FLOW_UNPUBLISHED = "flow_unpublished", "Flow unpublished"
+    FLOW_RETIRED = "flow_retired", "Flow retired"
+    FLOW_DELETED = "flow_deleted", "Flow deleted"
+    FLOW_IMPORTED = "flow_imported", "Flow imported"
+    FLOW_FORKED = "flow_forked", "Flow forked"
+    BATCH_LAUNCHED = "batch_launched", "Batch launched"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs):  # type: ignore[override]
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self):  # type: ignore[override]
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only audit trail; written only by ``accounts.audit.audit_record``.
+
+    The actor's e-mail and the target's label are copied so the entry still reads the same
+    after the user or the object is gone."""
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=50, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=255, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"]),
+            models.Index(fields=["account", "action", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email or 'system'} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise PermissionError("The audit trail is append-only.")
