@@ -4,7 +4,7 @@ audit events of it all."""
 
 from datetime import timedelta
 
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -130,3 +130,14 @@ def test_failed_logins_and_the_lockout_are_in_the_audit_trail(client, engineer):
 def test_a_successful_login_records_no_failure(client, engineer):
     assert attempt(client, engineer.email, TEST_PASSWORD).status_code == 302
     assert not AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).exists()
+
+
+def test_each_failure_is_listed_in_the_admin(client, engineer, staff):
+    fail(client, engineer.email, 2)
+    assert AccessFailureLog.objects.filter(username=engineer.email).count() == 2
+    staff.is_superuser = True
+    staff.save()
+    admin = type(client)()
+    admin.force_login(staff)
+    page = admin.get(reverse("admin:axes_accessfailurelog_changelist")).content.decode()
+    assert page.count(engineer.email) >= 2
