@@ -239,6 +239,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = axes_lockout_parameters(
     os.environ.get("AXES_LOCKOUT_PARAMETERS", "username,ip_address")
 )
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure, listed in the admin ("Access failures")
 AXES_RESET_ON_SUCCESS = True  # a right password forgets the earlier typos
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's e-mail field
