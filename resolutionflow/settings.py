@@ -30,6 +30,15 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as `60/min`; a typo fails at start-up, not on the first request."""
+    value = os.environ.get(name, "").strip() or default
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period[:1] not in {"s", "m", "h", "d"}:
+        raise ImproperlyConfigured(f"{name} must look like 60/min (per s, min, hour or day).")
+    return value
+
+
 def axes_lockout_parameters(value: str) -> list[list[str]]:
     """`username,ip_address` locks each separately; `username+ip_address` only the pair."""
     return [
@@ -209,10 +218,10 @@ REST_FRAMEWORK = {
         "resolutionflow.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("THROTTLE_ANON", "60/min"),
-        "user": os.environ.get("THROTTLE_USER", "600/min"),
+        "anon": env_rate("THROTTLE_ANON", "60/min"),
+        "user": env_rate("THROTTLE_USER", "600/min"),
         # Wrong API tokens per client address (accounts.api.authentication.TokenAuthentication).
-        "token_failures": os.environ.get("THROTTLE_TOKEN_FAILURES", "20/hour"),
+        "token_failures": env_rate("THROTTLE_TOKEN_FAILURES", "20/hour"),
     },
     "NUM_PROXIES": 0,  # throttle by REMOTE_ADDR: a client-sent X-Forwarded-For is not trusted
 }

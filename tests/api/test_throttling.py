@@ -50,6 +50,18 @@ def test_the_default_rates_come_from_the_environment(monkeypatch):
     importlib.reload(production)
 
 
+def test_a_mistyped_rate_stops_the_start_up(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from resolutionflow.settings import env_rate
+
+    monkeypatch.setenv("THROTTLE_ANON", "sixty")
+    with pytest.raises(ImproperlyConfigured, match="THROTTLE_ANON must look like 60/min"):
+        env_rate("THROTTLE_ANON", "60/min")
+    monkeypatch.setenv("THROTTLE_ANON", "100/hour")
+    assert env_rate("THROTTLE_ANON", "60/min") == "100/hour"
+
+
 def test_anonymous_callers_are_throttled(db, rates):
     rates(anon="3/min")
     client = APIClient()
