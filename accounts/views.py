@@ -5,13 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
 from accounts import selectors, services
+from accounts.audit import audit_record
 from accounts.forms import InvitationAcceptForm, InviteForm, LoginForm
-from accounts.models import User
+from accounts.models import AuditAction, User
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, refusal_text, with_toast
 
@@ -20,6 +21,40 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)  # keeps this session logged in
+        audit_record(AuditAction.PASSWORD_CHANGED, actor=self.request.user, request=self.request)
+        messages.success(self.request, "Your password has been changed.")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Send a reset link; the page says the same whether or not the address has a login."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("flows:library")
+    post_reset_login = True
+    post_reset_login_backend = "accounts.backends.EmailBackend"
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        user = form.user
+        response = super().form_valid(form)
+        audit_record(AuditAction.PASSWORD_RESET, actor=user, request=self.request)
+        messages.success(self.request, "Your password has been reset. You are logged in.")
+        return response
 
 
 @login_required

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -52,6 +52,7 @@ class MemberViewSet(
         return selectors.team_members(user=self.request.user)
 
     def get_object(self) -> User:
+        # DRF's helper: an id that is not a number is a 404 too.
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def respond(self, member: User, status_code: int = status.HTTP_200_OK) -> Response:
