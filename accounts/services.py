@@ -127,20 +127,24 @@ def _ensure_can_manage(*, actor: User, member: User) -> None:
 
 
 def _ensure_another_owner(*, member: User) -> None:
-    """Refuse when `member` is the account's only active owner (rows locked: two owners
-    demoting each other at once cannot both pass)."""
+    """Refuse when `member` is the account's only active owner."""
     if member.role != Role.OWNER or not member.is_active:
         return
-    owners = list(
-        User.objects.select_for_update()
-        .filter(account_id=member.account_id, role=Role.OWNER, is_active=True)
-        .values_list("pk", flat=True)
-    )
-    if [pk for pk in owners if pk != member.pk] == []:
+    others = User.objects.filter(account_id=member.account_id, role=Role.OWNER, is_active=True)
+    if not others.exclude(pk=member.pk).exists():
         raise LastOwner("A team always keeps at least one active owner.")
 
 
 def _locked(member: User) -> User:
+    """Lock the account's active owners, then the member, always in that order: two owners
+    demoting each other at once queue up (the second then sees one owner left) instead of both
+    passing the last-owner check, and cannot deadlock."""
+    list(
+        User.objects.select_for_update()
+        .filter(account_id=member.account_id, role=Role.OWNER, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     return User.objects.select_for_update().get(pk=member.pk)
 
 

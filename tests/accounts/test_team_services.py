@@ -211,3 +211,11 @@ def test_admins_invite_engineers_and_viewers_only(admin):
     with pytest.raises(services.MemberRefused):
         services.member_invite(actor=admin, email="a@acme.test", role=Role.ADMIN, link_for=link_for)
     assert list(Invitation.objects.values_list("email", flat=True)) == ["e@acme.test"]
+
+
+def test_a_deactivated_member_is_logged_out_of_open_sessions(client, owner, engineer):
+    client.force_login(engineer)
+    assert client.get("/flows/").status_code == 200
+    services.member_deactivate(actor=owner, member=engineer)
+    answer = client.get("/flows/")
+    assert answer.status_code == 302 and "/accounts/login/" in answer.headers["Location"]
