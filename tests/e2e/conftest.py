@@ -65,6 +65,11 @@ def csp_violations() -> list[str]:
 
 @pytest.fixture
 def new_page(browser, live_server, csp_violations):
+    """A page in a fresh context; the test fails if the policies blocked or refused anything.
+
+    Give wait_for_function a function ("() => window.x === true"), never a bare expression:
+    Playwright evaluates a string predicate with eval in the page, which the policy refuses.
+    """
     contexts = []
 
     def console(message) -> None:
