@@ -6,7 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
+from accounts.models import User
+from flows.models import Tree, TreeStatus
+from tests.e2e.conftest import DEMO_PASSWORD, log_in
 
 INJECT = """() => {
   const script = document.createElement("script");
@@ -48,3 +50,21 @@ def test_swagger_ui_renders_its_operations_under_the_policy(demo, new_page):
     flows_list = page.locator(".opblock-get", has_text=re.compile(r"/api/flows/\s*$"))
     flows_list.first.locator(".opblock-summary").click()
     expect(page.get_by_role("button", name="Try it out")).to_be_visible()
+
+
+def test_the_admin_works_under_the_policy(demo, new_page):
+    """Django's admin (list, filters, a flow's change page with its read-only JSON)."""
+    User.objects.create_superuser("root@demo.local", DEMO_PASSWORD)
+    flow = Tree.objects.filter(status=TreeStatus.PUBLISHED).first()
+    page = new_page()
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill("root@demo.local")
+    page.locator("#id_password").fill(DEMO_PASSWORD)
+    page.locator("input[type=submit]").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    page.goto(f"/admin/flows/tree/{flow.pk}/change/")
+    structure = page.locator("pre.json-readonly")
+    expect(structure).to_contain_text(flow.tree_structure["id"])
+    expect(structure).to_have_css("overflow-y", "auto")  # admin.css, not a style attribute
+    page.goto("/admin/flows/tree/")
+    expect(page.locator("#result_list")).to_contain_text(flow.name)
