@@ -258,6 +258,19 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_credentials"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # proxies set it; no header is trusted
 
+# E-mail (invitations, password resets): printed to the console unless EMAIL_HOST is set.
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ResolutionFlow <noreply@localhost>")
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
 # The login of the account that owns the default flows and their library entries.
 SERVICE_ACCOUNT_EMAIL = "noreply@resolutionflow.com"
 
