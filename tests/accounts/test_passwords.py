@@ -3,6 +3,7 @@
 import re
 
 from django.core import mail
+from django.http import HttpRequest
 
 from accounts.models import AuditAction, AuditEvent, User
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -73,7 +74,7 @@ def test_password_reset_end_to_end(client, engineer):
     client.logout()
     again = client.get(link, follow=True)
     assert "not valid any more" in again.content.decode()
-    assert client.login(email=engineer.email, password=NEW)
+    assert client.login(request=HttpRequest(), email=engineer.email, password=NEW)
 
 
 def test_reset_for_an_unknown_or_inactive_address_sends_nothing(client, account):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -141,12 +142,16 @@ def test_deactivation_revokes_the_token_and_reactivation_restores_login(owner, e
     assert not Token.objects.filter(user=engineer).exists()
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions == [AuditAction.MEMBER_DEACTIVATED, AuditAction.TOKEN_REVOKED]
-    assert not client.login(email=engineer.email, password="correct-horse-battery")
+    assert not client.login(
+        request=HttpRequest(), email=engineer.email, password="correct-horse-battery"
+    )
 
     services.member_reactivate(actor=owner, member=engineer)
     assert User.objects.get(pk=engineer.pk).is_active
     assert AuditEvent.objects.filter(action=AuditAction.MEMBER_REACTIVATED).count() == 1
-    assert client.login(email=engineer.email, password="correct-horse-battery")
+    assert client.login(
+        request=HttpRequest(), email=engineer.email, password="correct-horse-battery"
+    )
 
 
 def test_invite_sends_the_link_and_accepting_creates_the_member(owner):
