@@ -3,6 +3,8 @@
 import os
 
 import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
 from hypothesis import settings
 from rest_framework.test import APIClient
 
@@ -13,6 +15,14 @@ from tests.factories import AccountFactory, UserFactory
 # names a bug rather than a lucky draw. Locally each run draws new examples.
 settings.register_profile("ci", derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache (LocMem per process): each test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -59,3 +69,8 @@ def api_as(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def password_login(client, email: str, password: str) -> bool:
+    """``client.login`` with a request: django-axes counts every password attempt against one."""
+    return client.login(request=RequestFactory().post("/"), email=email, password=password)
