@@ -64,7 +64,7 @@ def test_invite_accept_run_and_demote(demo, new_page):
         "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
     )
     row.get_by_label(f"Role of {NEW_EMAIL}").select_option("viewer")
-    owner_page.wait_for_function("window.__settled === true")
+    owner_page.wait_for_function("() => window.__settled === true")
     expect(
         owner_page.locator(f"tr[data-email='{NEW_EMAIL}']").get_by_label(f"Role of {NEW_EMAIL}")
     ).to_have_value("viewer")
