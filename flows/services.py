@@ -203,6 +203,8 @@ def tree_update(*, tree: Tree, user: User, revision: int | None = None, **fields
     changed = _apply_details(tree, fields)
     if content:
         check_revision(tree, revision)
+        if "tree_structure" in content and not user.is_staff:
+            _check_no_new_public_steps(tree, content["tree_structure"])
         changed += content_write(
             tree,
             tree_structure=content.get("tree_structure", tree.editing_structure),
@@ -214,6 +216,24 @@ def tree_update(*, tree: Tree, user: User, revision: int | None = None, **fields
     if tags is not None:
         tree.tags.set(tags_for(tags))
     return tree
+
+
+def _public_step_ids(tree_type: str, tree_structure: Any) -> set[str]:
+    index = structure.node_index(tree_type, tree_structure)
+    return {i for i, node in index.items() if node.get("library_visibility") == nodes.PUBLIC}
+
+
+def _check_no_new_public_steps(tree: Tree, tree_structure: Any) -> None:
+    """Only staff share a step with every team: a non-staff write may keep a node's Public
+    library visibility but not add one."""
+    added = _public_step_ids(tree.tree_type, tree_structure) - _public_step_ids(
+        tree.tree_type, tree.editing_structure
+    )
+    if added:
+        raise PermissionDenied(
+            f"Only staff share steps with every team: set library_visibility of "
+            f"{', '.join(sorted(added))} to team or leave it out."
+        )
 
 
 def locked(tree: Tree) -> Tree:
