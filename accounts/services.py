@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Account, Role, User
+from accounts.audit import audit_record
+from accounts.models import Account, AuditAction, Role, User
 
 
 def service_account_ensure(*, using: str = "default") -> User:
@@ -41,14 +43,21 @@ def member_upsert(
     return user
 
 
-def api_token_create(*, user: User) -> Token:
-    """Replace the user's API token with a fresh one (only one key per user)."""
+@transaction.atomic
+def api_token_create(*, user: User, request: HttpRequest | None = None) -> Token:
+    """Replace the user's API token with a fresh one (only one key per user): a rotation
+    when they had one."""
     if user.is_service_account:
         raise PermissionError("Service accounts cannot have API tokens.")
-    Token.objects.filter(user=user).delete()
+    replaced, _ = Token.objects.filter(user=user).delete()
+    action = AuditAction.TOKEN_ROTATED if replaced else AuditAction.TOKEN_CREATED
+    audit_record(action, actor=user, target=user, request=request)
     return Token.objects.create(user=user)
 
 
-def api_token_revoke(*, user: User) -> bool:
+@transaction.atomic
+def api_token_revoke(*, user: User, request: HttpRequest | None = None) -> bool:
     deleted, _ = Token.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(AuditAction.TOKEN_REVOKED, actor=user, target=user, request=request)
     return bool(deleted)
