@@ -1,7 +1,11 @@
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -91,3 +95,20 @@ class UserAdmin(BaseUserAdmin):
             messages.error(request, "A service account cannot be given a usable password.")
             return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         return super().user_change_password(request, id, form_url)
+
+
+# Lockouts (django-axes): axes registers its own admin; ours adds the unlock.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):
+    actions = ["unlock", *AccessAttemptAdmin.actions]
+
+    @admin.action(description="Unlock: forget the failures of these logins and addresses")
+    def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        removed = sum(
+            axes_reset(ip=attempt.ip_address, username=attempt.username, ip_or_username=True)
+            for attempt in queryset
+        )
+        self.message_user(request, f"Unlocked; {removed} failure record(s) removed.")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.audit import audit_record
-from accounts.models import Account, AuditAction, Role, User
+from accounts.models import ROLE_RANK, Account, AuditAction, Invitation, Role, User
+from resolutionflow.errors import Conflict, ServiceError
 
 
 def service_account_ensure(*, using: str = "default") -> User:
@@ -56,8 +65,276 @@ def api_token_create(*, user: User, request: HttpRequest | None = None) -> Token
 
 
 @transaction.atomic
-def api_token_revoke(*, user: User, request: HttpRequest | None = None) -> bool:
+def api_token_revoke(
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    reason: str = "",
+) -> bool:
+    """Delete the user's token; ``actor`` is who did it when not the user (deactivation)."""
     deleted, _ = Token.objects.filter(user=user).delete()
     if deleted:
-        audit_record(AuditAction.TOKEN_REVOKED, actor=user, target=user, request=request)
+        audit_record(
+            AuditAction.TOKEN_REVOKED,
+            actor=actor or user,
+            account=user.account,
+            target=user,
+            detail={"reason": reason} if reason else None,
+            request=request,
+        )
     return bool(deleted)
+
+
+# --- Team management (issue 10): the one write path for members and invitations. ---
+
+
+class MemberRefused(ServiceError):
+    """The caller's role does not allow this change to this member."""
+
+    status_code = 403
+    code = "not_allowed"
+
+
+class MemberNotFound(ServiceError):
+    """The member is not in the caller's account (the API and pages answer 404 before this)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+
+
+class AlreadyRegistered(Conflict):
+    code = "already_registered"
+
+
+class InvitationInvalid(ServiceError):
+    status_code = 400
+    code = "invitation_invalid"
+
+
+def roles_assignable(*, actor: User) -> list[Role]:
+    """The roles `actor` may give: owners any, admins engineer and viewer, others none."""
+    if actor.account_id is None or not actor.has_role(Role.ADMIN):
+        return []
+    if actor.has_role(Role.OWNER):
+        return list(Role)
+    return [Role.ENGINEER, Role.VIEWER]
+
+
+def member_manage_refusal(*, actor: User, member: User) -> str | None:
+    """Why `actor` may not change `member` at all (role or active state), or None if they may."""
+    if actor.account_id is None or actor.account_id != member.account_id:
+        return "This person is not a member of your team."
+    if actor.pk == member.pk:
+        return "You cannot change your own role or deactivate yourself."
+    if Role(member.role) not in roles_assignable(actor=actor):
+        if actor.has_role(Role.ADMIN):
+            return f"Only owners manage {member.get_role_display().lower()}s."
+        return "Only owners and admins manage the team."
+    return None
+
+
+def _ensure_can_manage(*, actor: User, member: User) -> None:
+    reason = member_manage_refusal(actor=actor, member=member)
+    if reason is None:
+        return
+    if actor.account_id is None or actor.account_id != member.account_id:
+        raise MemberNotFound(reason)
+    raise MemberRefused(reason)
+
+
+def _ensure_another_owner(*, member: User) -> None:
+    """Refuse when `member` is the account's only active owner."""
+    if member.role != Role.OWNER or not member.is_active:
+        return
+    others = User.objects.filter(account_id=member.account_id, role=Role.OWNER, is_active=True)
+    if not others.exclude(pk=member.pk).exists():
+        raise LastOwner("A team always keeps at least one active owner.")
+
+
+def _locked(member: User) -> User:
+    """Lock the account's active owners, then the member, always in that order: two owners
+    demoting each other at once queue up (the second then sees one owner left) instead of both
+    passing the last-owner check, and cannot deadlock."""
+    list(
+        User.objects.select_for_update()
+        .filter(account_id=member.account_id, role=Role.OWNER, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return User.objects.select_for_update().get(pk=member.pk)
+
+
+@transaction.atomic
+def member_set_role(
+    *, actor: User, member: User, role: Role | str, request: HttpRequest | None = None
+) -> User:
+    """Give `member` another role, by the rules of SPEC §2 and issue 10."""
+    member = _locked(member)
+    role = Role(role)
+    _ensure_can_manage(actor=actor, member=member)
+    if role not in roles_assignable(actor=actor):
+        raise MemberRefused("Only owners make owners or admins.")
+    if role == member.role:
+        return member
+    if ROLE_RANK[role] < ROLE_RANK[Role.OWNER]:
+        _ensure_another_owner(member=member)
+    before = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_record(
+        AuditAction.ROLE_CHANGED,
+        actor=actor,
+        account=member.account,
+        target=member,
+        detail={"from": before, "to": role.value},
+        request=request,
+    )
+    return member
+
+
+@transaction.atomic
+def member_deactivate(*, actor: User, member: User, request: HttpRequest | None = None) -> User:
+    """Stop `member` logging in; their runs and content stay, their API token is revoked."""
+    member = _locked(member)
+    _ensure_can_manage(actor=actor, member=member)
+    if not member.is_active:
+        return member
+    _ensure_another_owner(member=member)
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    audit_record(
+        AuditAction.MEMBER_DEACTIVATED,
+        actor=actor,
+        account=member.account,
+        target=member,
+        request=request,
+    )
+    api_token_revoke(user=member, actor=actor, reason="deactivated", request=request)
+    return member
+
+
+@transaction.atomic
+def member_reactivate(*, actor: User, member: User, request: HttpRequest | None = None) -> User:
+    member = _locked(member)
+    _ensure_can_manage(actor=actor, member=member)
+    if member.is_active:
+        return member
+    member.is_active = True
+    member.save(update_fields=["is_active"])
+    audit_record(
+        AuditAction.MEMBER_REACTIVATED,
+        actor=actor,
+        account=member.account,
+        target=member,
+        request=request,
+    )
+    return member
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def member_invite(
+    *,
+    actor: User,
+    email: str,
+    role: Role | str,
+    link_for: Callable[[str], str],
+    request: HttpRequest | None = None,
+) -> tuple[Invitation, str]:
+    """Invite `email` to the actor's account; e-mail the link and return it (shown once).
+
+    `link_for(token)` builds the absolute link (the caller knows the host)."""
+    role = Role(role)
+    if role not in roles_assignable(actor=actor):
+        if not roles_assignable(actor=actor):
+            raise MemberRefused("Only owners and admins invite people.")
+        raise MemberRefused("Only owners invite owners and admins.")
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise AlreadyRegistered(f"{email} already has a ResolutionFlow login.")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        account=actor.account,
+        email=email,
+        role=role,
+        token_hash=invitation_token_hash(token),
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
+    )
+    link = link_for(token)
+    audit_record(
+        AuditAction.MEMBER_INVITED,
+        actor=actor,
+        account=actor.account,
+        target=invitation,
+        detail={"email": email, "role": role.value},
+        request=request,
+    )
+    send_mail(
+        subject=f"You are invited to {actor.account.name} on ResolutionFlow",
+        message=(
+            f"{actor.display_name} invited you to join {actor.account.name} as "
+            f"{role.label.lower()}.\n\nChoose your password here (the link expires on "
+            f"{invitation.expires_at:%d %B %Y}):\n{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+    return invitation, link
+
+
+def invitation_for_token(token: str) -> Invitation:
+    """The pending invitation this link names; expired, used or unknown links are refused."""
+    invitation = (
+        Invitation.objects.select_related("account")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationInvalid("This invitation link is not valid.")
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("This invitation has already been accepted. Log in instead.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid("This invitation has expired. Ask for a new one.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, token: str, full_name: str, password: str, request: HttpRequest | None = None
+) -> User:
+    """Create the invited member with their password; the invitation cannot be used again."""
+    invitation = invitation_for_token(token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("This invitation has already been accepted. Log in instead.")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise AlreadyRegistered(f"{invitation.email} already has a ResolutionFlow login.")
+    user = User(
+        email=invitation.email,
+        full_name=full_name.strip(),
+        account=invitation.account,
+        role=invitation.role,
+    )
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        AuditAction.INVITATION_ACCEPTED,
+        actor=user,
+        account=invitation.account,
+        target=user,
+        detail={"role": invitation.role, "invited_by": getattr(invitation.invited_by, "email", "")},
+        request=request,
+    )
+    return user

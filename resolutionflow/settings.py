@@ -5,6 +5,7 @@ With DEBUG off a SECRET_KEY is required and the HTTPS hardening of `check --depl
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,24 @@ def env_list(name: str, default: str = "") -> list[str]:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as `60/min`; a typo fails at start-up, not on the first request."""
+    value = os.environ.get(name, "").strip() or default
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period[:1] not in {"s", "m", "h", "d"}:
+        raise ImproperlyConfigured(f"{name} must look like 60/min (per s, min, hour or day).")
+    return value
+
+
+def axes_lockout_parameters(value: str) -> list[list[str]]:
+    """`username,ip_address` locks each separately; `username+ip_address` only the pair."""
+    return [
+        [part.strip() for part in item.split("+") if part.strip()]
+        for item in value.split(",")
+        if item.strip()
+    ]
 
 
 # Tests use `resolutionflow/settings_test.py`, which builds on this module.
@@ -58,6 +77,7 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
@@ -78,6 +98,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so it refuses unstorable text after the CSRF check and before any view runs.
     "resolutionflow.middleware.RejectUnstorableText",
+    # Turns a login refused by django-axes into the lockout page (see AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "resolutionflow.urls"
@@ -114,6 +136,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Without REDIS_URL the cache is Django's LocMemCache: per process, so each app server (and each
+# worker) keeps its own API throttle counters. Several servers should share Redis.
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -123,7 +147,8 @@ if os.environ.get("REDIS_URL"):
     }
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "flows:library"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -187,6 +212,18 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "resolutionflow.api.exception_handler",
     # `?format=` names an export format on /api/sessions/{id}/export/, not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
+    # Counted in the cache (Redis when REDIS_URL is set); over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "resolutionflow.throttling.AnonRateThrottle",
+        "resolutionflow.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("THROTTLE_ANON", "60/min"),
+        "user": env_rate("THROTTLE_USER", "600/min"),
+        # Wrong API tokens per client address (accounts.api.authentication.TokenAuthentication).
+        "token_failures": env_rate("THROTTLE_TOKEN_FAILURES", "20/hour"),
+    },
+    "NUM_PROXIES": 0,  # throttle by REMOTE_ADDR: a client-sent X-Forwarded-For is not trusted
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ResolutionFlow API",
@@ -203,6 +240,34 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "sessions.models.SessionStatus",
     },
 }
+
+# Brute force on the login page (django-axes). Attempts are AccessAttempt rows in the database,
+# which every app server shares and the admin lists (with a reset action).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = axes_lockout_parameters(
+    os.environ.get("AXES_LOCKOUT_PARAMETERS", "username,ip_address")
+)
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure, listed in the admin ("Access failures")
+AXES_RESET_ON_SUCCESS = True  # a right password forgets the earlier typos
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's e-mail field
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_credentials"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # proxies set it; no header is trusted
+
+# E-mail (invitations, password resets): printed to the console unless EMAIL_HOST is set.
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ResolutionFlow <noreply@localhost>")
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
 # The login of the account that owns the default flows and their library entries.
 SERVICE_ACCOUNT_EMAIL = "noreply@resolutionflow.com"

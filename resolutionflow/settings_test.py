@@ -46,3 +46,11 @@ SECURE_HSTS_PRELOAD = False
 
 # The API reads JSON bodies (and the import a file): the test client sends JSON unless told.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}
+
+# Generous API rates, so the suites and schemathesis never trip them; the throttling tests set
+# their own (the throttles read the rates per request). Counters are cleared between tests.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": "100000/min",
+    "user": "100000/min",
+    "token_failures": "100000/min",
+}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="flows:library", permanent=False)),
     path("favicon.ico", lambda request: redirect(static("favicon.svg"), permanent=True)),
     path("accounts/", include("accounts.urls")),
+    path("team/", include("accounts.team_urls")),
     path("flows/", include("flows.urls")),
     path("flows/", include("sessions.batch_urls")),
     path("sessions/", include("sessions.urls")),
@@ -30,4 +31,5 @@ urlpatterns = [
     path("api/", include("flows.api.urls")),
     path("api/", include("sessions.api.urls")),
     path("api/", include("steplibrary.api.urls")),
+    path("api/", include("accounts.api.urls")),
 ]

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 from hypothesis import settings
 from rest_framework.test import APIClient
 
@@ -13,6 +14,14 @@ from tests.factories import AccountFactory, UserFactory
 # names a bug rather than a lucky draw. Locally each run draws new examples.
 settings.register_profile("ci", derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache (LocMem per process): each test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

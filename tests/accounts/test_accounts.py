@@ -110,7 +110,11 @@ def test_seed_demo_is_idempotent_and_sets_the_password(client, db):
     assert roles == {emails[0]: Role.OWNER, emails[1]: Role.ENGINEER, emails[2]: Role.VIEWER}
     outsider = User.objects.get(email="outsider@other.local")
     assert outsider.account.name == "Other MSP"
-    assert client.login(username="engineer@demo.local", password="pw-two-2026")
+    # Through the login page: django-axes watches logins made with a request.
+    response = client.post(
+        reverse("accounts:login"), {"username": "engineer@demo.local", "password": "pw-two-2026"}
+    )
+    assert response.status_code == 302
 
 
 def test_seed_demo_refuses_with_debug_off_unless_forced(db):

@@ -163,6 +163,7 @@ def world(db, keep_connection) -> World:
             "batches": [str(batch.pk)],
             "steps": [str(own_step.pk), str(public_step.pk)],
             "target-lists": [str(target_list.pk)],
+            "members": [str(owner.pk), str(engineer.pk)],
         },
         node_ids=["root", "restart", "fixed", "prep", "snapshot", "patch", "end"],
         custom_ids=[custom["id"]],

@@ -24,3 +24,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {password})"))
         for email, role, account in DEMO_PEOPLE:
             self.stdout.write(f"  {email:<24} {role:<9} {account}")
+        self.stdout.write(
+            "Team and passwords: log in as owner@demo.local and open Team (/team/) to invite "
+            "someone; try /accounts/password/reset/. E-mails (invitation and reset links) are "
+            "printed in this terminal unless EMAIL_HOST is set."
+        )

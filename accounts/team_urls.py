@@ -1,0 +1,13 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "team"
+urlpatterns = [
+    path("", views.team, name="index"),
+    path("invite/", views.invite, name="invite"),
+    path("members/<int:pk>/role/", views.member_role, name="member-role"),
+    path("members/<int:pk>/deactivate/", views.member_deactivate, name="member-deactivate"),
+    path("members/<int:pk>/reactivate/", views.member_reactivate, name="member-reactivate"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+]
