@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from accounts.models import Account, User
+from accounts.models import Account, AuditEvent, User
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -112,3 +112,24 @@ class LockoutAdmin(AccessAttemptAdmin):
             for attempt in queryset
         )
         self.message_user(request, f"Unlocked; {removed} failure record(s) removed.")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Staff read every account's trail here; nobody adds, changes or deletes an entry."""
+
+    list_display = ["created_at", "account", "actor_email", "action", "target_label", "ip_address"]
+    list_filter = ["action", "account", "created_at"]
+    list_select_related = ["account"]
+    search_fields = ["actor_email", "target_label", "target_id", "ip_address", "account__name"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+
+from accounts.querysets import NO_ROWS, AccountScopedQuerySet
 
 
 class Account(models.Model):
@@ -127,7 +130,13 @@ class AuditAction(models.TextChoices):
     BATCH_LAUNCHED = "batch_launched", "Batch launched"
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+class AuditEventQuerySet(AccountScopedQuerySet["AuditEvent"]):
+    def visible_q(self, user: User) -> Q:
+        """Owners and admins read their account's trail; nobody else reads any."""
+        if user.account_id is None or not user.can_manage_account:
+            return NO_ROWS
+        return Q(account_id=user.account_id)
+
     def update(self, **kwargs):  # type: ignore[override]
         raise PermissionError("The audit trail is append-only.")
 

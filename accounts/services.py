@@ -52,16 +52,37 @@ def member_upsert(
     return user
 
 
-def api_token_create(*, user: User) -> Token:
-    """Replace the user's API token with a fresh one (only one key per user)."""
+@transaction.atomic
+def api_token_create(*, user: User, request: HttpRequest | None = None) -> Token:
+    """Replace the user's API token with a fresh one (only one key per user): a rotation
+    when they had one."""
     if user.is_service_account:
         raise PermissionError("Service accounts cannot have API tokens.")
-    Token.objects.filter(user=user).delete()
+    replaced, _ = Token.objects.filter(user=user).delete()
+    action = AuditAction.TOKEN_ROTATED if replaced else AuditAction.TOKEN_CREATED
+    audit_record(action, actor=user, target=user, request=request)
     return Token.objects.create(user=user)
 
 
-def api_token_revoke(*, user: User) -> bool:
+@transaction.atomic
+def api_token_revoke(
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    reason: str = "",
+) -> bool:
+    """Delete the user's token; ``actor`` is who did it when not the user (deactivation)."""
     deleted, _ = Token.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(
+            AuditAction.TOKEN_REVOKED,
+            actor=actor or user,
+            account=user.account,
+            target=user,
+            detail={"reason": reason} if reason else None,
+            request=request,
+        )
     return bool(deleted)
 
 
@@ -193,15 +214,7 @@ def member_deactivate(*, actor: User, member: User, request: HttpRequest | None 
         target=member,
         request=request,
     )
-    if api_token_revoke(user=member):
-        audit_record(
-            AuditAction.TOKEN_REVOKED,
-            actor=actor,
-            account=member.account,
-            target=member,
-            detail={"reason": "deactivated"},
-            request=request,
-        )
+    api_token_revoke(user=member, actor=actor, reason="deactivated", request=request)
     return member
 
 

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from accounts import views
+from accounts import audit_views, views
 
 app_name = "team"
 urlpatterns = [
     path("", views.team, name="index"),
+    path("audit/", audit_views.audit, name="audit"),
     path("invite/", views.invite, name="invite"),
     path("members/<int:pk>/role/", views.member_role, name="member-role"),
     path("members/<int:pk>/deactivate/", views.member_deactivate, name="member-deactivate"),

@@ -67,7 +67,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
-    token = services.api_token_create(user=request.user)
+    token = services.api_token_create(user=request.user, request=request)
     messages.success(request, "New API token created. Copy it now: it replaces any older token.")
     # The key is shown once, on this response only.
     return render(request, "accounts/profile.html", {"token": token, "new_key": token.key})
@@ -76,7 +76,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest) -> HttpResponse:
-    if services.api_token_revoke(user=request.user):
+    if services.api_token_revoke(user=request.user, request=request):
         messages.success(request, "API token revoked. Scripts using it can no longer sign in.")
     else:
         messages.info(request, "You had no API token.")

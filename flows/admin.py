@@ -191,6 +191,13 @@ class TreeAdmin(admin.ModelAdmin):
             fields += ["draft_structure", "draft_intake_form"]  # a new flow has no working copy
         return fields
 
+    def delete_model(self, request: HttpRequest, obj: Tree) -> None:
+        services.tree_delete(tree=obj, user=request.user)  # recorded in the audit trail
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tree]) -> None:
+        for tree in queryset:
+            services.tree_delete(tree=tree, user=request.user)
+
     def save_model(self, request: HttpRequest, obj: Tree, form: Any, change: bool) -> None:
         if not change:
             super().save_model(request, obj, form, change)

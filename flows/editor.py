@@ -275,6 +275,18 @@ def _set_fields(work: Working, node: dict, changes: dict[str, Any]) -> None:
             node[key] = value
 
 
+def _check_public_step(user: User, node: dict, changes: dict[str, Any]) -> None:
+    """Only staff share a step with every team (a node already public may stay so)."""
+    key = nodes.LIBRARY_VISIBILITY.name
+    wanted = changes.get(key)
+    if wanted == nodes.PUBLIC and not user.is_staff and node.get(key) != nodes.PUBLIC:
+        raise refuse(
+            "Only staff share steps with every team; choose Team only or inherit from the flow.",
+            node_id=node.get("id"),
+            field=nodes.LIBRARY_VISIBILITY.name,
+        )
+
+
 # --- nodes of both kinds --------------------------------------------------------------------
 
 
@@ -285,6 +297,7 @@ def tree_node_update(
 
     def apply(work: Working) -> Outcome:
         node = _find(work, node_id).node
+        _check_public_step(user, node, changes)
         _set_fields(work, node, changes)
         return node_id, f"Saved “{_heading(node)}”."
 

@@ -110,7 +110,9 @@ def _tree_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
 
 def _attach_tree_forms(row: NodeRow, ctx: EditorState, targets: list[tuple[str, str]]) -> None:
     node, node_id, key = row.node, row.node_id, row.key
-    row.form = ctx.failed.get(f"node:{node_id}") or node_form(node, key=key, targets=targets)
+    row.form = ctx.failed.get(f"node:{node_id}") or node_form(
+        node, key=key, targets=targets, staff=ctx.staff
+    )
     if node.get("type") == "decision":
         options = node.get("options") if isinstance(node.get("options"), list) else []
         for index, option in enumerate(options):
@@ -166,7 +168,9 @@ def _step_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
         row.errors = ctx.errors_by_node.get(node_id, []) if node_id else []
         row.open = row.addressable and ctx.is_open(node_id)
         if row.open:
-            row.form = ctx.failed.get(f"node:{node_id}") or node_form(step, key=row.key, targets=[])
+            row.form = ctx.failed.get(f"node:{node_id}") or node_form(
+                step, key=row.key, targets=[], staff=ctx.staff
+            )
         row.is_root = is_end  # the end step cannot move or go
         rows.append(row)
     return rows
@@ -185,6 +189,7 @@ class EditorState:
     open_id: str | None = None
     alerts: list[str] = field(default_factory=list)
     errors_by_node: dict[str | None, list] = field(default_factory=dict)
+    staff: bool = False  # only staff may pick "Public" library visibility
 
     def is_open(self, node_id: str) -> bool:
         """The node just changed (or asked for) and nodes whose form failed show their form."""
@@ -199,6 +204,7 @@ def editor_context(
     details_form: DetailsForm | None = None,
 ) -> dict[str, Any]:
     state = state or EditorState()
+    state.staff = user.is_staff
     data = structure.normalise_structure(tree.tree_type, tree.editing_structure)
     structure_errors = structure.validate_structure(tree.tree_type, tree.editing_structure)
     intake = tree.editing_intake_form

@@ -156,7 +156,7 @@ def node_edit_form(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
         query = urlencode({"open": node_id})
         return redirect(f"{reverse('flows:edit', args=[tree.pk])}?{query}#node-{node_id}")
     data = structure.normalise_structure(tree.tree_type, tree.editing_structure)
-    rows = editor_rows(tree, data, EditorState(open_id=node_id))
+    rows = editor_rows(tree, data, EditorState(open_id=node_id, staff=request.user.is_staff))
     row = next((row for row in rows if row.open and row.node_id == node_id), None)
     if row is None:
         raise Http404("That node does not exist any more.")
@@ -189,7 +189,15 @@ def node_update(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
     node = _current_node(tree, node_id)
     form = (
-        node_form(node, key="failed", targets=_targets(tree), data=request.POST) if node else None
+        node_form(
+            node,
+            key="failed",
+            targets=_targets(tree),
+            data=request.POST,
+            staff=request.user.is_staff,
+        )
+        if node
+        else None
     )
     if form is None:  # removed in another tab, or a type the editor does not know
         return apply_change(request, tree, _missing_node, node_id=node_id)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.querysets import AccountScopedQuerySet
 from flows import nodes, structure
 
 if TYPE_CHECKING:
@@ -51,23 +52,17 @@ class TreeStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
-class TreeQuerySet(models.QuerySet["Tree"]):
-    def for_user(self, user: User | Any) -> TreeQuerySet:
-        """Flows this user may read: public published content plus their account's flows.
-
-        Drafts are visible only to the account's engineers and above; staff see everything.
-        """
-        if not getattr(user, "is_authenticated", False) or user.is_service_account:
-            return self.none()
-        if user.is_staff:
-            return self.all()
+class TreeQuerySet(AccountScopedQuerySet["Tree"]):
+    def visible_q(self, user: User) -> Q:
+        """Public published content plus the account's flows; drafts only for the account's
+        engineers and above (the tenancy rule itself lives in AccountScopedQuerySet)."""
         public = Q(is_public=True, status=TreeStatus.PUBLISHED)
         if user.account_id is None:
-            return self.filter(public)
+            return public
         own = Q(account_id=user.account_id)
         if not user.has_role(Role.ENGINEER):
             own &= Q(status=TreeStatus.PUBLISHED)
-        return self.filter(public | own)
+        return public | own
 
     def runnable(self) -> TreeQuerySet:
         """Published and not retired: what the library lists and what can be run."""

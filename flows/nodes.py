@@ -94,6 +94,7 @@ CONTENT_TYPE = FieldSpec(
     ),
     blank_label="Action (default)",
 )
+PUBLIC = "public"  # the library visibility only staff may choose
 LIBRARY_VISIBILITY = FieldSpec(
     "library_visibility",
     "choice",

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import User
+from accounts.audit import audit_record
+from accounts.models import AuditAction, User
 from flows import nodes, selectors, structure
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
 
@@ -203,6 +204,8 @@ def tree_update(*, tree: Tree, user: User, revision: int | None = None, **fields
     changed = _apply_details(tree, fields)
     if content:
         check_revision(tree, revision)
+        if "tree_structure" in content and not user.is_staff:
+            _check_no_new_public_steps(tree, content["tree_structure"])
         changed += content_write(
             tree,
             tree_structure=content.get("tree_structure", tree.editing_structure),
@@ -214,6 +217,24 @@ def tree_update(*, tree: Tree, user: User, revision: int | None = None, **fields
     if tags is not None:
         tree.tags.set(tags_for(tags))
     return tree
+
+
+def _public_step_ids(tree_type: str, tree_structure: Any) -> set[str]:
+    index = structure.node_index(tree_type, tree_structure)
+    return {i for i, node in index.items() if node.get("library_visibility") == nodes.PUBLIC}
+
+
+def _check_no_new_public_steps(tree: Tree, tree_structure: Any) -> None:
+    """Only staff share a step with every team: a non-staff write may keep a node's Public
+    library visibility but not add one."""
+    added = _public_step_ids(tree.tree_type, tree_structure) - _public_step_ids(
+        tree.tree_type, tree.editing_structure
+    )
+    if added:
+        raise PermissionDenied(
+            f"Only staff share steps with every team: set library_visibility of "
+            f"{', '.join(sorted(added))} to team or leave it out."
+        )
 
 
 def locked(tree: Tree) -> Tree:
@@ -232,10 +253,17 @@ def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree
     if errors:
         raise PublishRefused(errors)
     changed = _fold_working_copy(tree)
+    republished = tree.is_published
     tree.status = TreeStatus.PUBLISHED
     tree.published_at = timezone.now()
     tree.save(update_fields=[*changed, "status", "published_at", "updated_at"])
+    _audit(AuditAction.FLOW_PUBLISHED, tree, user, republished=republished)
     return tree
+
+
+def _audit(action: AuditAction, tree: Tree, user: User, **detail: Any) -> None:
+    """Record a flow event in the flow's account (staff acting there included)."""
+    audit_record(action, actor=user, account=tree.account, target=tree, detail=detail)
 
 
 def _fold_working_copy(tree: Tree) -> list[str]:
@@ -254,9 +282,12 @@ def tree_unpublish(*, tree: Tree, user: User) -> Tree:
     """Back to draft. Nobody runs a draft, so unpublished edits become the draft itself."""
     ensure_can_edit(tree=tree, user=user)
     tree = locked(tree)
+    was_published = tree.is_published
     changed = _fold_working_copy(tree)
     tree.status = TreeStatus.DRAFT
     tree.save(update_fields=[*changed, "status", "updated_at"])
+    if was_published:
+        _audit(AuditAction.FLOW_UNPUBLISHED, tree, user)
     return tree
 
 
@@ -278,9 +309,21 @@ def tree_set_active(*, tree: Tree, user: User, active: bool) -> Tree:
     """Retire (active=False) hides a flow from the library and stops new runs; history stays."""
     ensure_can_edit(tree=tree, user=user)
     tree = locked(tree)
+    retiring = tree.is_active and not active
     tree.is_active = active
     tree.save(update_fields=["is_active", "updated_at"])
+    if retiring:
+        _audit(AuditAction.FLOW_RETIRED, tree, user)
     return tree
+
+
+@transaction.atomic
+def tree_delete(*, tree: Tree, user: User) -> None:
+    """Delete a flow (the admin's delete). Its sessions keep their frozen copy; forks keep
+    their content and lose the link. The audit entry keeps the flow's name."""
+    ensure_can_edit(tree=tree, user=user)
+    _audit(AuditAction.FLOW_DELETED, tree, user, name=tree.name)
+    tree.delete()
 
 
 # --- forks ----------------------------------------------------------------------------------
@@ -330,6 +373,7 @@ def tree_fork(*, tree: Tree, user: User, name: str, fork_reason: str = "") -> Tr
         parent_updated_at=parent.updated_at,
     )
     fork.tags.set(parent.tags.all())
+    _audit(AuditAction.FLOW_FORKED, fork, user, parent=str(parent.pk), parent_name=parent.name)
     return fork
 
 
@@ -400,7 +444,9 @@ def tree_import(*, user: User, document: Any) -> Tree:
     Drafts may be incomplete, so only the draft checks apply here; publishing checks the rest.
     Nothing is created when any check fails."""
     ensure_can_create(user=user)
-    return tree_create(user=user, **import_fields(document))
+    tree = tree_create(user=user, **import_fields(document))
+    _audit(AuditAction.FLOW_IMPORTED, tree, user)
+    return tree
 
 
 def tree_import_file(*, user: User, content: bytes) -> Tree:

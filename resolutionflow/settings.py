@@ -294,7 +294,9 @@ AXES_LOCKOUT_PARAMETERS = axes_lockout_parameters(
 )
 AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure, listed in the admin ("Access failures")
-AXES_RESET_ON_SUCCESS = True  # a right password forgets the earlier typos
+# A success does not wipe the failures: axes would wipe those of the whole address, so an
+# attacker could reset a victim's count by logging in to an account of their own in between.
+AXES_RESET_ON_SUCCESS = False
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's e-mail field
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_credentials"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"

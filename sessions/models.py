@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.querysets import AccountScopedQuerySet
 from flows import structure
 
 if TYPE_CHECKING:
@@ -56,16 +57,6 @@ def humanise_duration(delta: timedelta | None) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
-class AccountScopedQuerySet(models.QuerySet):
-    def for_user(self, user: User | Any) -> models.QuerySet:
-        """Rows of the user's account; staff see all; anyone else nothing."""
-        if not getattr(user, "is_authenticated", False) or user.is_service_account:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(account_id=user.account_id) if user.account_id else self.none()
 
 
 class TargetList(models.Model):
@@ -119,20 +110,16 @@ class Batch(models.Model):
         return f"{self.tree} · {self.created_at:%Y-%m-%d %H:%M}"
 
 
-class FlowSessionQuerySet(models.QuerySet["FlowSession"]):
-    def for_user(self, user: User | Any) -> FlowSessionQuerySet:
-        """Sessions this user may read: their own; their account's when admin+; and the
-        account's batch sessions, which a whole team works through together."""
-        if not getattr(user, "is_authenticated", False) or user.is_service_account:
-            return self.none()
-        if user.is_staff:
-            return self.all()
+class FlowSessionQuerySet(AccountScopedQuerySet["FlowSession"]):
+    def visible_q(self, user: User) -> Q:
+        """Their own sessions; the account's when admin+; and the account's batch sessions,
+        which a whole team works through together."""
         if user.account_id is None:
-            return self.filter(user_id=user.pk)
+            return Q(user_id=user.pk)
         mine = Q(account_id=user.account_id)
         if not user.has_role(Role.ADMIN):
             mine &= Q(user_id=user.pk) | Q(batch__isnull=False)
-        return self.filter(mine)
+        return mine
 
     def with_list_data(self) -> FlowSessionQuerySet:
         return self.select_related("tree", "user", "batch")

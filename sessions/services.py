@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.audit import audit_record
+from accounts.models import AuditAction, User
 from flows import structure
 from flows.models import Tree
 from resolutionflow.errors import ServiceError
@@ -589,6 +590,8 @@ def batch_launch(
         )
         for target in cleaned
     )
+    detail = {"flow": tree.name, "targets": len(cleaned), "ticket_number": batch.ticket_number}
+    audit_record(AuditAction.BATCH_LAUNCHED, actor=user, target=batch, detail=detail)
     return batch
 
 

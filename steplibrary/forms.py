@@ -57,8 +57,17 @@ class LibraryStepForm(forms.Form):
             self.fields["title"].widget.attrs.pop("autofocus", None)
         self.user = user
         self.instance = instance
+        self._limit_visibility(user, instance)
         self.commands = self._posted_commands() if self.is_bound else self._initial_commands()
         self.command_errors: list[str] = []
+
+    def _limit_visibility(self, user: User, instance: LibraryStep | None) -> None:
+        """Only staff share steps with every team; an entry already public may stay so."""
+        keep_public = user.is_staff or (instance and instance.visibility == Visibility.PUBLIC)
+        if not keep_public:
+            field = self.fields["visibility"]
+            field.choices = [c for c in Visibility.choices if c[0] != Visibility.PUBLIC]
+            field.help_text = "Private: only you. Team: your team. Only staff share with everyone."
 
     # --- commands -----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.querysets import AccountScopedQuerySet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -47,18 +47,13 @@ def search_text_for(title: str, content: Any) -> str:
     return "\n".join(p for p in parts if isinstance(p, str) and p).lower()
 
 
-class LibraryStepQuerySet(models.QuerySet["LibraryStep"]):
-    def for_user(self, user: User | Any) -> LibraryStepQuerySet:
-        """Entries this user may read: private → creator, team → the account, public → everyone
-        signed in. Staff see everything; anonymous users and the service account nothing."""
-        if not getattr(user, "is_authenticated", False) or user.is_service_account:
-            return self.none()
-        if user.is_staff:
-            return self.all()
+class LibraryStepQuerySet(AccountScopedQuerySet["LibraryStep"]):
+    def visible_q(self, user: User) -> Q:
+        """Private → creator, team → the account, public → everyone signed in."""
         visible = Q(visibility=Visibility.PUBLIC) | Q(created_by_id=user.pk)
         if user.account_id is not None:
             visible |= Q(visibility=Visibility.TEAM, account_id=user.account_id)
-        return self.filter(visible)
+        return visible
 
     def active(self) -> LibraryStepQuerySet:
         return self.filter(is_active=True)
@@ -224,19 +219,13 @@ class LibraryStep(models.Model):
         return self.is_flow_synced
 
     def source_visible_to(self, user: User) -> bool:
-        """May this user see the source flow (its name and link)? Mirrors
-        ``TreeQuerySet.for_user`` without a query: a public entry of another account's flow must
-        not reveal that flow."""
+        """May this user see the source flow (its name and link)? The flows' own tenancy rule,
+        evaluated on the loaded flow without a query: a public entry of another account's flow
+        must not reveal that flow."""
+        from flows.models import Tree
+
         tree: Tree | None = self.source_tree
-        if tree is None or not getattr(user, "is_authenticated", False):
-            return False
-        if user.is_staff:
-            return True
-        if tree.is_public and tree.is_published:
-            return True
-        if tree.account_id is None or tree.account_id != user.account_id:
-            return False
-        return tree.is_published or user.has_role(Role.ENGINEER)
+        return tree is not None and Tree.objects.allows(tree, user)
 
     # --- rights (views answer 403 when these say no) ----------------------------------------
 

@@ -112,7 +112,7 @@ def _text(name: str, value: Any, *, required: bool = False, limit: int = MAX_TEX
     return text
 
 
-def _validated(step: LibraryStep, *, user: User) -> LibraryStep:
+def _validated(step: LibraryStep, *, user: User, was_public: bool = False) -> LibraryStep:
     """Model-level checks (title length, choices) plus the rules of the library."""
     errors: dict[str, list[str]] = {}
     try:
@@ -127,8 +127,10 @@ def _validated(step: LibraryStep, *, user: User) -> LibraryStep:
         errors.setdefault("visibility", []).append(
             "Team visibility needs a team; choose Private or Public."
         )
-    if step.visibility == Visibility.PUBLIC and not (user.is_staff or user.account_id):
-        errors.setdefault("visibility", []).append("Join a team before sharing steps publicly.")
+    if step.visibility == Visibility.PUBLIC and not user.is_staff and not was_public:
+        errors.setdefault("visibility", []).append(
+            "Only staff share steps with every team; choose Private or Team."
+        )
     if errors:
         raise ValidationError(errors)
     return step
@@ -248,12 +250,13 @@ def library_step_update(*, step: LibraryStep, user: User, **fields: Any) -> Libr
     if "tags" in fields:
         fields["tags"] = list(fields["tags"] or [])
     errors = _Errors()
+    was_public = step.visibility == Visibility.PUBLIC  # an entry staff shared may stay shared
     content = errors.check(_content, fields, base=step.content)
     for name in ("title", "step_type", "visibility"):
         if name in fields:
             value = fields[name]
             setattr(step, name, value.strip() if isinstance(value, str) else value)
-    errors.check(_validated, step, user=user)
+    errors.check(_validated, step, user=user, was_public=was_public)
     if "category" in fields:
         errors.check(_check_category, fields["category"])
     if "tags" in fields:

@@ -76,8 +76,10 @@ def _entry(
     if not isinstance(node_id, str) or not node_id or len(node_id) > NODE_ID_MAX:
         return None  # publish validation forbids this; a draft read for prefill may not
     title = _text(node, "title") or node_id
+    # A node may narrow its flow's visibility to Team, never widen it: a synced step is public
+    # only if its flow is public (and only staff make flows public).
     override = node.get("library_visibility")
-    visibility = override if override in (Visibility.TEAM, Visibility.PUBLIC) else None
+    visibility = Visibility.TEAM if override == Visibility.TEAM else None
     return NodeEntry(
         node_id=node_id,
         title=title[:TITLE_MAX],

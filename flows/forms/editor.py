@@ -140,11 +140,22 @@ class NodeForm(EditorForm):
 
     node_type: nodes.NodeType
 
-    def __init__(self, *args: Any, targets: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        targets: Sequence[tuple[str, str]] = (),
+        staff: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         for spec in self.node_type.fields:
             if spec.kind == "target" and spec.name in self.fields:
                 self.fields[spec.name].choices = [("", spec.blank_label), *targets]
+        # Only staff share steps with every team; a node already public may stay so.
+        name = nodes.LIBRARY_VISIBILITY.name
+        visibility = self.fields.get(name)
+        if visibility is not None and not staff and self.initial.get(name) != nodes.PUBLIC:
+            visibility.choices = [c for c in visibility.choices if c[0] != nodes.PUBLIC]
 
     def service_arguments(self) -> dict[str, Any]:
         return {"changes": self.changes()}
@@ -181,6 +192,7 @@ def node_form(
     key: str,
     targets: list[tuple[str, str]],
     data: Any = None,
+    staff: bool = False,
 ) -> NodeForm | None:
     """The edit form of one node, filled from the node (or from posted data)."""
     kind = nodes.node_type(node.get("type"))
@@ -189,7 +201,7 @@ def node_form(
     form_class = FORM_FOR_TYPE[kind.name]
     initial = {name: node.get(name) for name in form_class.base_fields}
     initial["commands"] = node.get("commands")
-    return form_class(data, key=key, initial=initial, targets=targets)
+    return form_class(data, key=key, initial=initial, targets=targets, staff=staff)
 
 
 class OptionForm(EditorForm):

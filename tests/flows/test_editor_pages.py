@@ -81,7 +81,27 @@ def test_node_forms_load_on_demand_as_fragments(client, engineer, tree_draft, ch
     body = client.get(url("editor_node_form", checklist_draft, "snapshot"), **HTMX).content.decode()
     assert "More options" in body and "Library visibility" in body
     assert ">Inherit from flow</option>" in body and ">Team only</option>" in body
+    assert ">Public</option>" not in body  # only staff share steps with every team
+
+
+def test_an_engineer_cannot_publish_a_step_to_everyone_from_the_editor(
+    client, engineer, staff, checklist_draft
+):
+    client.force_login(engineer)
+    path = url("editor_node", checklist_draft, "snapshot")
+    response = post(
+        client, path, checklist_draft, {"title": "Snap", "library_visibility": "public"}
+    )
+    assert "library_visibility" not in node(checklist_draft, "snapshot")
+    assert (
+        response.status_code in (200, 400, 422)
+        and "Library: Public" not in response.content.decode()
+    )
+    client.force_login(staff)
+    body = client.get(url("editor_node_form", checklist_draft, "snapshot"), **HTMX).content.decode()
     assert ">Public</option>" in body
+    post(client, path, checklist_draft, {"title": "Snap", "library_visibility": "public"})
+    assert node(checklist_draft, "snapshot")["library_visibility"] == "public"
 
 
 def test_library_visibility_is_offered_for_procedure_steps_only(client, engineer, checklist_draft):
@@ -350,11 +370,11 @@ def test_add_and_edit_steps_with_every_field(client, engineer, checklist_draft):
             "verification_prompt": "Anything stopped?",
             "warning_text": "",
             "reference_url": "https://learn.microsoft.com/",
-            "library_visibility": "public",
+            "library_visibility": "team",
         },
     )
     body = assert_fragment(response)
-    assert "Library: Public" in body
+    assert "Library: Team only" in body
     steps = Tree.objects.get(pk=checklist_draft.pk).tree_structure["steps"]
     assert [s["id"] for s in steps] == [
         "prep",
@@ -381,7 +401,7 @@ def test_add_and_edit_steps_with_every_field(client, engineer, checklist_draft):
         "expected_outcome": "All running.",
         "verification_prompt": "Anything stopped?",
         "reference_url": "https://learn.microsoft.com/",
-        "library_visibility": "public",
+        "library_visibility": "team",
     }
     # Inherit from flow removes the key again.
     post(

@@ -442,7 +442,7 @@ def test_build_a_checklist_from_nothing_and_publish_it(engineer):
         changes={
             "description": "Create [VAR:upn] in Entra ID.",
             "commands": [{"language": "powershell", "label": "", "code": "New-MgUser"}],
-            "library_visibility": "public",
+            "library_visibility": "team",
         },
     )
     editor.tree_intake_field_add(
@@ -457,7 +457,7 @@ def test_build_a_checklist_from_nothing_and_publish_it(engineer):
     published = fresh(services.tree_publish(tree=tree, user=engineer))
     assert published.status == TreeStatus.PUBLISHED
     assert published.intake_form[0]["name"] == "upn"
-    assert node(published, "create-the-user")["library_visibility"] == "public"
+    assert node(published, "create-the-user")["library_visibility"] == "team"
 
 
 def test_step_update_sets_every_field_of_a_procedure_step(engineer, checklist_draft):
@@ -484,6 +484,32 @@ def test_step_update_sets_every_field_of_a_procedure_step(engineer, checklist_dr
     assert not structure.validate_structure("procedural", fresh(checklist_draft).tree_structure)
 
 
+def test_only_staff_make_a_step_public_in_the_editor(engineer, staff, checklist_draft):
+    def set_public(user):
+        editor.tree_node_update(
+            tree=checklist_draft,
+            user=user,
+            revision=None,
+            node_id="patch",
+            changes={"library_visibility": "public"},
+        )
+
+    with pytest.raises(editor.EditRefused, match="Only staff share steps with every team"):
+        set_public(engineer)
+    assert "library_visibility" not in node(checklist_draft, "patch")
+    set_public(staff)
+    assert node(checklist_draft, "patch")["library_visibility"] == "public"
+    # An engineer may keep a node staff made public while changing something else.
+    editor.tree_node_update(
+        tree=checklist_draft,
+        user=engineer,
+        revision=None,
+        node_id="patch",
+        changes={"title": "Patch it", "library_visibility": "public"},
+    )
+    assert node(checklist_draft, "patch")["title"] == "Patch it"
+
+
 def test_library_visibility_inherit_removes_the_key(engineer, checklist_draft):
     def set_visibility(value):
         editor.tree_node_update(
@@ -494,8 +520,8 @@ def test_library_visibility_inherit_removes_the_key(engineer, checklist_draft):
             changes={"library_visibility": value},
         )
 
-    set_visibility("public")
-    assert node(checklist_draft, "patch")["library_visibility"] == "public"
+    set_visibility("team")
+    assert node(checklist_draft, "patch")["library_visibility"] == "team"
     set_visibility("")
     assert "library_visibility" not in node(checklist_draft, "patch")
     set_visibility("team")

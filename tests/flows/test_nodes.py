@@ -394,6 +394,7 @@ def test_step_form_choices_are_the_tables_choices(client, engineer, checklist) -
     path = reverse("flows:editor_node_form", args=[checklist.pk, "check"])
     body = client.get(path, **HTMX).content.decode()
     assert _options(body, "content_type") == nodes.CONTENT_TYPE.form_choices()
+    # Public stays on offer to an engineer only because this step is public already.
     assert _options(body, "library_visibility") == nodes.LIBRARY_VISIBILITY.form_choices()
     assert _options(body, "library_visibility")[0] == ("", "Inherit from flow")
     assert "Kind of step" in body and "Library visibility" in body

@@ -66,7 +66,7 @@ def test_troubleshooting_actions_and_solutions_are_synced_but_not_decisions(acco
     [
         (False, None, Visibility.TEAM),
         (True, None, Visibility.PUBLIC),
-        (False, "public", Visibility.PUBLIC),
+        (False, "public", Visibility.TEAM),  # a step is public only if its flow is
         (True, "team", Visibility.TEAM),
     ],
 )
@@ -85,7 +85,9 @@ def test_visibility_is_the_step_override_else_the_flows(
     assert synced(tree, "b").visibility == (Visibility.PUBLIC if is_public else Visibility.TEAM)
 
 
-def test_library_visibility_set_through_the_flow_api_is_honoured(engineer, procedure):
+def test_an_engineer_cannot_publish_a_step_to_everyone_through_the_flow_api(
+    engineer, staff, procedure
+):
     from tests.conftest import api_as
 
     structure = procedure.tree_structure
@@ -93,10 +95,16 @@ def test_library_visibility_set_through_the_flow_api_is_honoured(engineer, proce
     client = api_as(engineer)
     body = {"tree_structure": structure, "revision": procedure.revision}
     response = client.patch(f"/api/flows/{procedure.pk}/", body, format="json")
+    assert response.status_code == 403
+    assert "Only staff share steps with every team" in response.json()["detail"]
+    procedure.refresh_from_db()
+    assert "library_visibility" not in procedure.editing_structure["steps"][1]
+    # Staff may set it, but a team flow's step still reaches only the team.
+    body["revision"] = procedure.revision
+    response = api_as(staff).patch(f"/api/flows/{procedure.pk}/", body, format="json")
     assert response.status_code == 200, response.json()
-    assert synced(procedure, "licence").visibility == Visibility.TEAM  # not live until published
-    assert client.post(f"/api/flows/{procedure.pk}/publish/").status_code == 200
-    assert synced(procedure, "licence").visibility == Visibility.PUBLIC
+    assert api_as(staff).post(f"/api/flows/{procedure.pk}/publish/").status_code == 200
+    assert synced(procedure, "licence").visibility == Visibility.TEAM
     assert synced(procedure, "new-user").visibility == Visibility.TEAM
 
 
@@ -290,8 +298,10 @@ def test_publishing_a_1000_step_flow_takes_a_constant_handful_of_queries(
     )
     with django_assert_max_num_queries(10) as captured:
         flow_services.tree_publish(tree=tree, user=owner)
-    inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 1  # one upsert statement for all 1,000 rows
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    steps = [sql for sql in inserts if "steplibrary_librarystep" in sql]
+    assert len(steps) == 1  # one upsert statement for all 1,000 rows
+    assert len(inserts) == 2  # and the audit trail's entry
     assert LibraryStep.objects.filter(source_tree=tree, is_active=True).count() == 1000
 
     # Re-publishing (every row conflicts and updates) costs the same.
