@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -19,6 +20,35 @@ from resolutionflow.text import (
 )
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class PermissionsPolicy:
+    """Send settings.PERMISSIONS_POLICY as the Permissions-Policy header on every response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header = permissions_policy_header(getattr(settings, "PERMISSIONS_POLICY", {}))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+def permissions_policy_header(policy: dict[str, list[str]]) -> str:
+    """{"camera": [], "clipboard-write": ["self"]} -> 'camera=(), clipboard-write=(self)'.
+
+    "self" and "*" are tokens; anything else is an origin and is quoted.
+    """
+
+    def allow(item: str) -> str:
+        return item if item in ("self", "*") else f'"{item}"'
+
+    return ", ".join(
+        f"{feature}=({' '.join(allow(item) for item in allowed)})"
+        for feature, allowed in policy.items()
+    )
 
 
 class RejectUnstorableText:

@@ -22,7 +22,7 @@ def is_partial(request: HttpRequest) -> bool:
 def pretty_json(value: object) -> str:
     """JSON shown read-only in the admin: indented, escaped, scrolling when long."""
     return format_html(
-        '<pre style="max-height:30rem;overflow:auto">{}</pre>',
+        '<pre class="json-readonly">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False),
     )
 

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.core.cache import cache
+from django.test import RequestFactory
 from hypothesis import settings
 from rest_framework.test import APIClient
 
@@ -68,3 +69,8 @@ def api_as(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def password_login(client, email: str, password: str) -> bool:
+    """``client.login`` with a request: django-axes counts every password attempt against one."""
+    return client.login(request=RequestFactory().post("/"), email=email, password=password)

@@ -150,6 +150,21 @@
     }
   });
 
+  // The Content-Security-Policy forbids style attributes, so sizes the server computes come as
+  // data-percent and are set here (script-set styles are allowed), on load and after each swap.
+  function applySizes(root) {
+    (root || document).querySelectorAll("[data-percent]").forEach(function (el) {
+      el.style.width = Math.max(0, Math.min(100, Number(el.dataset.percent) || 0)) + "%";
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { applySizes(event.target.parentNode || document); });
+  document.addEventListener("DOMContentLoaded", function () { applySizes(); });
+
+  // "Go back" buttons (error pages): no inline onclick under the policy.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-history-back]")) { history.back(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { showToasts(); });
   document.addEventListener("htmx:afterSettle", function () { showToasts(); });
   // Server-side refusals arrive as an HX-Trigger "rf:toast" event with a message.

@@ -43,11 +43,19 @@ def test_lockout_parameters_read_from_the_environment_form():
     ]
 
 
-def test_below_the_limit_the_right_password_still_works_and_resets(client, engineer):
+def test_below_the_limit_the_right_password_still_works(client, engineer):
     fail(client, engineer.email, LIMIT - 1)
     assert attempt(client, engineer.email, TEST_PASSWORD).status_code == 302
     assert logged_in(client)
-    assert not AccessAttempt.objects.filter(username=engineer.email).exists()
+
+
+def test_logging_in_to_another_account_does_not_reset_the_count(client, engineer, owner):
+    """The attacker's own login between guesses must not wipe the victim's failures."""
+    fail(client, engineer.email, LIMIT - 1, "192.0.2.30")
+    attacker = type(client)()
+    assert attempt(attacker, owner.email, TEST_PASSWORD, "192.0.2.30").status_code == 302
+    assert attempt(client, engineer.email, "wrong-password", "192.0.2.31").status_code == 429
+    assert attempt(client, engineer.email, TEST_PASSWORD, "192.0.2.32").status_code == 429
 
 
 def test_after_the_limit_even_the_right_password_is_refused_with_a_clear_page(client, engineer):

@@ -5,6 +5,7 @@ import re
 from django.core import mail
 
 from accounts.models import AuditAction, AuditEvent, User
+from tests.conftest import password_login
 from tests.factories import TEST_PASSWORD, UserFactory
 
 NEW = "a-brand-new-secret-42"
@@ -73,7 +74,7 @@ def test_password_reset_end_to_end(client, engineer):
     client.logout()
     again = client.get(link, follow=True)
     assert "not valid any more" in again.content.decode()
-    assert client.login(email=engineer.email, password=NEW)
+    assert password_login(client, engineer.email, NEW)
 
 
 def test_reset_for_an_unknown_or_inactive_address_sends_nothing(client, account):

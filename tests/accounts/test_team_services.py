@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import services
 from accounts.models import AuditAction, AuditEvent, Invitation, Role, User
+from tests.conftest import password_login
 from tests.factories import UserFactory
 
 
@@ -141,12 +142,12 @@ def test_deactivation_revokes_the_token_and_reactivation_restores_login(owner, e
     assert not Token.objects.filter(user=engineer).exists()
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions == [AuditAction.MEMBER_DEACTIVATED, AuditAction.TOKEN_REVOKED]
-    assert not client.login(email=engineer.email, password="correct-horse-battery")
+    assert not password_login(client, engineer.email, "correct-horse-battery")
 
     services.member_reactivate(actor=owner, member=engineer)
     assert User.objects.get(pk=engineer.pk).is_active
     assert AuditEvent.objects.filter(action=AuditAction.MEMBER_REACTIVATED).count() == 1
-    assert client.login(email=engineer.email, password="correct-horse-battery")
+    assert password_login(client, engineer.email, "correct-horse-battery")
 
 
 def test_invite_sends_the_link_and_accepting_creates_the_member(owner):

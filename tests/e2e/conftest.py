@@ -1,9 +1,11 @@
 """Browser journeys: Playwright drives Debian's Chromium against pytest-django's live_server."""
 
+import contextlib
 import os
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from accounts.demo import demo_seed
 from flows.default_content import default_flows_load
@@ -20,6 +22,14 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP intranet.test 127.0.0.1",
 ]
 DEMO_PASSWORD = "e2e-demo-pass"
+# Every page of every journey reports Content-Security-Policy violations to the test.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__rfCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} ` +
+    `at ${e.sourceFile}:${e.lineNumber} on ${document.location.pathname}`);
+});
+"""
+POLICY_WORDS = ("Content Security Policy", "Content-Security-Policy", "Permissions-Policy")
 
 
 def pytest_collection_modifyitems(items):
@@ -48,20 +58,44 @@ def demo(transactional_db):
 
 
 @pytest.fixture
-def new_page(browser, live_server):
+def csp_violations() -> list[str]:
+    """What the browser blocked or complained about under the policy headers, in every page."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, live_server, csp_violations):
+    """A page in a fresh context; the test fails if the policies blocked or refused anything.
+
+    Give wait_for_function a function ("() => window.x === true"), never a bare expression:
+    Playwright evaluates a string predicate with eval in the page, which the policy refuses.
+    """
     contexts = []
+
+    def console(message) -> None:
+        if message.type in ("error", "warning") and any(w in message.text for w in POLICY_WORDS):
+            csp_violations.append(f"console: {message.text}")
 
     def make(base_url: str | None = None, **options) -> Page:
         context = browser.new_context(
             base_url=base_url or live_server.url, viewport={"width": 1280, "height": 900}, **options
         )
         context.set_default_timeout(10_000)
+        context.expose_function("__rfCspViolation", lambda text: csp_violations.append(text))
+        context.add_init_script(CSP_WATCH)
+        context.on("console", console)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
+        for page in context.pages:
+            # Let reports still in flight arrive (a page mid-navigation already sent its own).
+            with contextlib.suppress(PlaywrightError):
+                page.evaluate("0")
         context.close()
+    # The policy is enforced during every journey: nothing it blocked may have been needed.
+    assert csp_violations == [], "Content-Security-Policy / Permissions-Policy problems"
 
 
 def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
@@ -81,7 +115,7 @@ def click_and_settle(page: Page, locator) -> None:
         "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
     )
     locator.click()
-    page.wait_for_function("window.__settled === true")
+    page.wait_for_function("() => window.__settled === true")
 
 
 def path_to_solution(structure: dict) -> list[tuple[str, str]]:

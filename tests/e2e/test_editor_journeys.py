@@ -135,7 +135,7 @@ def test_build_a_procedural_flow_in_the_editor_publish_and_run_it(demo, new_page
         "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
     )
     page.keyboard.press("Enter")
-    page.wait_for_function("window.__settled === true")
+    page.wait_for_function("() => window.__settled === true")
 
     rows = page.locator("ol.editor-steps > li")
     expect(rows).to_have_count(6)

@@ -64,7 +64,7 @@ def test_invite_accept_run_and_demote(demo, new_page):
         "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
     )
     row.get_by_label(f"Role of {NEW_EMAIL}").select_option("viewer")
-    owner_page.wait_for_function("window.__settled === true")
+    owner_page.wait_for_function("() => window.__settled === true")
     expect(
         owner_page.locator(f"tr[data-email='{NEW_EMAIL}']").get_by_label(f"Role of {NEW_EMAIL}")
     ).to_have_value("viewer")
@@ -80,3 +80,30 @@ def test_invite_accept_run_and_demote(demo, new_page):
     assert events[0].detail == {"email": NEW_EMAIL, "role": "engineer"}
     assert events[2].target_id == str(member.pk)
     assert events[2].detail == {"from": "engineer", "to": "viewer"}
+
+
+def test_deactivate_asks_first_then_locks_the_member_out(demo, new_page):
+    page = new_page()
+    log_in(page, "owner@demo.local")
+    page.goto("/team/")
+    row = page.locator("tr[data-email='viewer@demo.local']")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    row.get_by_role("button", name="Deactivate").click()
+    expect(row).to_contain_text("Active")
+    assert User.objects.get(email="viewer@demo.local").is_active
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    click_and_settle(page, row.get_by_role("button", name="Deactivate"))
+    row = page.locator("tr[data-email='viewer@demo.local']")
+    expect(row).to_contain_text("Deactivated")
+    expect(row.get_by_role("button", name="Reactivate")).to_be_visible()
+    assert not User.objects.get(email="viewer@demo.local").is_active
+
+    other = new_page()
+    other.goto("/accounts/login/")
+    other.get_by_label("E-mail").fill("viewer@demo.local")
+    other.get_by_label("Password").fill("e2e-demo-pass")
+    other.get_by_role("button", name="Log in").click()
+    expect(other.locator(".alert-danger")).to_be_visible()
+    assert "/accounts/login/" in other.url
