@@ -49,6 +49,7 @@ def test_owners_and_admins_read_their_accounts_trail_with_human_labels(client, o
         assert "3 events" in body and rows(body) == 3
         assert shown(body) == ["Flow published", "Role changed", "API token created"]
         assert "viewer → engineer" in body and "mallory@rival.test" not in body
+        assert 'href="/team/audit/"' in client.get("/team/").content.decode()
 
 
 def test_engineers_viewers_and_the_team_less_are_refused(client, engineer, viewer, staff, trail):

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.models import Role
+from accounts.models import AuditEvent, Role
 from accounts.services import api_token_create
 from flows.models import TreeStatus, TreeType
 from flows.selectors import tree_export
@@ -164,6 +164,7 @@ def world(db, keep_connection) -> World:
             "steps": [str(own_step.pk), str(public_step.pk)],
             "target-lists": [str(target_list.pk)],
             "members": [str(owner.pk), str(engineer.pk)],
+            "audit": [str(pk) for pk in AuditEvent.objects.values_list("pk", flat=True)],
         },
         node_ids=["root", "restart", "fixed", "prep", "snapshot", "patch", "end"],
         custom_ids=[custom["id"]],
