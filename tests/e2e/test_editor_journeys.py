@@ -118,11 +118,11 @@ def test_build_a_procedural_flow_in_the_editor_publish_and_run_it(demo, new_page
     )
     step.locator("summary", has_text="More options").click()
     step.get_by_label("Estimated minutes").fill("5")
-    step.get_by_label("Library visibility").select_option(label="Public")
+    step.get_by_label("Library visibility").select_option(label="Team only")
     click_and_settle(page, step.get_by_role("button", name="Save"))
     step = page.locator("#node-create-the-ad-account")
     expect(step).to_contain_text("1 command")
-    expect(step.locator(".library-visibility-badge")).to_have_text(re.compile("Library: Public"))
+    expect(step.locator(".library-visibility-badge")).to_have_text(re.compile("Library: Team only"))
 
     add(page, "Step", "Add to the contractor groups")
     add(page, "Step", "Send the welcome e-mail")
@@ -157,7 +157,7 @@ def test_build_a_procedural_flow_in_the_editor_publish_and_run_it(demo, new_page
     tree = Tree.objects.get(name="Onboard a contractor")
     assert tree.status == TreeStatus.PUBLISHED and tree.account.name == "Demo MSP"
     created = next(s for s in tree.tree_structure["steps"] if s["id"] == "create-the-ad-account")
-    assert created["library_visibility"] == "public" and created["estimated_minutes"] == 5
+    assert created["library_visibility"] == "team" and created["estimated_minutes"] == 5
     assert created["commands"][0]["language"] == "powershell"
 
     # Run it.
