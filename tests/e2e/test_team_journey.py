@@ -81,6 +81,21 @@ def test_invite_accept_run_and_demote(demo, new_page):
     assert events[2].target_id == str(member.pk)
     assert events[2].detail == {"from": "engineer", "to": "viewer"}
 
+    # The owner reads the same three steps on the audit trail, newest first, and narrows it.
+    owner_page.get_by_role("link", name="Audit trail").click()
+    expect(owner_page.get_by_role("heading", level=1)).to_contain_text("Audit trail")
+    rows = owner_page.locator("#audit-events tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Role changed")
+    expect(rows.nth(0)).to_contain_text("engineer → viewer")
+    expect(rows.nth(1)).to_contain_text("Invitation accepted")
+    expect(rows.nth(1)).to_contain_text(NEW_EMAIL)
+    expect(rows.nth(2)).to_contain_text("Member invited")
+    expect(rows.nth(2)).to_contain_text("as engineer")
+    owner_page.get_by_label("Action").select_option(label="Role changed")
+    expect(rows).to_have_count(1)
+    expect(owner_page.locator("#result-count")).to_have_text("1 event")
+
 
 def test_deactivate_asks_first_then_locks_the_member_out(demo, new_page):
     page = new_page()
