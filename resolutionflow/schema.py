@@ -83,6 +83,8 @@ ERROR_ANSWERS = {
     "401": "No valid credentials (`Authorization: Token <key>`, or a session login).",
     "403": "Not allowed for your role or on this object; `detail` says why.",
     "404": "Not found, or not visible to you (another account's object), or no such page.",
+    "429": "Too many requests (THROTTLE_* rates, or too many wrong tokens from your address); "
+    "the `Retry-After` header says how many seconds to wait.",
 }
 
 UNSUPPORTED_BODY = (

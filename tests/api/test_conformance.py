@@ -139,6 +139,16 @@ def test_flow_export_is_json_and_conforms(engineer, own_flow, conforms):
 # --- error bodies -------------------------------------------------------------------------
 
 
+def test_a_throttled_answer_conforms(engineer, conforms, settings):
+    rates = {"anon": "1000/min", "user": "1/min", "token_failures": "1000/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    client = api_as(engineer)
+    assert client.get("/api/flows/").status_code == 200
+    response = client.get("/api/flows/")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    conforms(response, "GET /api/flows/")
+
+
 def test_field_errors_conform(engineer, conforms):
     response = api_as(engineer).post("/api/flows/", {"name": ""})
     assert response.status_code == 400 and "tree_type" in response.json()

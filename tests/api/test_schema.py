@@ -50,7 +50,7 @@ def test_schema_is_valid_openapi_3_without_generator_warnings(tmp_path: Path):
 def test_every_operation_documents_the_error_body(schema_document):
     for method, path, operation in operations(schema_document):
         responses = operation["responses"]
-        expected = {"400", "401", "403", "404"}
+        expected = {"400", "401", "403", "404", "429"}
         if (method, path) in CONFLICTS:
             expected.add("409")
         if "requestBody" in operation:
