@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from accounts.models import Account, AuditEvent, User
+from accounts.models import Account, AuditEvent, Invitation, User
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -132,4 +132,29 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Staff see who was invited where; invitations are made on /team/ (the team services),
+    so the admin only reads them (the token itself is never stored)."""
+
+    list_display = ["email", "account", "role", "invited_by", "created_at", "expires_at", "state"]
+    list_filter = ["role", "account"]
+    list_select_related = ["account", "invited_by"]
+    search_fields = ["email", "account__name"]
+    readonly_fields = [f.name for f in Invitation._meta.fields if f.name != "token_hash"]
+    exclude = ["token_hash"]
+
+    @admin.display(description="State")
+    def state(self, obj: Invitation) -> str:
+        if obj.accepted_at:
+            return "Accepted"
+        return "Pending" if obj.is_pending else "Expired"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
         return False

@@ -4,19 +4,21 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from accounts.services import member_invite
 from flows.default_content import default_flows_load
 from sessions import services
 from tests.factories import TreeFactory
 
 
 @pytest.fixture
-def populated(engineer, account):
+def populated(engineer, owner, account):
     default_flows_load()
     flow = TreeFactory(account=account, author=engineer, tree_type="maintenance")
     batch = services.batch_launch(tree=flow, user=engineer, targets=["A"])
     session = services.batch_session_start(session=batch.sessions.get(), user=engineer)
     services.session_feedback_set(session=session, user=engineer, node_id="patch", helpful=True)
     services.target_list_save(user=engineer, name="RDS", targets=[{"label": "A"}])
+    member_invite(actor=owner, email="new@example.com", role="engineer", link_for=str)
 
 
 def test_every_admin_page_opens(client, staff, populated):
@@ -94,3 +96,18 @@ def test_admin_change_form_cannot_write_content_or_status(client, staff, account
     tree.refresh_from_db()
     assert tree.name == "Renamed by staff"
     assert tree.status == "draft" and tree.tree_structure == structure
+
+
+def test_staff_read_invitations_without_their_token(client, staff, owner):
+    member_invite(actor=owner, email="new@example.com", role="engineer", link_for=str)
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    page = client.get(reverse("admin:accounts_invitation_changelist"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "new@example.com" in text and "Pending" in text
+    invitation = page.context["cl"].result_list[0]
+    change = client.get(reverse("admin:accounts_invitation_change", args=[invitation.pk]))
+    assert invitation.token_hash not in change.content.decode()
+    assert not admin.site._registry[type(invitation)].has_add_permission(change.wsgi_request)
