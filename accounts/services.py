@@ -200,39 +200,29 @@ def member_set_role(
 @transaction.atomic
 def member_deactivate(*, actor: User, member: User, request: HttpRequest | None = None) -> User:
     """Stop `member` logging in; their runs and content stay, their API token is revoked."""
-    member = _locked(member)
-    _ensure_can_manage(actor=actor, member=member)
-    if not member.is_active:
-        return member
-    _ensure_another_owner(member=member)
-    member.is_active = False
-    member.save(update_fields=["is_active"])
-    audit_record(
-        AuditAction.MEMBER_DEACTIVATED,
-        actor=actor,
-        account=member.account,
-        target=member,
-        request=request,
-    )
-    api_token_revoke(user=member, actor=actor, reason="deactivated", request=request)
-    return member
+    return _member_set_active(actor=actor, member=member, active=False, request=request)
 
 
 @transaction.atomic
 def member_reactivate(*, actor: User, member: User, request: HttpRequest | None = None) -> User:
+    return _member_set_active(actor=actor, member=member, active=True, request=request)
+
+
+def _member_set_active(
+    *, actor: User, member: User, active: bool, request: HttpRequest | None
+) -> User:
     member = _locked(member)
     _ensure_can_manage(actor=actor, member=member)
-    if member.is_active:
+    if member.is_active == active:
         return member
-    member.is_active = True
+    if not active:
+        _ensure_another_owner(member=member)
+    member.is_active = active
     member.save(update_fields=["is_active"])
-    audit_record(
-        AuditAction.MEMBER_REACTIVATED,
-        actor=actor,
-        account=member.account,
-        target=member,
-        request=request,
-    )
+    action = AuditAction.MEMBER_REACTIVATED if active else AuditAction.MEMBER_DEACTIVATED
+    audit_record(action, actor=actor, account=member.account, target=member, request=request)
+    if not active:
+        api_token_revoke(user=member, actor=actor, reason="deactivated", request=request)
     return member
 
 

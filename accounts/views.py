@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -158,20 +160,20 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    member = _team_member(request, pk)
-    try:
-        services.member_deactivate(actor=request.user, member=member, request=request)
-    except ServiceError as refused:
-        return _row_response(request, member, refusal_text(refused))
-    return _row_response(request, member)
+    return _member_row_change(request, pk, services.member_deactivate)
 
 
 @login_required
 @require_POST
 def member_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _member_row_change(request, pk, services.member_reactivate)
+
+
+def _member_row_change(request: HttpRequest, pk: int, change: Callable[..., User]) -> HttpResponse:
+    """Run a team service on one member and answer with their re-rendered row (or the refusal)."""
     member = _team_member(request, pk)
     try:
-        services.member_reactivate(actor=request.user, member=member, request=request)
+        change(actor=request.user, member=member, request=request)
     except ServiceError as refused:
         return _row_response(request, member, refusal_text(refused))
     return _row_response(request, member)
