@@ -255,11 +255,17 @@ def field_names(*kinds: FieldKind) -> frozenset[str]:
     return frozenset(name for t in NODE_TYPE_TABLE for name in t.names(*kinds))
 
 
+# Every choice field of any node type, by name (content_type, library_visibility).
+CHOICE_FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec for t in NODE_TYPE_TABLE for spec in t.fields if spec.kind == "choice"
+}
+
+
 def choice_label(field: str, value: Any) -> str:
     """The human name of a choice field's value (content_type, library_visibility)."""
-    for spec in (CONTENT_TYPE, LIBRARY_VISIBILITY):
-        if spec.name == field:
-            return spec.choice_label(value)
+    spec = CHOICE_FIELDS.get(field)
+    if spec is not None:
+        return spec.choice_label(value)
     return "" if value is None else str(value)
 
 

@@ -441,12 +441,7 @@ _ID_CHARS = "letters, digits, '-', '_' and '.'"
 _TEXT_KEYS = nodes.field_names("text", "longtext", "url")
 _URL_KEYS = nodes.field_names("url")
 _MINUTES_KEYS = nodes.field_names("minutes")
-_STEP_CHOICES = {
-    spec.name: spec.values
-    for node_type in nodes.NODE_TYPE_TABLE
-    for spec in node_type.fields
-    if spec.kind == "choice"
-}
+_STEP_CHOICES = {name: spec.values for name, spec in nodes.CHOICE_FIELDS.items()}
 
 
 def _is_node_id(value: str) -> bool:
