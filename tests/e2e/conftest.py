@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -104,6 +105,14 @@ def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/flows/")
+    page.wait_for_load_state()
+
+
+def start_session(page: Page) -> None:
+    """Press "Start session" on the start page and wait until the runner has loaded (htmx and
+    Bootstrap are live only then; the old page's load state would answer at once)."""
+    page.get_by_role("button", name="Start session").click()
+    page.wait_for_url(re.compile(r"/sessions/[0-9a-f-]{36}/run/$"))
     page.wait_for_load_state()
 
 

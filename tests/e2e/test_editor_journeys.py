@@ -9,7 +9,7 @@ from accounts.models import User
 from flows import services
 from flows.models import Tree, TreeStatus
 from sessions.models import FlowSession, SessionStatus
-from tests.e2e.conftest import click_and_settle, log_in
+from tests.e2e.conftest import click_and_settle, log_in, start_session
 
 
 def wait_until_shown(page, modal_id: str) -> None:
@@ -163,8 +163,7 @@ def test_build_a_procedural_flow_in_the_editor_publish_and_run_it(demo, new_page
     # Run it.
     page.locator("#run-button").click()
     page.get_by_label("Ticket number").fill("INC-9001")
-    page.get_by_role("button", name="Start session").click()
-    page.wait_for_load_state()
+    start_session(page)
     expect(page.locator("#checklist")).to_be_visible()
     expect(page.locator("pre.command")).to_contain_text("New-ADUser")
     for step_id in (

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from flows.models import Tree
 from sessions.models import FlowSession, SessionStatus
-from tests.e2e.conftest import click_and_settle, log_in, path_to_solution
+from tests.e2e.conftest import click_and_settle, log_in, path_to_solution, start_session
 
 
 def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
@@ -18,8 +18,7 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
     page.get_by_role("link", name="Run").first.click()
     page.get_by_label("Ticket number").fill("INC-4711")
     page.get_by_label("Client").fill("Contoso")
-    page.get_by_role("button", name="Start session").click()
-    page.wait_for_load_state()
+    start_session(page)
     expect(page.locator("#runner")).to_be_visible()
 
     page.evaluate("window.__noReload = true")
@@ -72,8 +71,7 @@ def test_copy_for_ticket_works_on_a_plain_http_intranet_host(demo, new_page, liv
     assert page.evaluate("navigator.clipboard === undefined")
     page.goto(f"/sessions/new/{tree.pk}/")
     page.get_by_label("Ticket number").fill("INC-HTTP")
-    page.get_by_role("button", name="Start session").click()
-    page.wait_for_load_state()
+    start_session(page)
     for node_id, label in path_to_solution(tree.tree_structure):
         button = page.locator(f"#node-{node_id}").get_by_role("button", name=label, exact=True)
         click_and_settle(page, button)
@@ -104,8 +102,7 @@ def test_procedural_run_survives_a_reload(demo, new_page):
             locator.select_option(field["options"][0])
         elif field.get("required"):
             locator.fill("2026-12-01" if "date" in field["name"] else f"test-{field['name']}")
-    page.get_by_role("button", name="Start session").click()
-    page.wait_for_load_state()
+    start_session(page)
     expect(page.locator("#checklist")).to_be_visible()
 
     rows = page.locator("li.step-row")
@@ -150,8 +147,7 @@ def test_a_troubleshooting_note_survives_a_reload_and_back(demo, new_page):
     page = new_page()
     log_in(page, "engineer@demo.local")
     page.goto(f"/sessions/new/{tree.pk}/")
-    page.get_by_role("button", name="Start session").click()
-    page.wait_for_load_state()
+    start_session(page)
 
     # Typed, not answered: it saves by itself and a reload finds it.
     page.locator(f"#note-{root_id}").press_sequentially("Tunnel red on both firewalls")
@@ -186,8 +182,7 @@ def test_toasts_do_not_cover_the_export_preview(demo, new_page):
     page = new_page(permissions=["clipboard-read", "clipboard-write"])
     log_in(page, "engineer@demo.local")
     page.goto(f"/sessions/new/{tree.pk}/")
-    page.get_by_role("button", name="Start session").click()
-    page.wait_for_load_state()
+    start_session(page)
     for node_id, label in path_to_solution(tree.tree_structure):
         button = page.locator(f"#node-{node_id}").get_by_role("button", name=label, exact=True)
         click_and_settle(page, button)

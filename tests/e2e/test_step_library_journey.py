@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from flows import services as flow_services
 from steplibrary.models import LibraryStep
-from tests.e2e.conftest import click_and_settle, log_in
+from tests.e2e.conftest import click_and_settle, log_in, start_session
 
 
 def live(locator) -> None:
@@ -118,13 +118,15 @@ def test_engineer_publishes_finds_copies_and_edits_a_library_step(demo, new_page
 
     # Run the flow; after its first step, insert the copy from the library.
     page.goto(f"/sessions/new/{tree.pk}/")
-    page.get_by_role("button", name="Start session").click()
-    page.wait_for_load_state()  # htmx and Bootstrap are live only once the page has loaded
+    start_session(page)
     expect(page.locator("#checklist")).to_be_visible()
     page.locator("#step-export").get_by_role("button", name="Add step here").click()
-    click_and_settle(
-        page, page.locator("#add-after-export").get_by_role("link", name="From library")
-    )
+    # Bootstrap adds "show" when the collapse has finished opening; a click mid-animation can
+    # land before the link is where it will be.
+    expect(page.locator("#add-after-export")).to_have_class(re.compile(r"\bshow\b"))
+    from_library = page.locator("#add-after-export").get_by_role("link", name="From library")
+    live(from_library)
+    from_library.click()
     browser = modal.locator("#session-library")
     live(browser.locator("form"))
     browser.get_by_label("Search the step library").fill("queues (our way)")

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from accounts.models import AuditAction, AuditEvent, Role, User
 from flows.models import Tree
 from sessions.models import FlowSession
-from tests.e2e.conftest import click_and_settle, log_in, path_to_solution
+from tests.e2e.conftest import click_and_settle, log_in, path_to_solution, start_session
 
 NEW_EMAIL = "newbie@demo.local"
 NEW_PASSWORD = "a-fresh-secret-77"
@@ -46,8 +46,7 @@ def test_invite_accept_run_and_demote(demo, new_page):
     tree = Tree.objects.get(default_key="windows-update-failing")
     newbie.goto(f"/sessions/new/{tree.pk}/")
     newbie.get_by_label("Ticket number").fill("INC-NEW")
-    newbie.get_by_role("button", name="Start session").click()
-    newbie.wait_for_load_state()
+    start_session(newbie)
     for node_id, label in path_to_solution(tree.tree_structure):
         button = newbie.locator(f"#node-{node_id}").get_by_role("button", name=label, exact=True)
         click_and_settle(newbie, button)
