@@ -174,14 +174,20 @@ def batch_chips(status: BatchStatus, card_filter: CardFilter) -> list[Chip]:
 
 def batch_revision(user: User, tree_id: Any, batch_id: Any) -> int | None:
     """The revision of a batch the user may see on this maintenance flow, else None: the
-    tenancy check of every status poll, in one query."""
-    trees = Tree.objects.for_user(user).filter(tree_type=TreeType.MAINTENANCE)
-    return (
+    tenancy check of every status poll, in one plain join (the flow's visibility is decided
+    from the joined fields by the same rule as Tree.objects.for_user)."""
+    row = (
         Batch.objects.for_user(user)
-        .filter(pk=batch_id, tree_id=tree_id, tree__in=trees.values("pk"))
-        .values_list("revision", flat=True)
+        .filter(pk=batch_id, tree_id=tree_id, tree__tree_type=TreeType.MAINTENANCE)
+        .order_by()
+        .values("revision", "tree__account_id", "tree__is_public", "tree__status")
         .first()
     )
+    if row is None:
+        return None
+    tree = Tree(account_id=row["tree__account_id"], is_public=row["tree__is_public"])
+    tree.status = row["tree__status"]
+    return row["revision"] if Tree.objects.allows(tree, user) else None
 
 
 def batch_sessions(batch: Batch) -> QuerySet[FlowSession]:
