@@ -15,6 +15,7 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import timezone
 
+from flows.models import TreeStatus
 from sessions import services
 from sessions.models import Batch, FlowSession, SessionStatus
 from tests.factories import TreeFactory, UserFactory
@@ -336,3 +337,15 @@ def test_launching_1000_targets_is_one_transaction_in_constant_queries(
     with pytest.raises(Exception):  # noqa: B017 — any failure inside rolls the whole launch back
         launch(mnt_flow, engineer, [f"x{i}" for i in range(999)] + ["a" * 201])
     assert Batch.objects.count() == 1
+
+
+def test_a_viewer_cannot_watch_a_batch_of_a_flow_back_in_draft(client, engineer, viewer, mnt_flow):
+    batch = launch(mnt_flow, engineer, ["A"])
+    client.force_login(viewer)
+    assert client.get(status_url(batch), **HTMX).status_code == 200
+    mnt_flow.status = TreeStatus.DRAFT
+    mnt_flow.save()
+    assert client.get(status_url(batch), **HTMX).status_code == 404
+    assert client.get(status_url(batch)).status_code == 404
+    client.force_login(engineer)  # engineers see their team's drafts
+    assert client.get(status_url(batch), **HTMX).status_code == 200
