@@ -125,6 +125,35 @@ def target_link(card: selectors.TargetCard, *, own: bool) -> str:
     return format_html('<a class="btn btn-sm btn-outline-secondary" href="{}">View</a>', url)
 
 
+# The HTML of each card, by everything the card shows: a new revision re-renders only the cards
+# that changed (a 1,000-target batch renders in tens of milliseconds, not hundreds). Per process.
+_card_memo: dict[tuple, str] = {}
+CARD_MEMO_SIZE = 50_000
+
+
+def card_html(card: selectors.TargetCard) -> str:
+    session = card.session
+    shown = (
+        CARDS_VERSION,
+        session.pk,
+        session.target_label,
+        card.state,
+        session.outcome,
+        card.step,
+        card.steps,
+        session.user.display_name if session.user else "",
+        session.duration_text,
+    )
+    html = _card_memo.get(shown)
+    if html is None:
+        if len(_card_memo) >= CARD_MEMO_SIZE:
+            _card_memo.clear()
+        html = _card_memo[shown] = render_to_string(
+            "flowsessions/_target_card.html", {"card": card}
+        )
+    return html
+
+
 def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, Any]:
     """The cards as everyone sees them, plus, per engineer, the View links of their running
     targets and the Resume links that replace them."""
@@ -143,6 +172,8 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
         if card.state == "in_progress" and card.session.user_id is not None:
             swap = (card.link, target_link(card, own=True))
             own.setdefault(str(card.session.user_id), []).append(swap)
+    for card in shown:
+        card.html = card_html(card)
     html = render_to_string(
         "flowsessions/_batch_cards.html",
         {

@@ -32,6 +32,7 @@ class TargetCard:
     steps: int = 0
     link: str = ""  # View (or Resume) for started targets, set by the status view
     start_url: str = ""
+    html: str = ""  # the card as rendered, set by the status view
 
     @property
     def state(self) -> str:
