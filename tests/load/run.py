@@ -78,7 +78,7 @@ def fetch_partial(base: str, path: str, cookie: str, etag: str = "") -> tuple[in
         headers["If-None-Match"] = etag
     request = urllib.request.Request(base + path, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=120) as response:
             body = response.read()
             if response.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
