@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from resolutionflow.pages import pretty_json
+from sessions import services
 from sessions.models import Batch, FlowSession, StepFeedback, TargetList
 
 
@@ -33,6 +34,13 @@ class FlowSessionAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     exclude = ["structure_snapshot", "path", "step_state", "custom_steps", "variables"]
+
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        # An admin correction shows on the batch status pages like any other change
+        # (the admin saves in a transaction, so the revision moves with the row).
+        for batch_id in {obj.batch_id, form.initial.get("batch")}:
+            services.bump_batch_revision(batch_id)
 
     @admin.display(description="Path")
     def path_pretty(self, obj: FlowSession) -> str:

@@ -98,6 +98,9 @@ class Batch(models.Model):
     )
     ticket_number = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Moves (in the same transaction) whenever a target changes in a way the status page shows:
+    # the status partial is rendered once per revision and served from the cache until then.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AccountScopedQuerySet.as_manager()
 

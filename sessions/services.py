@@ -146,9 +146,19 @@ def locked_open_session(session: FlowSession, user: User) -> FlowSession:
 def mutate(session: FlowSession, user: User, change: Callable[[FlowSession], None], *fields: str):
     with transaction.atomic():
         fresh = locked_open_session(session, user)
+        before = [getattr(fresh, name) for name in fields]
         change(fresh)
         fresh.save(update_fields=[*fields, "updated_at"])
+        if before != [getattr(fresh, name) for name in fields]:
+            bump_batch_revision(fresh.batch_id)
     return fresh
+
+
+def bump_batch_revision(batch_id: Any) -> None:
+    """A target of this batch changed: move its revision (one UPDATE, in the caller's
+    transaction), so the cached status partial and its ETag are renewed. No batch, no query."""
+    if batch_id is not None:
+        Batch.objects.filter(pk=batch_id).update(revision=F("revision") + 1)
 
 
 def session_answer(
@@ -418,6 +428,7 @@ def session_complete(
     fresh.status = SessionStatus.COMPLETED
     fresh.completed_at = timezone.now()
     fresh.save()
+    bump_batch_revision(fresh.batch_id)
     return fresh
 
 
@@ -609,6 +620,7 @@ def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
         )
         if won:
             Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
+            bump_batch_revision(session.batch_id)
     fresh = FlowSession.objects.select_related("user").get(pk=session.pk)
     if fresh.user_id != user.pk:
         raise SessionTaken(fresh)

@@ -184,17 +184,42 @@ def batch_status_partial() -> list[tuple[str, float]]:
         if session in sessions[:60]:
             services.session_complete(session=started, user=user, outcome="resolved")
     url = f"/flows/{tree.pk}/batches/{batch.pk}/"
+    etag = client.get(url, HTTP_HX_REQUEST="true")["ETag"]
+
+    def changed_then_polled() -> None:
+        services.bump_batch_revision(batch.pk)  # as a tick would: the next poll renders
+        client.get(url, HTTP_HX_REQUEST="true")
+
     return [
         ("trivial view (redirect /)", median_ms(lambda: client.get("/"))),
         (
-            "batch status partial, 200 targets",
+            "batch status partial, 200 targets, from the cache",
             median_ms(lambda: client.get(url, HTTP_HX_REQUEST="true")),
         ),
+        (
+            "batch status partial, 200 targets, unchanged (304)",
+            median_ms(lambda: client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=etag)),
+        ),
+        ("batch status partial, 200 targets, after a change", median_ms(changed_then_polled)),
         (
             "GET /api/batches/{id}/, 200 targets",
             median_ms(lambda: client.get(f"/api/batches/{batch.pk}/")),
         ),
     ]
+
+
+@benchmark
+def batch_launch_1000() -> list[tuple[str, float]]:
+    """Launching 1,000 targets: one transaction, one bulk insert (goal: under a second)."""
+    from flows.models import TreeType
+    from sessions import services
+    from tests.factories import TreeFactory, UserFactory
+
+    user = UserFactory(email=f"launch{time.time_ns()}@bench.test")
+    tree = TreeFactory(account=user.account, author=user, tree_type=TreeType.MAINTENANCE)
+    targets = [f"rds-host-{i:04}.corp.example.net" for i in range(1000)]
+    launch = lambda: services.batch_launch(tree=tree, user=user, targets=targets)  # noqa: E731
+    return [("launch a batch of 1,000 targets", median_ms(launch, rounds=5))]
 
 
 def main() -> None:
