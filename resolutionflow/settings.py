@@ -324,3 +324,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Step health (analytics): every threshold in one place. Counts look back `window_days`.
+STEP_HEALTH = {
+    "window_days": 90,
+    "abandoned_after_days": 7,  # in progress and untouched this long = abandoned
+    "often_skipped_share": 0.40,  # skipped in at least this share ...
+    "often_skipped_min_runs": 10,  # ... of at least this many completed runs
+    "unhelpful_min_downs": 3,  # at least this many thumbs down, and more downs than ups
+    "patched_share": 0.30,  # a custom step inserted right after it in this share of runs
+    "patched_min_runs": 10,  # (the issue names no minimum: as for skipping)
+    "dead_branch_min_runs": 20,  # no session reached the node while the flow ran this often
+    "stale_after_days": 180,  # not verified for this long
+}

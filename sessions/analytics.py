@@ -1,0 +1,561 @@
+"""Flow analytics: what happens in runs, aggregated in SQL from sessions and their event log.
+
+Every figure is a GROUP BY or a conditional COUNT, so the number of queries is the same for
+ten sessions or a hundred thousand. The same functions serve the page, the CSV, the API, the
+team dashboard and the step-health flags; flags for many flows at once group by flow too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from flows import nodes
+from flows.models import Tree
+from sessions.models import (
+    Batch,
+    EventKind,
+    FlowSession,
+    Outcome,
+    SessionEvent,
+    SessionStatus,
+    StepFeedback,
+)
+
+PERIODS = {"7d": 7, "30d": 30, "90d": 90, "all": None}
+PERIOD_LABELS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "all": "All time"}
+DEFAULT_PERIOD = "30d"
+
+# The five outcome groups of the charts; the six stored outcomes fold into three of them.
+BUCKETS = ("resolved", "escalated", "unresolved", "abandoned", "in_progress")
+BUCKET_LABELS = {
+    "resolved": "Resolved",
+    "escalated": "Escalated",
+    "unresolved": "Unresolved",
+    "abandoned": "Abandoned",
+    "in_progress": "In progress",
+}
+RESOLVED = (Outcome.RESOLVED, Outcome.WORKAROUND, Outcome.RESOLVED_EXTERNALLY)
+UNRESOLVED = (Outcome.UNRESOLVED, Outcome.CANCELLED)
+
+# Duration histogram bins, in minutes (the last is open-ended).
+DURATION_BINS = (0, 5, 15, 30, 60, 120, 240)
+
+FLAG_LABELS = {
+    "often_skipped": "Often skipped",
+    "unhelpful": "Unhelpful",
+    "patched": "Patched",
+    "dead_branch": "Dead branch",
+    "stale": "Stale",
+}
+
+
+def health() -> dict[str, Any]:
+    return settings.STEP_HEALTH
+
+
+def period_since(period: str, now: datetime | None = None) -> datetime | None:
+    days = PERIODS[period]
+    return None if days is None else (now or timezone.now()) - timedelta(days=days)
+
+
+# --- building blocks: one query each --------------------------------------------------
+
+
+def runs_of(tree_ids: list[Any], since: datetime | None) -> QuerySet[FlowSession]:
+    """Sessions of these flows that started (batch targets not yet started are no run)."""
+    runs = FlowSession.objects.filter(tree_id__in=tree_ids, started_at__isnull=False)
+    return runs.filter(started_at__gte=since) if since else runs
+
+
+def events_of(tree_ids: list[Any], since: datetime | None, *kinds: str):
+    events = SessionEvent.objects.filter(tree_id__in=tree_ids, kind__in=kinds)
+    return events.filter(at__gte=since) if since else events
+
+
+def bucket_filters(now: datetime) -> dict[str, Q]:
+    """Abandoned = in progress and untouched for `abandoned_after_days`."""
+    stale = now - timedelta(days=health()["abandoned_after_days"])
+    open_ = Q(status=SessionStatus.IN_PROGRESS)
+    return {
+        "resolved": Q(status=SessionStatus.COMPLETED, outcome__in=RESOLVED),
+        "escalated": Q(status=SessionStatus.COMPLETED, outcome=Outcome.ESCALATED),
+        "unresolved": Q(status=SessionStatus.COMPLETED, outcome__in=UNRESOLVED),
+        "abandoned": open_ & Q(updated_at__lt=stale),
+        "in_progress": open_ & Q(updated_at__gte=stale),
+    }
+
+
+def duration_expression() -> ExpressionWrapper:
+    return ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
+
+
+def session_totals(runs: QuerySet[FlowSession], now: datetime) -> dict[str, Any]:
+    """Runs, outcome groups, ratings and the duration histogram: one aggregate query."""
+    aggregates: dict[str, Any] = {"runs": Count("id"), "completed": Count("id", filter=DONE)}
+    for name, condition in bucket_filters(now).items():
+        aggregates[name] = Count("id", filter=condition)
+    aggregates["rating_count"] = Count("rating")
+    aggregates["rating_average"] = Avg("rating")
+    for stars in range(1, 6):
+        aggregates[f"stars_{stars}"] = Count("id", filter=Q(rating=stars))
+    for index, low in enumerate(DURATION_BINS):
+        in_bin = DONE & Q(completed_at__gte=F("started_at") + timedelta(minutes=low))
+        if index + 1 < len(DURATION_BINS):
+            high = DURATION_BINS[index + 1]
+            in_bin &= Q(completed_at__lt=F("started_at") + timedelta(minutes=high))
+        aggregates[f"bin_{index}"] = Count("id", filter=in_bin)
+    return runs.aggregate(**aggregates)
+
+
+DONE = Q(status=SessionStatus.COMPLETED, completed_at__isnull=False)
+
+
+def duration_percentile(runs: QuerySet[FlowSession], completed: int, share: float) -> int | None:
+    """Nearest-rank percentile of completed runs' durations, in seconds: one ordered query
+    that reads a single row (SQLite has no percentile function; PostgreSQL sorts in SQL)."""
+    if not completed:
+        return None
+    rank = max(0, min(completed - 1, int(round(share * completed + 0.5)) - 1))
+    value = (
+        runs.filter(DONE)
+        .annotate(took=duration_expression())
+        .order_by("took")
+        .values_list("took", flat=True)[rank : rank + 1]
+    )
+    found = list(value)
+    return round(found[0].total_seconds()) if found else None
+
+
+def weekly_outcomes(runs: QuerySet[FlowSession], now: datetime) -> list[dict[str, Any]]:
+    """Runs per week by outcome group, oldest first."""
+    rows = (
+        runs.annotate(week=TruncWeek("started_at"))
+        .values("week")
+        .annotate(**{name: Count("id", filter=q) for name, q in bucket_filters(now).items()})
+        .order_by("week")
+    )
+    return [{**row, "total": sum(row[name] for name in BUCKETS)} for row in rows]
+
+
+def reach_counts(tree_ids: list[Any], since: datetime | None) -> dict[tuple, int]:
+    """(flow, node) → sessions that arrived at the node by an answer (roots: see runs)."""
+    rows = (
+        events_of(tree_ids, since, EventKind.ANSWER)
+        .annotate(next=KeyTextTransform("next", "payload"))
+        .values("tree_id", "next")
+        .annotate(sessions=Count("session_id", distinct=True))
+    )
+    return {(row["tree_id"], row["next"]): row["sessions"] for row in rows}
+
+
+def end_points(runs: QuerySet[FlowSession], now: datetime) -> dict[str, dict[str, int]]:
+    """Node → completed runs that ended there, and abandoned runs that stopped there."""
+    buckets = bucket_filters(now)
+    rows = (
+        runs.exclude(current_node_id="")
+        .values("current_node_id")
+        .annotate(
+            ended=Count("id", filter=DONE), abandoned=Count("id", filter=buckets["abandoned"])
+        )
+    )
+    return {row["current_node_id"]: row for row in rows}
+
+
+def step_counts(tree_ids: list[Any], since: datetime | None) -> dict[tuple, dict[str, Any]]:
+    """(flow, step) → sessions that ticked it, left it unticked at completion, or put a
+    custom step right after it; and the average seconds a tick of it took."""
+    rows = (
+        events_of(tree_ids, since, EventKind.TICK, EventKind.SKIPPED, EventKind.CUSTOM_ADDED)
+        .values("tree_id", "node_id", "kind")
+        .annotate(sessions=Count("session_id", distinct=True), seconds=Avg("elapsed_s"))
+    )
+    counts: dict[tuple, dict[str, Any]] = defaultdict(dict)
+    for row in rows:
+        counts[(row["tree_id"], row["node_id"])][row["kind"]] = row["sessions"]
+        if row["kind"] == EventKind.TICK:
+            counts[(row["tree_id"], row["node_id"])]["seconds"] = row["seconds"]
+    return counts
+
+
+def thumbs_counts(tree_ids: list[Any], since: datetime | None) -> dict[tuple, dict[str, int]]:
+    votes = StepFeedback.objects.filter(session__tree_id__in=tree_ids)
+    if since:
+        votes = votes.filter(created_at__gte=since)
+    rows = votes.values("session__tree_id", "node_id").annotate(
+        up=Count("id", filter=Q(helpful=True)), down=Count("id", filter=Q(helpful=False))
+    )
+    return {(row["session__tree_id"], row["node_id"]): row for row in rows}
+
+
+def run_counts(tree_ids: list[Any], since: datetime | None) -> dict[Any, dict[str, int]]:
+    rows = (
+        runs_of(tree_ids, since)
+        .values("tree_id")
+        .annotate(runs=Count("id"), completed=Count("id", filter=DONE))
+    )
+    return {row["tree_id"]: row for row in rows}
+
+
+# --- step health ------------------------------------------------------------------------
+
+
+@dataclass
+class Flag:
+    id: str  # the node or step id; the flow's own id for "stale"
+    flag: str
+
+    @property
+    def label(self) -> str:
+        return FLAG_LABELS[self.flag]
+
+
+def flow_items(tree: Tree) -> list[dict[str, Any]]:
+    """The flow's nodes (troubleshooting) or tickable steps, as published."""
+    structure = tree.tree_structure
+    return [
+        visit.node
+        for visit in nodes.walk(tree.tree_type, structure)
+        if tree.tree_type == "troubleshooting" or visit.node.get("type") == "procedure_step"
+    ]
+
+
+def verified_since(tree: Tree) -> datetime:
+    return tree.verified_at or tree.published_at or tree.created_at
+
+
+def health_flags(trees: list[Tree], now: datetime | None = None) -> dict[Any, list[Flag]]:
+    """Flags of each published flow, from the last `window_days` of events: five queries
+    for any number of flows."""
+    now = now or timezone.now()
+    limits = health()
+    since = now - timedelta(days=limits["window_days"])
+    ids = [tree.pk for tree in trees]
+    totals = run_counts(ids, since)
+    reach = reach_counts(ids, since)
+    steps = step_counts(ids, since)
+    thumbs = thumbs_counts(ids, since)
+    flags: dict[Any, list[Flag]] = {}
+    for tree in trees:
+        runs = totals.get(tree.pk, {}).get("runs", 0)
+        completed = totals.get(tree.pk, {}).get("completed", 0)
+        found: list[Flag] = []
+        root_id = tree.tree_structure.get("id") if isinstance(tree.tree_structure, dict) else None
+        for item in flow_items(tree):
+            key = (tree.pk, str(item.get("id")))
+            counts = steps.get(key, {})
+            votes = thumbs.get(key, {})
+            found += item_flags(
+                key[1],
+                runs=runs,
+                completed=completed,
+                skipped=counts.get(EventKind.SKIPPED, 0),
+                custom_after=counts.get(EventKind.CUSTOM_ADDED, 0),
+                up=votes.get("up", 0),
+                down=votes.get("down", 0),
+                reached=None
+                if tree.tree_type != "troubleshooting"
+                else (runs if key[1] == root_id else reach.get(key, 0)),
+            )
+        if verified_since(tree) < now - timedelta(days=limits["stale_after_days"]):
+            found.append(Flag(str(tree.pk), "stale"))
+        flags[tree.pk] = found
+    return flags
+
+
+def item_flags(
+    item_id: str,
+    *,
+    runs: int,
+    completed: int,
+    skipped: int,
+    custom_after: int,
+    up: int,
+    down: int,
+    reached: int | None,
+) -> list[Flag]:
+    """The thresholds of settings.STEP_HEALTH applied to one step's or node's counts."""
+    limits = health()
+    found = []
+    if (
+        completed >= limits["often_skipped_min_runs"]
+        and skipped >= limits["often_skipped_share"] * completed
+    ):
+        found.append(Flag(item_id, "often_skipped"))
+    if down >= limits["unhelpful_min_downs"] and down > up:
+        found.append(Flag(item_id, "unhelpful"))
+    if runs >= limits["patched_min_runs"] and custom_after >= limits["patched_share"] * runs:
+        found.append(Flag(item_id, "patched"))
+    if reached == 0 and runs >= limits["dead_branch_min_runs"]:
+        found.append(Flag(item_id, "dead_branch"))
+    return found
+
+
+# --- one flow's analytics ---------------------------------------------------------------
+
+
+@dataclass
+class NodeRow:
+    id: str
+    heading: str
+    type: str
+    depth: int
+    parent: str | None
+    reached: int = 0
+    ended: int = 0
+    abandoned: int = 0
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepRow:
+    id: str
+    heading: str
+    ticked: int = 0
+    skipped: int = 0
+    custom_after: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+    avg_tick_s: int | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FlowAnalytics:
+    tree: Tree
+    period: str
+    since: datetime | None
+    runs: int
+    completed: int
+    outcomes: dict[str, int]
+    weeks: list[dict[str, Any]]
+    median_s: int | None
+    p90_s: int | None
+    histogram: list[dict[str, Any]]
+    nodes: list[NodeRow]
+    steps: list[StepRow]
+    ratings: dict[str, Any]
+    comments: list[FlowSession]
+    flags: list[Flag]
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_troubleshooting(self) -> bool:
+        return self.tree.tree_type == "troubleshooting"
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.tree.tree_type == "maintenance"
+
+    def as_json(self) -> dict[str, Any]:
+        """The API's body (and the CSV's figures)."""
+        return {
+            "flow": str(self.tree.pk),
+            "period": self.period,
+            "runs": self.runs,
+            "outcomes": self.outcomes,
+            "duration": {"median_s": self.median_s, "p90_s": self.p90_s},
+            "nodes": [
+                {
+                    "id": n.id,
+                    "heading": n.heading,
+                    "reached": n.reached,
+                    "ended": n.ended,
+                    "abandoned": n.abandoned,
+                }
+                for n in self.nodes
+            ],
+            "steps": [
+                {
+                    "id": s.id,
+                    "heading": s.heading,
+                    "ticked": s.ticked,
+                    "skipped": s.skipped,
+                    "custom_after": s.custom_after,
+                    "thumbs_up": s.thumbs_up,
+                    "thumbs_down": s.thumbs_down,
+                    "avg_tick_s": s.avg_tick_s,
+                    "flags": s.flags,
+                }
+                for s in self.steps
+            ],
+            "ratings": {
+                "average": self.ratings["average"],
+                "count": self.ratings["count"],
+                "distribution": self.ratings["distribution"],
+            },
+            "weeks": [
+                {"week": row["week"].date().isoformat(), **{b: row[b] for b in BUCKETS}}
+                for row in self.weeks
+            ],
+            "histogram": [{"label": b["label"], "count": b["count"]} for b in self.histogram],
+            "flags": [{"id": f.id, "flag": f.flag} for f in self.flags],
+        }
+
+
+def bin_label(index: int) -> str:
+    low = DURATION_BINS[index]
+    if index + 1 == len(DURATION_BINS):
+        return f"≥ {low // 60} h" if low >= 60 else f"≥ {low} min"
+    high = DURATION_BINS[index + 1]
+
+    def text(minutes: int) -> str:
+        return f"{minutes // 60} h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes} min"
+
+    return f"{text(low)}–{text(high)}" if low else f"< {text(high)}"
+
+
+def flow_analytics(tree: Tree, period: str = DEFAULT_PERIOD) -> FlowAnalytics:
+    """Everything the analytics page, CSV and API show for one flow, in a fixed number of
+    queries (see tests): totals, weeks, two percentiles, nodes or steps, votes, comments,
+    health flags, and for maintenance flows batches and targets."""
+    now = timezone.now()
+    since = period_since(period, now)
+    runs = runs_of([tree.pk], since)
+    totals = session_totals(runs, now)
+    items = flow_items(tree)
+    flags = health_flags([tree], now)[tree.pk]
+    flags_by_item: dict[str, list[str]] = defaultdict(list)
+    for flag in flags:
+        flags_by_item[flag.id].append(flag.flag)
+    thumbs = thumbs_counts([tree.pk], since)
+    node_rows: list[NodeRow] = []
+    step_rows: list[StepRow] = []
+    if tree.tree_type == "troubleshooting":
+        node_rows = node_table(tree, totals["runs"], runs, since, now, flags_by_item)
+    else:
+        counts = step_counts([tree.pk], since)
+        for item in items:
+            key = (tree.pk, str(item.get("id")))
+            seconds = counts.get(key, {}).get("seconds")
+            step_rows.append(
+                StepRow(
+                    id=key[1],
+                    heading=nodes.heading(item),
+                    ticked=counts.get(key, {}).get(EventKind.TICK, 0),
+                    skipped=counts.get(key, {}).get(EventKind.SKIPPED, 0),
+                    custom_after=counts.get(key, {}).get(EventKind.CUSTOM_ADDED, 0),
+                    thumbs_up=thumbs.get(key, {}).get("up", 0),
+                    thumbs_down=thumbs.get(key, {}).get("down", 0),
+                    avg_tick_s=None if seconds is None else round(seconds),
+                    flags=flags_by_item.get(key[1], []),
+                )
+            )
+    result = FlowAnalytics(
+        tree=tree,
+        period=period,
+        since=since,
+        runs=totals["runs"],
+        completed=totals["completed"],
+        outcomes={name: totals[name] for name in BUCKETS},
+        weeks=weekly_outcomes(runs, now),
+        median_s=duration_percentile(runs, totals["completed"], 0.5),
+        p90_s=duration_percentile(runs, totals["completed"], 0.9),
+        histogram=[
+            {"label": bin_label(i), "count": totals[f"bin_{i}"]} for i in range(len(DURATION_BINS))
+        ],
+        nodes=node_rows,
+        steps=step_rows,
+        ratings={
+            "average": None
+            if totals["rating_average"] is None
+            else round(float(totals["rating_average"]), 2),
+            "count": totals["rating_count"],
+            "distribution": {str(s): totals[f"stars_{s}"] for s in range(1, 6)},
+        },
+        comments=list(
+            runs.exclude(rating_comment="")
+            .select_related("user")
+            .only(
+                "id", "rating", "rating_comment", "completed_at", "user__full_name", "user__email"
+            )
+            .order_by("-completed_at")[:5]
+        ),
+        flags=flags,
+    )
+    if tree.tree_type == "maintenance":
+        result.batches = batches_per_week(tree, since)
+        result.targets = target_durations(runs)
+    return result
+
+
+def node_table(
+    tree: Tree,
+    runs: int,
+    sessions: QuerySet[FlowSession],
+    since: datetime | None,
+    now: datetime,
+    flags_by_item: dict[str, list[str]],
+) -> list[NodeRow]:
+    """Each node of the published tree in document order with its reach and end counts."""
+    reach = reach_counts([tree.pk], since)
+    ends = end_points(sessions, now)
+    rows = []
+    for visit in nodes.walk(tree.tree_type, tree.tree_structure):
+        node_id = str(visit.node.get("id"))
+        end = ends.get(node_id, {})
+        rows.append(
+            NodeRow(
+                id=node_id,
+                heading=nodes.heading(visit.node),
+                type=str(visit.node.get("type") or ""),
+                depth=visit.depth,
+                parent=str(visit.parent.get("id")) if visit.parent else None,
+                reached=runs if visit.parent is None else reach.get((tree.pk, node_id), 0),
+                ended=end.get("ended", 0),
+                abandoned=end.get("abandoned", 0),
+                flags=flags_by_item.get(node_id, []),
+            )
+        )
+    return rows
+
+
+def batches_per_week(tree: Tree, since: datetime | None) -> list[dict[str, Any]]:
+    batches = Batch.objects.filter(tree=tree)
+    if since:
+        batches = batches.filter(created_at__gte=since)
+    return list(
+        batches.annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(batches=Count("id"), targets=Count("sessions"))
+        .order_by("week")
+    )
+
+
+def target_durations(runs: QuerySet[FlowSession], limit: int = 20) -> list[dict[str, Any]]:
+    """The slowest targets on average (completed batch runs), with their run counts."""
+    rows = (
+        runs.filter(DONE, batch__isnull=False)
+        .values("target_label")
+        .annotate(
+            runs=Count("id"), average=Avg(duration_expression()), slowest=Max(duration_expression())
+        )
+        .order_by("-average")[:limit]
+    )
+    return [
+        {
+            "target": row["target_label"],
+            "runs": row["runs"],
+            "average_s": round(row["average"].total_seconds()) if row["average"] else None,
+            "slowest_s": round(row["slowest"].total_seconds()) if row["slowest"] else None,
+        }
+        for row in rows
+    ]
