@@ -423,6 +423,16 @@ def bin_label(index: int) -> str:
     return f"{text(low)}–{text(high)}" if low else f"< {text(high)}"
 
 
+COMMENT_FIELDS = (
+    "id",
+    "rating",
+    "rating_comment",
+    "completed_at",
+    "user__full_name",
+    "user__email",
+)
+
+
 def flow_analytics(tree: Tree, period: str = DEFAULT_PERIOD) -> FlowAnalytics:
     """Everything the analytics page, CSV and API show for one flow, in a fixed number of
     queries (see tests): totals, weeks, two percentiles, nodes or steps, votes, comments,
