@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TreeStatusEnum": "flows.models.TreeStatus",
         "SessionStatusEnum": "sessions.models.SessionStatus",
+        "HealthFlagEnum": "sessions.analytics.FLAG_CHOICES",
     },
 }
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("team/", include("accounts.team_urls")),
     path("flows/", include("flows.urls")),
     path("flows/", include("sessions.batch_urls")),
+    path("flows/", include("sessions.analytics_urls")),
     path("sessions/", include("sessions.urls")),
     path("targets/", include("sessions.target_urls")),
     path("library/", include("steplibrary.urls")),

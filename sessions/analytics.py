@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Avg,
     Count,
@@ -25,8 +26,11 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncWeek
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.models import Role
 from flows import nodes
 from flows.models import Tree
 from sessions.models import (
@@ -65,6 +69,7 @@ FLAG_LABELS = {
     "dead_branch": "Dead branch",
     "stale": "Stale",
 }
+FLAG_CHOICES = list(FLAG_LABELS.items())
 
 
 def health() -> dict[str, Any]:
@@ -323,6 +328,10 @@ class NodeRow:
     abandoned: int = 0
     flags: list[str] = field(default_factory=list)
 
+    @property
+    def flag_labels(self) -> list[str]:
+        return [FLAG_LABELS[flag] for flag in self.flags]
+
 
 @dataclass
 class StepRow:
@@ -335,6 +344,10 @@ class StepRow:
     thumbs_down: int = 0
     avg_tick_s: int | None = None
     flags: list[str] = field(default_factory=list)
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [FLAG_LABELS[flag] for flag in self.flags]
 
 
 @dataclass
@@ -569,3 +582,77 @@ def target_durations(runs: QuerySet[FlowSession], limit: int = 20) -> list[dict[
         }
         for row in rows
     ]
+
+
+# --- who may read a flow's analytics ----------------------------------------------------
+
+
+def analytics_tree(user: Any, pk: Any) -> Tree:
+    """The flow whose analytics this user may read: engineers and above of the owning
+    account, staff for any flow (default flows have no account). Another account's flow is a
+    404, a viewer of the account gets a 403."""
+    tree = get_object_or_404(Tree.objects.for_user(user), pk=pk)
+    if user.is_staff:
+        return tree
+    if tree.account_id is None or tree.account_id != user.account_id:
+        raise Http404("No such flow.")
+    if not user.has_role(Role.ENGINEER):
+        raise PermissionDenied("Engineers and above read a flow's analytics.")
+    return tree
+
+
+# --- flows that need review -------------------------------------------------------------
+
+
+@dataclass
+class ReviewRow:
+    tree: Tree
+    flags: list[Flag]
+    headings: dict[str, str]
+
+    @property
+    def items(self) -> list[tuple[str, list[str]]]:
+        """(step or node heading, flag labels), the flow's own flags first."""
+        grouped: dict[str, list[str]] = defaultdict(list)
+        for flag in self.flags:
+            name = (
+                "The whole flow"
+                if flag.id == str(self.tree.pk)
+                else self.headings.get(flag.id, flag.id)
+            )
+            grouped[name].append(flag.label)
+        return list(grouped.items())
+
+
+REVIEW_FIELDS = (
+    "id",
+    "name",
+    "tree_type",
+    "tree_structure",
+    "verified_at",
+    "published_at",
+    "created_at",
+    "account_id",
+)
+
+
+def flows_needing_review(user: Any) -> list[ReviewRow]:
+    """The user's account's published flows with at least one flag, most flags first (staff
+    without an account: the default flows). Six queries for any number of flows."""
+    trees = list(
+        Tree.objects.filter(account_id=user.account_id, status="published", is_active=True).only(
+            *REVIEW_FIELDS
+        )
+    )
+    flags = health_flags(trees)
+    rows = [
+        ReviewRow(
+            tree=tree,
+            flags=flags[tree.pk],
+            headings={str(item.get("id")): nodes.heading(item) for item in flow_items(tree)},
+        )
+        for tree in trees
+        if flags[tree.pk]
+    ]
+    rows.sort(key=lambda row: (-len(row.flags), row.tree.name.lower()))
+    return rows
