@@ -656,3 +656,76 @@ def flows_needing_review(user: Any) -> list[ReviewRow]:
     ]
     rows.sort(key=lambda row: (-len(row.flags), row.tree.name.lower()))
     return rows
+
+
+# --- the team dashboard -----------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    open_sessions: list[FlowSession]
+    batches: list[Batch]
+    top_flows: list[dict[str, Any]]
+    outcomes: dict[str, int]
+    runs: int
+    engineers: list[dict[str, Any]] | None  # admins and owners only
+    month_start: datetime
+
+
+def month_start(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def team_dashboard(user: Any, limit: int = 8) -> Dashboard:
+    """The landing page's figures for one engineer and their account: six queries at most."""
+    now = timezone.now()
+    since = month_start(now)
+    open_sessions = list(
+        FlowSession.objects.filter(user=user, status=SessionStatus.IN_PROGRESS)
+        .select_related("tree", "batch")
+        .defer("structure_snapshot", "tree__tree_structure", "tree__draft_structure")
+        .order_by("-updated_at")[:limit]
+    )
+    batches = list(
+        Batch.objects.filter(account_id=user.account_id)
+        .annotate(
+            total=Count("sessions"),
+            done=Count("sessions", filter=Q(sessions__status=SessionStatus.COMPLETED)),
+        )
+        .filter(done__lt=F("total"))
+        .select_related("tree")
+        .only("id", "created_at", "ticket_number", "tree__id", "tree__name")
+        .order_by("-created_at")[:limit]
+    )
+    month = FlowSession.objects.filter(
+        account_id=user.account_id, started_at__isnull=False, started_at__gte=since
+    )
+    top_flows = list(
+        month.exclude(tree__isnull=True)
+        .values("tree_id", "tree_name")
+        .annotate(runs=Count("id"))
+        .order_by("-runs", "tree_name")[:limit]
+    )
+    totals = month.aggregate(
+        runs=Count("id"), **{name: Count("id", filter=q) for name, q in bucket_filters(now).items()}
+    )
+    engineers = None
+    if user.has_role(Role.ADMIN):
+        engineers = list(
+            month.exclude(user__isnull=True)
+            .values("user_id", "user__full_name", "user__email")
+            .annotate(runs=Count("id"), completed=Count("id", filter=DONE))
+            .order_by("-runs", "user__email")
+        )
+        for row in engineers:
+            row["name"] = row["user__full_name"] or row["user__email"].split("@")[0]
+    return Dashboard(
+        open_sessions=open_sessions,
+        batches=batches,
+        top_flows=top_flows,
+        outcomes={name: totals[name] for name in BUCKETS},
+        runs=totals["runs"],
+        engineers=engineers,
+        month_start=since,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
@@ -105,4 +105,31 @@ def needs_review(request: HttpRequest) -> HttpResponse:
         request,
         "analytics/review.html",
         {"flagged": flagged, "flag_labels": analytics.FLAG_LABELS},
+    )
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Where "/" and a fresh login land: the team dashboard for engineers and above, the flow
+    library for viewers."""
+    if request.user.can_edit_content and request.user.account_id is not None:
+        return redirect("dashboard")
+    return redirect("flows:library")
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not request.user.can_edit_content or request.user.account_id is None:
+        raise PermissionDenied("The dashboard is for engineers and above.")
+    board = analytics.team_dashboard(request.user)
+    return render(
+        request,
+        "analytics/dashboard.html",
+        {
+            "board": board,
+            "buckets": [(name, BUCKET_LABELS[name]) for name in BUCKETS],
+            "outcome_strip": charts.share_strip(board.outcomes),
+        },
     )

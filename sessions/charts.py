@@ -151,3 +151,15 @@ def drop_off_diagram(structure: Any, rows: list[NodeRow], width: int = WIDTH) ->
             )
         )
     return Diagram(nodes=drawn, width=width, height=layout_height(placed) + 2)
+
+
+def share_strip(counts: dict[str, int], width: int = 100) -> list[Segment]:
+    """One horizontal bar split by outcome group: `y` is the x offset, `height` the width."""
+    total = sum(counts.get(name, 0) for name in BUCKETS)
+    strip, offset = [], 0.0
+    for name in BUCKETS:
+        value = counts.get(name, 0)
+        size = width * value / total if total else 0
+        strip.append(Segment(name, BUCKET_LABELS[name], value, offset, size))
+        offset += size
+    return strip

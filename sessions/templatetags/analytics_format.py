@@ -31,3 +31,18 @@ def duration_text(seconds: Any) -> str:
 def indent_class(depth: Any) -> str:
     """Bootstrap left padding for a tree row's depth (capped: deep trees stay readable)."""
     return f"ps-{min(int(depth or 0) + 1, 5)}"
+
+
+@register.simple_tag
+def health_by_node(tree: Any) -> dict[str, list[str]]:
+    """`{% health_by_node tree as health %}`: each step's or node's health-flag labels (the
+    editor's badges), computed once per page; drafts have no runs, so no flags."""
+    from sessions.analytics import FLAG_LABELS, health_flags
+
+    if tree is None or not getattr(tree, "is_published", False):
+        return {}
+    labels: dict[str, list[str]] = {}
+    for flag in health_flags([tree])[tree.pk]:
+        key = "flow" if flag.flag == "stale" else flag.id
+        labels.setdefault(key, []).append(FLAG_LABELS[flag.flag])
+    return labels

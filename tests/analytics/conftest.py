@@ -64,3 +64,32 @@ def run_checklist(tree, user, ticks, outcome=None, custom_after=None):
     if outcome:
         session = services.session_complete(session=session, user=user, outcome=outcome)
     return session
+
+
+def bulk_runs(tree, user, count, *, completed=True, events=()):
+    """`count` runs of `tree` written in bulk, each with the given (kind, node_id, payload)
+    events: threshold tests need dozens of runs with exactly known figures."""
+    from sessions.models import SessionStatus
+
+    now = timezone.now()
+    sessions = FlowSession.objects.bulk_create(
+        FlowSession(
+            tree=tree,
+            tree_name=tree.name,
+            tree_type=tree.tree_type,
+            structure_snapshot=tree.tree_structure,
+            user=user,
+            account=tree.account,
+            status=SessionStatus.COMPLETED if completed else SessionStatus.IN_PROGRESS,
+            outcome="resolved" if completed else "",
+            started_at=now - timedelta(hours=1),
+            completed_at=now if completed else None,
+        )
+        for _ in range(count)
+    )
+    SessionEvent.objects.bulk_create(
+        SessionEvent(session=s, tree=tree, user=user, kind=kind, node_id=node, payload=payload)
+        for s in sessions
+        for kind, node, payload in events
+    )
+    return sessions
