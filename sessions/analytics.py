@@ -7,9 +7,10 @@ team dashboard and the step-health flags; flags for many flows at once group by 
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +24,8 @@ from django.db.models import (
     Max,
     Q,
     QuerySet,
+    Sum,
 )
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -36,11 +37,11 @@ from flows.models import Tree
 from sessions.models import (
     Batch,
     EventKind,
+    FlowCount,
     FlowSession,
     Outcome,
     SessionEvent,
     SessionStatus,
-    StepFeedback,
 )
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "all": None}
@@ -82,6 +83,9 @@ def period_since(period: str, now: datetime | None = None) -> datetime | None:
 
 
 # --- building blocks: one query each --------------------------------------------------
+# Figures of runs that started in the period come from the daily counters (FlowCount, kept by
+# sessions.rollup with each event); what depends on the clock — which open runs count as
+# abandoned — is read from the open runs themselves.
 
 
 def runs_of(tree_ids: list[Any], since: datetime | None) -> QuerySet[FlowSession]:
@@ -90,13 +94,25 @@ def runs_of(tree_ids: list[Any], since: datetime | None) -> QuerySet[FlowSession
     return runs.filter(started_at__gte=since) if since else runs
 
 
-def events_of(tree_ids: list[Any], since: datetime | None, *kinds: str):
-    events = SessionEvent.objects.filter(tree_id__in=tree_ids, kind__in=kinds)
-    return events.filter(at__gte=since) if since else events
+def since_day(since: datetime | None) -> date | None:
+    return None if since is None else timezone.localdate(since)
+
+
+def counts_for(tree_ids: list[Any], since: datetime | None) -> dict[Any, Counter]:
+    """Flow → {(key, node): total} over the period: one GROUP BY over the daily counters."""
+    counts = FlowCount.objects.filter(tree_id__in=tree_ids)
+    if since is not None:
+        counts = counts.filter(day__gte=since_day(since))
+    rows = counts.values("tree_id", "key", "node_id").annotate(total=Sum("value"))
+    found: dict[Any, Counter] = defaultdict(Counter)
+    for row in rows:
+        found[row["tree_id"]][(row["key"], row["node_id"])] = row["total"]
+    return found
 
 
 def bucket_filters(now: datetime) -> dict[str, Q]:
-    """Abandoned = in progress and untouched for `abandoned_after_days`."""
+    """Abandoned = in progress and untouched for `abandoned_after_days` (the dashboard reads
+    sessions directly)."""
     stale = now - timedelta(days=health()["abandoned_after_days"])
     open_ = Q(status=SessionStatus.IN_PROGRESS)
     return {
@@ -108,115 +124,61 @@ def bucket_filters(now: datetime) -> dict[str, Q]:
     }
 
 
-def duration_expression() -> ExpressionWrapper:
-    return ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
-
-
-def session_totals(runs: QuerySet[FlowSession], now: datetime) -> dict[str, Any]:
-    """Runs, outcome groups, ratings and the duration histogram: one aggregate query."""
-    aggregates: dict[str, Any] = {"runs": Count("id"), "completed": Count("id", filter=DONE)}
-    for name, condition in bucket_filters(now).items():
-        aggregates[name] = Count("id", filter=condition)
-    aggregates["rating_count"] = Count("rating")
-    aggregates["rating_average"] = Avg("rating")
-    for stars in range(1, 6):
-        aggregates[f"stars_{stars}"] = Count("id", filter=Q(rating=stars))
-    for index, low in enumerate(DURATION_BINS):
-        in_bin = DONE & Q(completed_at__gte=F("started_at") + timedelta(minutes=low))
-        if index + 1 < len(DURATION_BINS):
-            high = DURATION_BINS[index + 1]
-            in_bin &= Q(completed_at__lt=F("started_at") + timedelta(minutes=high))
-        aggregates[f"bin_{index}"] = Count("id", filter=in_bin)
-    return runs.aggregate(**aggregates)
-
-
-DONE = Q(status=SessionStatus.COMPLETED, completed_at__isnull=False)
-
-
-def duration_percentile(runs: QuerySet[FlowSession], completed: int, share: float) -> int | None:
-    """Nearest-rank percentile of completed runs' durations, in seconds: one ordered query
-    that reads a single row (SQLite has no percentile function; PostgreSQL sorts in SQL)."""
-    if not completed:
-        return None
-    rank = max(0, min(completed - 1, int(round(share * completed + 0.5)) - 1))
-    value = (
-        runs.filter(DONE)
-        .annotate(took=duration_expression())
-        .order_by("took")
-        .values_list("took", flat=True)[rank : rank + 1]
+def open_runs(tree: Tree, since: datetime | None, now: datetime) -> list[dict[str, Any]]:
+    """Open runs by start week and current node, with how many of them are abandoned."""
+    stale = now - timedelta(days=health()["abandoned_after_days"])
+    return list(
+        runs_of([tree.pk], since)
+        .filter(status=SessionStatus.IN_PROGRESS)
+        .annotate(week=TruncWeek("started_at"))
+        .values("week", "current_node_id")
+        .annotate(open=Count("id"), abandoned=Count("id", filter=Q(updated_at__lt=stale)))
     )
-    found = list(value)
-    return round(found[0].total_seconds()) if found else None
 
 
-def weekly_outcomes(runs: QuerySet[FlowSession], now: datetime) -> list[dict[str, Any]]:
-    """Runs per week by outcome group, oldest first."""
-    rows = (
-        runs.annotate(week=TruncWeek("started_at"))
-        .values("week")
-        .annotate(**{name: Count("id", filter=q) for name, q in bucket_filters(now).items()})
+def weekly_counts(tree: Tree, since: datetime | None) -> list[dict[str, Any]]:
+    """Runs and completions by outcome group, per week of the runs' start."""
+    counts = FlowCount.objects.filter(tree=tree, key__in=["run", *OUTCOME_KEYS])
+    if since is not None:
+        counts = counts.filter(day__gte=since_day(since))
+    return list(
+        counts.annotate(week=TruncWeek("day"))
+        .values("week", "key")
+        .annotate(total=Sum("value"))
         .order_by("week")
     )
-    return [{**row, "total": sum(row[name] for name in BUCKETS)} for row in rows]
 
 
-def reach_counts(tree_ids: list[Any], since: datetime | None) -> dict[tuple, int]:
-    """(flow, node) → sessions that arrived at the node by an answer (roots: see runs)."""
-    rows = (
-        events_of(tree_ids, since, EventKind.ANSWER)
-        .annotate(next=KeyTextTransform("next", "payload"))
-        .values("tree_id", "next")
-        .annotate(sessions=Count("session_id", distinct=True))
+OUTCOME_KEYS = ("out:resolved", "out:escalated", "out:unresolved")
+
+
+def durations(counts: Counter) -> list[tuple[int, int]]:
+    """(minutes, completed runs) sorted by minutes: at most one row per minute of a day."""
+    return sorted(
+        (int(node), total) for (key, node), total in counts.items() if key == "dur" and total
     )
-    return {(row["tree_id"], row["next"]): row["sessions"] for row in rows}
 
 
-def end_points(runs: QuerySet[FlowSession], now: datetime) -> dict[str, dict[str, int]]:
-    """Node → completed runs that ended there, and abandoned runs that stopped there."""
-    buckets = bucket_filters(now)
-    rows = (
-        runs.exclude(current_node_id="")
-        .values("current_node_id")
-        .annotate(
-            ended=Count("id", filter=DONE), abandoned=Count("id", filter=buckets["abandoned"])
-        )
-    )
-    return {row["current_node_id"]: row for row in rows}
+def percentile_s(by_minute: list[tuple[int, int]], share: float) -> int | None:
+    """Nearest-rank percentile of completed runs' durations, to the minute, in seconds."""
+    total = sum(n for _, n in by_minute)
+    if not total:
+        return None
+    rank = max(1, math.ceil(share * total))
+    seen = 0
+    for minutes, n in by_minute:
+        seen += n
+        if seen >= rank:
+            return minutes * 60
+    return by_minute[-1][0] * 60
 
 
-def step_counts(tree_ids: list[Any], since: datetime | None) -> dict[tuple, dict[str, Any]]:
-    """(flow, step) → sessions that ticked it, left it unticked at completion, or put a
-    custom step right after it; and the average seconds a tick of it took."""
-    rows = (
-        events_of(tree_ids, since, EventKind.TICK, EventKind.SKIPPED, EventKind.CUSTOM_ADDED)
-        .values("tree_id", "node_id", "kind")
-        .annotate(sessions=Count("session_id", distinct=True), seconds=Avg("elapsed_s"))
-    )
-    counts: dict[tuple, dict[str, Any]] = defaultdict(dict)
-    for row in rows:
-        counts[(row["tree_id"], row["node_id"])][row["kind"]] = row["sessions"]
-        if row["kind"] == EventKind.TICK:
-            counts[(row["tree_id"], row["node_id"])]["seconds"] = row["seconds"]
-    return counts
-
-
-def thumbs_counts(tree_ids: list[Any], since: datetime | None) -> dict[tuple, dict[str, int]]:
-    votes = StepFeedback.objects.filter(session__tree_id__in=tree_ids)
-    if since:
-        votes = votes.filter(created_at__gte=since)
-    rows = votes.values("session__tree_id", "node_id").annotate(
-        up=Count("id", filter=Q(helpful=True)), down=Count("id", filter=Q(helpful=False))
-    )
-    return {(row["session__tree_id"], row["node_id"]): row for row in rows}
-
-
-def run_counts(tree_ids: list[Any], since: datetime | None) -> dict[Any, dict[str, int]]:
-    rows = (
-        runs_of(tree_ids, since)
-        .values("tree_id")
-        .annotate(runs=Count("id"), completed=Count("id", filter=DONE))
-    )
-    return {row["tree_id"]: row for row in rows}
+def histogram(by_minute: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    bins = [0] * len(DURATION_BINS)
+    for minutes, n in by_minute:
+        index = max(i for i, low in enumerate(DURATION_BINS) if minutes >= low)
+        bins[index] += n
+    return [{"label": bin_label(i), "count": count} for i, count in enumerate(bins)]
 
 
 # --- step health ------------------------------------------------------------------------
@@ -247,37 +209,31 @@ def verified_since(tree: Tree) -> datetime:
 
 
 def health_flags(trees: list[Tree], now: datetime | None = None) -> dict[Any, list[Flag]]:
-    """Flags of each published flow, from the last `window_days` of events: five queries
-    for any number of flows."""
+    """Flags of each published flow, from the runs of the last `window_days`: one query for
+    any number of flows."""
     now = now or timezone.now()
     limits = health()
-    since = now - timedelta(days=limits["window_days"])
-    ids = [tree.pk for tree in trees]
-    totals = run_counts(ids, since)
-    reach = reach_counts(ids, since)
-    steps = step_counts(ids, since)
-    thumbs = thumbs_counts(ids, since)
+    totals = counts_for([tree.pk for tree in trees], now - timedelta(days=limits["window_days"]))
     flags: dict[Any, list[Flag]] = {}
     for tree in trees:
-        runs = totals.get(tree.pk, {}).get("runs", 0)
-        completed = totals.get(tree.pk, {}).get("completed", 0)
+        counts = totals.get(tree.pk, Counter())
+        runs = counts[("run", "")]
+        completed = sum(counts[(key, "")] for key in OUTCOME_KEYS)
         found: list[Flag] = []
         root_id = tree.tree_structure.get("id") if isinstance(tree.tree_structure, dict) else None
         for item in flow_items(tree):
-            key = (tree.pk, str(item.get("id")))
-            counts = steps.get(key, {})
-            votes = thumbs.get(key, {})
+            item_id = str(item.get("id"))
             found += item_flags(
-                key[1],
+                item_id,
                 runs=runs,
                 completed=completed,
-                skipped=counts.get(EventKind.SKIPPED, 0),
-                custom_after=counts.get(EventKind.CUSTOM_ADDED, 0),
-                up=votes.get("up", 0),
-                down=votes.get("down", 0),
+                skipped=counts[("skipped", item_id)],
+                custom_after=counts[("custom", item_id)],
+                up=counts[("up", item_id)],
+                down=counts[("down", item_id)],
                 reached=None
                 if tree.tree_type != "troubleshooting"
-                else (runs if key[1] == root_id else reach.get(key, 0)),
+                else (runs if item_id == root_id else counts[("arrive", item_id)]),
             )
         if verified_since(tree) < now - timedelta(days=limits["stale_after_days"]):
             found.append(Flag(str(tree.pk), "stale"))
@@ -416,7 +372,7 @@ class FlowAnalytics:
                 "distribution": self.ratings["distribution"],
             },
             "weeks": [
-                {"week": row["week"].date().isoformat(), **{b: row[b] for b in BUCKETS}}
+                {"week": row["week"].isoformat(), **{b: row[b] for b in BUCKETS}}
                 for row in self.weeks
             ],
             "histogram": [{"label": b["label"], "count": b["count"]} for b in self.histogram],
@@ -436,6 +392,115 @@ def bin_label(index: int) -> str:
     return f"{text(low)}–{text(high)}" if low else f"< {text(high)}"
 
 
+def flow_analytics(tree: Tree, period: str = DEFAULT_PERIOD) -> FlowAnalytics:
+    """Everything the analytics page, CSV and API show for one flow, in a fixed number of
+    queries however many runs it has: the counters, the weekly counters, the open runs, the
+    health flags, the latest comments (and for maintenance flows batches and targets)."""
+    now = timezone.now()
+    since = period_since(period, now)
+    counts = counts_for([tree.pk], since).get(tree.pk, Counter())
+    open_rows = open_runs(tree, since, now)
+    abandoned = sum(row["abandoned"] for row in open_rows)
+    still_open = sum(row["open"] for row in open_rows) - abandoned
+    flags = health_flags([tree], now)[tree.pk]
+    flags_by_item: dict[str, list[str]] = defaultdict(list)
+    for flag in flags:
+        flags_by_item[flag.id].append(flag.flag)
+    by_minute = durations(counts)
+    stars = {str(n): counts[("star", str(n))] for n in range(1, 6)}
+    rated = sum(stars.values())
+    node_rows: list[NodeRow] = []
+    step_rows: list[StepRow] = []
+    if tree.tree_type == "troubleshooting":
+        node_rows = node_table(tree, counts, open_rows, flags_by_item)
+    else:
+        for item in flow_items(tree):
+            item_id = str(item.get("id"))
+            timed = counts[("tick_n", item_id)]
+            step_rows.append(
+                StepRow(
+                    id=item_id,
+                    heading=nodes.heading(item),
+                    ticked=counts[("tick", item_id)],
+                    skipped=counts[("skipped", item_id)],
+                    custom_after=counts[("custom", item_id)],
+                    thumbs_up=counts[("up", item_id)],
+                    thumbs_down=counts[("down", item_id)],
+                    avg_tick_s=round(counts[("tick_s", item_id)] / timed) if timed else None,
+                    flags=flags_by_item.get(item_id, []),
+                )
+            )
+    outcomes = {
+        "resolved": counts[("out:resolved", "")],
+        "escalated": counts[("out:escalated", "")],
+        "unresolved": counts[("out:unresolved", "")],
+        "abandoned": abandoned,
+        "in_progress": still_open,
+    }
+    result = FlowAnalytics(
+        tree=tree,
+        period=period,
+        since=since,
+        runs=counts[("run", "")],
+        completed=sum(counts[(key, "")] for key in OUTCOME_KEYS),
+        outcomes=outcomes,
+        weeks=week_rows(weekly_counts(tree, since), open_rows),
+        median_s=percentile_s(by_minute, 0.5),
+        p90_s=percentile_s(by_minute, 0.9),
+        histogram=histogram(by_minute),
+        nodes=node_rows,
+        steps=step_rows,
+        ratings={
+            "average": round(sum(int(k) * v for k, v in stars.items()) / rated, 2)
+            if rated
+            else None,
+            "count": rated,
+            "distribution": stars,
+        },
+        comments=latest_comments(tree, since),
+        flags=flags,
+    )
+    if tree.tree_type == "maintenance":
+        result.batches = batches_per_week(tree, since)
+        result.targets = target_durations(runs_of([tree.pk], since))
+    return result
+
+
+def week_rows(counted: list[dict[str, Any]], open_rows: list[dict[str, Any]]) -> list[dict]:
+    """One row per week: the outcome groups, the open runs split into abandoned and not."""
+    weeks: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(["run", *BUCKETS], 0))
+    for row in counted:
+        name = row["key"].removeprefix("out:")
+        weeks[as_date(row["week"])][name] += row["total"]
+    for row in open_rows:
+        week = weeks[as_date(row["week"])]
+        week["abandoned"] += row["abandoned"]
+        week["in_progress"] += row["open"] - row["abandoned"]
+    return [
+        {"week": week, **{name: row[name] for name in BUCKETS}, "total": row["run"]}
+        for week, row in sorted(weeks.items())
+    ]
+
+
+def as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def latest_comments(tree: Tree, since: datetime | None, limit: int = 5) -> list[FlowSession]:
+    """The newest rating comments (found through the rating events' index)."""
+    ratings = SessionEvent.objects.filter(tree=tree, kind=EventKind.RATING, payload__comment=True)
+    if since is not None:
+        ratings = ratings.filter(at__gte=since)
+    latest = ratings.order_by("-at").values("session_id")[: limit * 2]
+    return list(
+        FlowSession.objects.filter(pk__in=latest)
+        .exclude(rating_comment="")
+        .select_related("user")
+        .only(*COMMENT_FIELDS)
+        .order_by("-completed_at")[:limit]
+    )
+
+
 COMMENT_FIELDS = (
     "id",
     "rating",
@@ -446,95 +511,19 @@ COMMENT_FIELDS = (
 )
 
 
-def flow_analytics(tree: Tree, period: str = DEFAULT_PERIOD) -> FlowAnalytics:
-    """Everything the analytics page, CSV and API show for one flow, in a fixed number of
-    queries (see tests): totals, weeks, two percentiles, nodes or steps, votes, comments,
-    health flags, and for maintenance flows batches and targets."""
-    now = timezone.now()
-    since = period_since(period, now)
-    runs = runs_of([tree.pk], since)
-    totals = session_totals(runs, now)
-    items = flow_items(tree)
-    flags = health_flags([tree], now)[tree.pk]
-    flags_by_item: dict[str, list[str]] = defaultdict(list)
-    for flag in flags:
-        flags_by_item[flag.id].append(flag.flag)
-    thumbs = thumbs_counts([tree.pk], since)
-    node_rows: list[NodeRow] = []
-    step_rows: list[StepRow] = []
-    if tree.tree_type == "troubleshooting":
-        node_rows = node_table(tree, totals["runs"], runs, since, now, flags_by_item)
-    else:
-        counts = step_counts([tree.pk], since)
-        for item in items:
-            key = (tree.pk, str(item.get("id")))
-            seconds = counts.get(key, {}).get("seconds")
-            step_rows.append(
-                StepRow(
-                    id=key[1],
-                    heading=nodes.heading(item),
-                    ticked=counts.get(key, {}).get(EventKind.TICK, 0),
-                    skipped=counts.get(key, {}).get(EventKind.SKIPPED, 0),
-                    custom_after=counts.get(key, {}).get(EventKind.CUSTOM_ADDED, 0),
-                    thumbs_up=thumbs.get(key, {}).get("up", 0),
-                    thumbs_down=thumbs.get(key, {}).get("down", 0),
-                    avg_tick_s=None if seconds is None else round(seconds),
-                    flags=flags_by_item.get(key[1], []),
-                )
-            )
-    result = FlowAnalytics(
-        tree=tree,
-        period=period,
-        since=since,
-        runs=totals["runs"],
-        completed=totals["completed"],
-        outcomes={name: totals[name] for name in BUCKETS},
-        weeks=weekly_outcomes(runs, now),
-        median_s=duration_percentile(runs, totals["completed"], 0.5),
-        p90_s=duration_percentile(runs, totals["completed"], 0.9),
-        histogram=[
-            {"label": bin_label(i), "count": totals[f"bin_{i}"]} for i in range(len(DURATION_BINS))
-        ],
-        nodes=node_rows,
-        steps=step_rows,
-        ratings={
-            "average": None
-            if totals["rating_average"] is None
-            else round(float(totals["rating_average"]), 2),
-            "count": totals["rating_count"],
-            "distribution": {str(s): totals[f"stars_{s}"] for s in range(1, 6)},
-        },
-        comments=list(
-            runs.exclude(rating_comment="")
-            .select_related("user")
-            .only(
-                "id", "rating", "rating_comment", "completed_at", "user__full_name", "user__email"
-            )
-            .order_by("-completed_at")[:5]
-        ),
-        flags=flags,
-    )
-    if tree.tree_type == "maintenance":
-        result.batches = batches_per_week(tree, since)
-        result.targets = target_durations(runs)
-    return result
-
-
 def node_table(
     tree: Tree,
-    runs: int,
-    sessions: QuerySet[FlowSession],
-    since: datetime | None,
-    now: datetime,
+    counts: Counter,
+    open_rows: list[dict[str, Any]],
     flags_by_item: dict[str, list[str]],
 ) -> list[NodeRow]:
     """Each node of the published tree in document order with its reach and end counts."""
-    reach = reach_counts([tree.pk], since)
-    ends = end_points(sessions, now)
+    abandoned: Counter[str] = Counter()
+    for row in open_rows:
+        abandoned[row["current_node_id"]] += row["abandoned"]
     rows = []
     for visit in nodes.walk(tree.tree_type, tree.tree_structure):
         node_id = str(visit.node.get("id"))
-        end = ends.get(node_id, {})
         rows.append(
             NodeRow(
                 id=node_id,
@@ -542,9 +531,11 @@ def node_table(
                 type=str(visit.node.get("type") or ""),
                 depth=visit.depth,
                 parent=str(visit.parent.get("id")) if visit.parent else None,
-                reached=runs if visit.parent is None else reach.get((tree.pk, node_id), 0),
-                ended=end.get("ended", 0),
-                abandoned=end.get("abandoned", 0),
+                reached=counts[("run", "")]
+                if visit.parent is None
+                else counts[("arrive", node_id)],
+                ended=counts[("ended", node_id)],
+                abandoned=abandoned[node_id],
                 flags=flags_by_item.get(node_id, []),
             )
         )
@@ -563,13 +554,22 @@ def batches_per_week(tree: Tree, since: datetime | None) -> list[dict[str, Any]]
     )
 
 
+def duration_expression() -> ExpressionWrapper:
+    return ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
+
+
+DONE = Q(status=SessionStatus.COMPLETED, completed_at__isnull=False)
+
+
 def target_durations(runs: QuerySet[FlowSession], limit: int = 20) -> list[dict[str, Any]]:
     """The slowest targets on average (completed batch runs), with their run counts."""
     rows = (
         runs.filter(DONE, batch__isnull=False)
         .values("target_label")
         .annotate(
-            runs=Count("id"), average=Avg(duration_expression()), slowest=Max(duration_expression())
+            runs=Count("id"),
+            average=Avg(duration_expression()),
+            slowest=Max(duration_expression()),
         )
         .order_by("-average")[:limit]
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from accounts.models import User
 from sessions.models import EventKind, FlowSession, SessionEvent
+from sessions.rollup import rollup_events
 
 
 def record_event(
@@ -35,9 +36,11 @@ def record_event(
     if at is not None:
         event.at = at
     event.save()
+    rollup_events(session, [event])
     return event
 
 
-def record_events(events: list[SessionEvent]) -> None:
+def record_events(session: FlowSession, events: list[SessionEvent]) -> None:
     """Several events of one change at once (the steps left unticked at completion)."""
     SessionEvent.objects.bulk_create(events)
+    rollup_events(session, events)

@@ -310,3 +310,28 @@ class SessionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.node_id}".strip()
+
+
+class FlowCount(models.Model):
+    """Analytics rollup: one counter per flow, day (the run's start day), key and node.
+
+    Written only by ``sessions.rollup`` from ``record_event``, in the transaction of the event
+    it counts, so it always agrees with the log; ``manage.py analytics_rebuild`` recomputes it
+    from sessions and events. Keys: run, out:<group>, dur (node = minutes), star (node = 1–5),
+    ended, arrive, tick, tick_s, tick_n, skipped, custom, up, down."""
+
+    tree = models.ForeignKey("flows.Tree", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    key = models.CharField(max_length=16)
+    node_id = models.CharField(max_length=100, blank=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tree", "day", "key", "node_id"], name="flowcount_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.key} {self.node_id}: {self.value}"

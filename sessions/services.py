@@ -435,8 +435,9 @@ def session_feedback_set(
     if fresh.tree_id is not None:
         library_step_vote(tree_id=fresh.tree_id, node_id=node_id, old=old, new=new)
     if new != old:
-        vote = {True: "up", False: "down", None: "cleared"}[new]
-        record_event(fresh, user, EventKind.THUMBS, node_id=node_id, payload={"vote": vote})
+        names = {True: "up", False: "down", None: "cleared"}
+        payload = {"vote": names[new], "was": names[old]}
+        record_event(fresh, user, EventKind.THUMBS, node_id=node_id, payload=payload)
     return new
 
 
@@ -470,7 +471,7 @@ def session_complete(
     record_event(
         fresh, user, EventKind.COMPLETE, node_id=fresh.current_node_id, payload={"outcome": outcome}
     )
-    record_events(skipped_events(fresh, user))
+    record_events(fresh, skipped_events(fresh, user))
     return fresh
 
 
@@ -506,10 +507,11 @@ def session_rate(
         rating = 0
     if not 1 <= rating <= 5:
         raise ValidationError({"rating": "A rating is 1 to 5."})
+    was = fresh.rating
     fresh.rating = rating
     fresh.rating_comment = clean_text(comment, name="comment", limit=1000)
     fresh.save(update_fields=["rating", "rating_comment", "updated_at"])
-    payload = {"rating": rating, "comment": bool(fresh.rating_comment)}
+    payload = {"rating": rating, "was": was, "comment": bool(fresh.rating_comment)}
     record_event(fresh, user, EventKind.RATING, payload=payload)
     return fresh
 

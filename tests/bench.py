@@ -294,6 +294,43 @@ FROM (SELECT id, tree_id, user_id, started_at, substr(ticket_number, 3)::int AS 
 """
 
 
+# The counters the services would have written for those runs (sessions.rollup), in SQL.
+ROLLUP_SQL = """
+INSERT INTO flow_sessions_flowcount (tree_id, day, key, node_id, value)
+SELECT tree_id, day, key, node_id, sum(n) FROM (
+    SELECT s.tree_id, (s.started_at AT TIME ZONE 'UTC')::date AS day, k.key, k.node_id, k.n
+    FROM flow_sessions_flowsession s,
+    LATERAL (VALUES
+        ('run', '', 1),
+        (CASE WHEN s.status = 'completed' THEN 'out:' || CASE
+            WHEN s.outcome IN ('resolved', 'workaround', 'resolved_externally') THEN 'resolved'
+            WHEN s.outcome = 'escalated' THEN 'escalated' ELSE 'unresolved' END END, '', 1),
+        (CASE WHEN s.status = 'completed' THEN 'dur' END,
+            LEAST(1440, floor(extract(epoch FROM s.completed_at - s.started_at) / 60))::int::text,
+            1),
+        (CASE WHEN s.status = 'completed' AND s.current_node_id <> '' THEN 'ended' END,
+            s.current_node_id, 1),
+        (CASE WHEN s.rating IS NOT NULL THEN 'star' END, s.rating::text, 1)
+    ) AS k(key, node_id, n)
+    WHERE s.tree_id = %(tree)s AND k.key IS NOT NULL
+    UNION ALL
+    SELECT e.tree_id, (s.started_at AT TIME ZONE 'UTC')::date, k.key, k.node_id, k.n
+    FROM flow_sessions_sessionevent e
+    JOIN flow_sessions_flowsession s ON s.id = e.session_id,
+    LATERAL (VALUES
+        (CASE e.kind WHEN 'answer' THEN 'arrive' WHEN 'tick' THEN 'tick'
+            WHEN 'skipped' THEN 'skipped' WHEN 'custom_added' THEN 'custom' END,
+            CASE WHEN e.kind = 'answer' THEN e.payload ->> 'next' ELSE e.node_id END, 1::bigint),
+        (CASE WHEN e.kind = 'tick' AND e.elapsed_s IS NOT NULL THEN 'tick_s' END,
+            e.node_id, e.elapsed_s::bigint),
+        (CASE WHEN e.kind = 'tick' AND e.elapsed_s IS NOT NULL THEN 'tick_n' END, e.node_id, 1)
+    ) AS k(key, node_id, n)
+    WHERE e.tree_id = %(tree)s AND k.key IS NOT NULL
+) AS counted
+GROUP BY tree_id, day, key, node_id
+"""
+
+
 def build_runs(tree, user, events_sql: str) -> None:
     """100,000 runs and 2,000,000 events of one flow, in two INSERT … SELECT statements."""
     params = {
@@ -308,6 +345,8 @@ def build_runs(tree, user, events_sql: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(SESSION_SQL, params)
         cursor.execute(events_sql, params)
+        cursor.execute(ROLLUP_SQL, params)
+        cursor.execute("ANALYZE flow_sessions_flowcount")
         cursor.execute("ANALYZE flow_sessions_flowsession")
         cursor.execute("ANALYZE flow_sessions_sessionevent")
 

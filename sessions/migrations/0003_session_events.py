@@ -56,6 +56,13 @@ def backfill_events(apps, schema_editor):
             moved = []
     SessionEvent.objects.using(db).bulk_create(pending)
     FlowSession.objects.using(db).bulk_update(moved, ["current_node_id"])
+    # The analytics counters, from what was just written (the same code as
+    # `manage.py analytics_rebuild`, given this migration's models).
+    from sessions.rollup import rollup_rebuild
+
+    rollup_rebuild(
+        session_model=FlowSession, count_model=apps.get_model("flow_sessions", "FlowCount")
+    )
 
 
 def current_node_of(session):
@@ -168,6 +175,20 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['at', 'id'],
                 'indexes': [models.Index(fields=['session', 'at'], name='event_session_idx'), models.Index(fields=['tree', 'kind', 'at'], name='event_tree_kind_idx')],
+            },
+        ),
+        migrations.CreateModel(
+            name='FlowCount',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('key', models.CharField(max_length=16)),
+                ('node_id', models.CharField(blank=True, max_length=100)),
+                ('value', models.BigIntegerField(default=0)),
+                ('tree', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='flows.tree')),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('tree', 'day', 'key', 'node_id'), name='flowcount_unique')],
             },
         ),
         migrations.RunPython(backfill_events, migrations.RunPython.noop),

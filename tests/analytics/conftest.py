@@ -8,6 +8,7 @@ from django.utils import timezone
 from flows.models import TreeType
 from sessions import services
 from sessions.models import FlowSession, SessionEvent
+from sessions.rollup import rollup_rebuild
 from tests.factories import TreeFactory, procedural_structure
 
 
@@ -40,6 +41,7 @@ def backdate(session, *, started_ago: timedelta, took: timedelta | None = None, 
         SessionEvent.objects.filter(pk=event.pk).update(at=event.at + shift)
     if touched is not None:  # updated_at is auto_now: only a queryset update moves it
         FlowSession.objects.filter(pk=session.pk).update(updated_at=now - touched)
+    rollup_rebuild([session.tree_id])  # history was rewritten: recount it, as the command does
 
 
 def run_ts(tree, user, choices, outcome=None):
@@ -68,10 +70,17 @@ def run_checklist(tree, user, ticks, outcome=None, custom_after=None):
 
 def bulk_runs(tree, user, count, *, completed=True, events=()):
     """`count` runs of `tree` written in bulk, each with the given (kind, node_id, payload)
-    events: threshold tests need dozens of runs with exactly known figures."""
+    events, then counted by the rebuild (as `manage.py analytics_rebuild` would): threshold
+    tests need dozens of runs with exactly known figures."""
     from sessions.models import SessionStatus
 
     now = timezone.now()
+    path = [{"node_id": n, "next_node_id": p.get("next")} for k, n, p in events if k == "answer"]
+    custom = [
+        {"id": f"custom-{i}", "inserted_after": n, "title": "Extra"}
+        for i, (k, n, _) in enumerate(events)
+        if k == "custom_added"
+    ]
     sessions = FlowSession.objects.bulk_create(
         FlowSession(
             tree=tree,
@@ -84,6 +93,8 @@ def bulk_runs(tree, user, count, *, completed=True, events=()):
             outcome="resolved" if completed else "",
             started_at=now - timedelta(hours=1),
             completed_at=now if completed else None,
+            path=path,
+            custom_steps=custom,
         )
         for _ in range(count)
     )
@@ -92,4 +103,5 @@ def bulk_runs(tree, user, count, *, completed=True, events=()):
         for s in sessions
         for kind, node, payload in events
     )
+    rollup_rebuild([tree.pk])
     return sessions

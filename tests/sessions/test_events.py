@@ -91,7 +91,7 @@ def test_custom_steps_thumbs_complete_rating_and_export(proc_session, engineer):
     )
     assert (last(proc_session).kind, last(proc_session).payload) == (
         EventKind.THUMBS,
-        {"vote": "down"},
+        {"vote": "down", "was": "cleared"},
     )
     services.session_step_update(session=proc_session, user=engineer, step_id="snapshot", done=True)
     services.session_complete(session=proc_session, user=engineer, outcome="resolved")
@@ -101,7 +101,7 @@ def test_custom_steps_thumbs_complete_rating_and_export(proc_session, engineer):
     services.session_rate(session=proc_session, user=engineer, rating=4, comment="Fine")
     assert (last(proc_session).kind, last(proc_session).payload) == (
         EventKind.RATING,
-        {"rating": 4, "comment": True},
+        {"rating": 4, "was": None, "comment": True},
     )
     services.session_mark_exported(session=proc_session, user=engineer)
     assert last(proc_session).kind == EventKind.EXPORT
