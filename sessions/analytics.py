@@ -35,6 +35,7 @@ from accounts.models import Role
 from flows import nodes
 from flows.models import Tree
 from sessions.models import (
+    ALL_TIME,
     Batch,
     EventKind,
     FlowCount,
@@ -101,7 +102,9 @@ def since_day(since: datetime | None) -> date | None:
 def counts_for(tree_ids: list[Any], since: datetime | None) -> dict[Any, Counter]:
     """Flow → {(key, node): total} over the period: one GROUP BY over the daily counters."""
     counts = FlowCount.objects.filter(tree_id__in=tree_ids)
-    if since is not None:
+    if since is None:
+        counts = counts.filter(day=ALL_TIME)
+    else:
         counts = counts.filter(day__gte=since_day(since))
     rows = counts.values("tree_id", "key", "node_id").annotate(total=Sum("value"))
     found: dict[Any, Counter] = defaultdict(Counter)
@@ -139,8 +142,7 @@ def open_runs(tree: Tree, since: datetime | None, now: datetime) -> list[dict[st
 def weekly_counts(tree: Tree, since: datetime | None) -> list[dict[str, Any]]:
     """Runs and completions by outcome group, per week of the runs' start."""
     counts = FlowCount.objects.filter(tree=tree, key__in=["run", *OUTCOME_KEYS])
-    if since is not None:
-        counts = counts.filter(day__gte=since_day(since))
+    counts = counts.filter(day__gte=since_day(since) if since else ALL_TIME + timedelta(days=1))
     return list(
         counts.annotate(week=TruncWeek("day"))
         .values("week", "key")

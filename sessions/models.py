@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -182,6 +182,8 @@ class FlowSession(models.Model):
             models.Index(fields=["tree", "-created_at"], name="session_tree_idx"),
             models.Index(fields=["batch", "target_label"], name="session_batch_idx"),
             models.Index(fields=["account", "status", "outcome"], name="session_state_idx"),
+            # Analytics: a flow's open runs (abandonment is read live).
+            models.Index(fields=["tree", "status", "started_at"], name="session_tree_status_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -312,8 +314,12 @@ class SessionEvent(models.Model):
         return f"{self.get_kind_display()} {self.node_id}".strip()
 
 
+ALL_TIME = date(1, 1, 1)
+
+
 class FlowCount(models.Model):
-    """Analytics rollup: one counter per flow, day (the run's start day), key and node.
+    """Analytics rollup: one counter per flow, day (the run's start day), key and node; the
+    day ALL_TIME holds the flow's all-time totals, so "all" reads a few hundred rows.
 
     Written only by ``sessions.rollup`` from ``record_event``, in the transaction of the event
     it counts, so it always agrees with the log; ``manage.py analytics_rebuild`` recomputes it
@@ -331,6 +337,18 @@ class FlowCount(models.Model):
             models.UniqueConstraint(
                 fields=["tree", "day", "key", "node_id"], name="flowcount_unique"
             )
+        ]
+        # Covering on PostgreSQL (SQLite skips `include`): a period's sums, and the weekly
+        # runs and outcomes, are index-only scans.
+        indexes = [
+            models.Index(
+                fields=["tree", "day"],
+                include=["key", "node_id", "value"],
+                name="flowcount_period_idx",
+            ),
+            models.Index(
+                fields=["tree", "key", "day"], include=["value"], name="flowcount_key_idx"
+            ),
         ]
 
     def __str__(self) -> str:

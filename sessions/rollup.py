@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from sessions.models import EventKind, FlowCount, FlowSession, Outcome, SessionEvent
+from sessions.models import ALL_TIME, EventKind, FlowCount, FlowSession, Outcome, SessionEvent
 
 RESOLVED = (Outcome.RESOLVED, Outcome.WORKAROUND, Outcome.RESOLVED_EXTERNALLY)
 UNRESOLVED = (Outcome.UNRESOLVED, Outcome.CANCELLED)
@@ -101,12 +101,19 @@ def rollup_events(session: FlowSession, events: Iterable[SessionEvent]) -> None:
 
 
 def add_counts(tree_id: Any, day: date, totals: Counter, model: Any = FlowCount) -> None:
-    """One upsert per counter: `value = value + n` (PostgreSQL and SQLite ≥ 3.24)."""
+    """One upsert per counter and per day (the run's, and ALL_TIME): `value = value + n`
+    (PostgreSQL and SQLite ≥ 3.24)."""
     # The flow's id as the database stores it (uuid on PostgreSQL, 32 hex digits on SQLite).
     tree = model._meta.get_field("tree").target_field.get_db_prep_value(
         tree_id, connection, prepared=False
     )
-    rows = [(tree, day, key, node[:100], n) for (key, node), n in totals.items() if n]
+    # Every change also moves the flow's all-time totals (the day ALL_TIME).
+    rows = [
+        (tree, when, key, node[:100], n)
+        for when in (day, ALL_TIME)
+        for (key, node), n in totals.items()
+        if n
+    ]
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)

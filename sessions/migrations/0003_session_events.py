@@ -191,5 +191,17 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('tree', 'day', 'key', 'node_id'), name='flowcount_unique')],
             },
         ),
+        migrations.AddIndex(
+            model_name='flowcount',
+            index=models.Index(fields=['tree', 'day'], include=('key', 'node_id', 'value'), name='flowcount_period_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='flowcount',
+            index=models.Index(fields=['tree', 'key', 'day'], include=('value',), name='flowcount_key_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='flowsession',
+            index=models.Index(fields=['tree', 'status', 'started_at'], name='session_tree_status_idx'),
+        ),
         migrations.RunPython(backfill_events, migrations.RunPython.noop),
     ]
