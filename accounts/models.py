@@ -127,6 +127,7 @@ class AuditAction(models.TextChoices):
     FLOW_DELETED = "flow_deleted", "Flow deleted"
     FLOW_IMPORTED = "flow_imported", "Flow imported"
     FLOW_FORKED = "flow_forked", "Flow forked"
+    FLOW_VERIFIED = "flow_verified", "Flow marked verified"
     BATCH_LAUNCHED = "batch_launched", "Batch launched"
 
 

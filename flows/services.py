@@ -261,6 +261,19 @@ def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree
     return tree
 
 
+@transaction.atomic
+def tree_mark_verified(*, tree: Tree, user: User) -> Tree:
+    """An editor confirms the flow is still right: records who and when (clears "stale")."""
+    ensure_can_edit(tree=tree, user=user)
+    tree = locked(tree)
+    tree.verified_at = timezone.now()
+    tree.verified_by = user
+    # A queryset update: verifying is no edit, so the flow's updated_at stays as it was.
+    Tree.objects.filter(pk=tree.pk).update(verified_at=tree.verified_at, verified_by=user)
+    _audit(AuditAction.FLOW_VERIFIED, tree, user)
+    return tree
+
+
 def _audit(action: AuditAction, tree: Tree, user: User, **detail: Any) -> None:
     """Record a flow event in the flow's account (staff acting there included)."""
     audit_record(action, actor=user, account=tree.account, target=tree, detail=detail)

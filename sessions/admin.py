@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from resolutionflow.pages import pretty_json
 from sessions import services
-from sessions.models import Batch, FlowSession, StepFeedback, TargetList
+from sessions.models import Batch, FlowSession, SessionEvent, StepFeedback, TargetList
 
 
 @admin.register(FlowSession)
@@ -30,6 +30,7 @@ class FlowSessionAdmin(admin.ModelAdmin):
         "step_state_pretty",
         "custom_steps_pretty",
         "variables_pretty",
+        "current_node_id",
         "created_at",
         "updated_at",
     ]
@@ -88,3 +89,24 @@ class TargetListAdmin(admin.ModelAdmin):
     @admin.display(description="Targets")
     def target_count(self, obj: TargetList) -> int:
         return len(obj.targets or [])
+
+
+@admin.register(SessionEvent)
+class SessionEventAdmin(admin.ModelAdmin):
+    """The log is written by the session services only: read it here, never change it."""
+
+    list_display = ["at", "kind", "node_id", "session", "user", "tree"]
+    list_filter = ["kind"]
+    list_select_related = ["session", "user", "tree"]
+    search_fields = ["node_id", "user__email", "session__tree_name"]
+    date_hierarchy = "at"
+    readonly_fields = ["session", "tree", "user", "kind", "node_id", "at", "elapsed_s", "payload"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -6,20 +6,23 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import User
+from flows import nodes
 from flows.models import Tree, TreeType
 from sessions import runtime
 from sessions.models import (
     OUTCOME_STYLE,
     Batch,
+    EventKind,
     FlowSession,
     Outcome,
+    SessionEvent,
     SessionStatus,
     humanise_duration,
 )
@@ -253,3 +256,62 @@ def batch_progress(session: FlowSession) -> tuple[int, int]:
         total=Count("id"), done=Count("id", filter=Q(status=SessionStatus.COMPLETED))
     )
     return counts["done"], counts["total"]
+
+
+# --- the session's event log -----------------------------------------------------------
+
+TIMELINE_LIMIT = 500
+
+
+@dataclass
+class TimelineRow:
+    at: datetime
+    who: str
+    kind: str
+    label: str
+    step: str
+    detail: str
+
+
+def session_timeline(session: FlowSession) -> list[TimelineRow]:
+    """Who did which step when, oldest first, in one query (the newest TIMELINE_LIMIT)."""
+    events = list(
+        SessionEvent.objects.filter(session=session)
+        .select_related("user")
+        .order_by("-at", "-id")[:TIMELINE_LIMIT]
+    )
+    titles = step_titles(session)
+    return [
+        TimelineRow(
+            at=event.at,
+            who=event.user.display_name if event.user else "",
+            kind=event.kind,
+            label=event.get_kind_display(),
+            step=titles.get(event.node_id, event.node_id),
+            detail=event_detail(event),
+        )
+        for event in reversed(events)
+    ]
+
+
+def step_titles(session: FlowSession) -> dict[str, str]:
+    titles = {
+        node_id: session.fill(nodes.heading(node))
+        for node_id, node in runtime.node_index(session).items()
+    }
+    for custom in session.custom_steps:
+        titles[str(custom.get("id"))] = session.fill(custom.get("title"))
+    return titles
+
+
+def event_detail(event: SessionEvent) -> str:
+    payload = event.payload or {}
+    if event.kind == EventKind.ANSWER:
+        return f"“{payload.get('choice', '')}”"
+    if event.kind == EventKind.THUMBS:
+        return {"up": "👍 helpful", "down": "👎 not helpful"}.get(payload.get("vote"), "cleared")
+    if event.kind == EventKind.COMPLETE:
+        return Outcome(payload["outcome"]).label if payload.get("outcome") in Outcome.values else ""
+    if event.kind == EventKind.RATING:
+        return f"{payload.get('rating')}/5"
+    return ""

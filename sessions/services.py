@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,11 +19,14 @@ from flows import structure
 from flows.models import Tree
 from resolutionflow.errors import ServiceError
 from sessions import runtime
+from sessions.events import record_event, record_events
 from sessions.models import (
     BUILTIN_TARGET_VARIABLE,
     Batch,
+    EventKind,
     FlowSession,
     Outcome,
+    SessionEvent,
     SessionStatus,
     StepFeedback,
     TargetList,
@@ -124,8 +128,19 @@ def session_start(
         variables=answers,
         started_at=timezone.now(),
     )
+    session.current_node_id = root_node_id(session)
+    if session.current_node_id:
+        session.save(update_fields=["current_node_id"])
     Tree.objects.filter(pk=tree.pk).update(usage_count=F("usage_count") + 1)
+    record_event(session, user, EventKind.START, node_id=session.current_node_id)
     return session
+
+
+def root_node_id(session: FlowSession) -> str:
+    """Where a troubleshooting run begins; a checklist has no current node."""
+    if not session.is_troubleshooting:
+        return ""
+    return str((runtime.current_node(session) or {}).get("id") or "")
 
 
 # --- changing a running session ---------------------------------------------------------
@@ -192,8 +207,11 @@ def session_answer(
             },
         ]
         set_pending_note(fresh, node_id, "")
+        fresh.current_node_id = str(target)
+        payload = {"choice": str(choice)[:200], "next": str(target)}
+        record_event(fresh, user, EventKind.ANSWER, node_id=node_id, payload=payload)
 
-    return mutate(session, user, change, "path", "step_state")
+    return mutate(session, user, change, "path", "step_state", "current_node_id")
 
 
 def set_pending_note(session: FlowSession, node_id: str, note: str) -> None:
@@ -226,8 +244,11 @@ def session_back(*, session: FlowSession, user: User) -> FlowSession:
         last = fresh.path[-1]
         fresh.path = fresh.path[:-1]
         set_pending_note(fresh, str(last.get("node_id")), last.get("note") or "")
+        fresh.current_node_id = str(last.get("node_id") or "")
+        payload = {"from": str(last.get("next_node_id") or "")}
+        record_event(fresh, user, EventKind.BACK, node_id=fresh.current_node_id, payload=payload)
 
-    return mutate(session, user, change, "path", "step_state")
+    return mutate(session, user, change, "path", "step_state", "current_node_id")
 
 
 def session_step_update(
@@ -261,15 +282,36 @@ def session_step_update(
             )
         state = dict(fresh.step_state.get(step_id) or {})
         if done is not None and bool(state.get("done")) != done:
+            if done:
+                record_event(
+                    fresh, user, EventKind.TICK, node_id=step_id, elapsed_s=since_last_tick(fresh)
+                )
+            else:
+                record_event(fresh, user, EventKind.UNTICK, node_id=step_id)
             state["done"] = done
             state["at"] = now_iso() if done else None
-        if note is not None:
+        if note is not None and note != (state.get("note") or ""):
+            record_event(fresh, user, EventKind.NOTE, node_id=step_id, payload={"chars": len(note)})
             state["note"] = note
-        if value is not None:
+        if value is not None and value != (state.get("value") or ""):
+            record_event(fresh, user, EventKind.NOTE, node_id=step_id, payload={"value": True})
             state["value"] = value
         fresh.step_state = {**fresh.step_state, step_id: state}
 
     return mutate(session, user, change, "step_state")
+
+
+def since_last_tick(session: FlowSession) -> int | None:
+    """Seconds since the session's latest tick, or since it started: how long this step took."""
+    ticks = [
+        datetime.fromisoformat(state["at"])
+        for state in session.step_state.values()
+        if isinstance(state, dict) and state.get("done") and isinstance(state.get("at"), str)
+    ]
+    previous = max([*ticks, *([session.started_at] if session.started_at else [])], default=None)
+    if previous is None:
+        return None
+    return max(0, round((timezone.now() - previous).total_seconds()))
 
 
 def note_fits_node(session: FlowSession, node_id: str) -> bool:
@@ -321,6 +363,8 @@ def session_custom_step_add(
         if len(fresh.custom_steps) >= MAX_CUSTOM_STEPS:
             raise SessionError(f"A session holds at most {MAX_CUSTOM_STEPS} custom steps.")
         fresh.custom_steps = [*fresh.custom_steps, custom]
+        payload = {"custom_id": custom["id"], "source": source}
+        record_event(fresh, user, EventKind.CUSTOM_ADDED, node_id=inserted_after, payload=payload)
 
     with transaction.atomic():
         fresh = mutate(session, user, change, "custom_steps")
@@ -372,6 +416,8 @@ def session_custom_step_remove(*, session: FlowSession, user: User, custom_id: s
             if c["id"] != custom_id
         ]
         fresh.step_state = {k: v for k, v in fresh.step_state.items() if k != custom_id}
+        payload = {"inserted_after": removed["inserted_after"]}
+        record_event(fresh, user, EventKind.CUSTOM_REMOVED, node_id=custom_id, payload=payload)
 
     return mutate(session, user, change, "custom_steps", "step_state")
 
@@ -398,6 +444,10 @@ def session_feedback_set(
         new = helpful
     if fresh.tree_id is not None:
         library_step_vote(tree_id=fresh.tree_id, node_id=node_id, old=old, new=new)
+    if new != old:
+        names = {True: "up", False: "down", None: "cleared"}
+        payload = {"vote": names[new], "was": names[old]}
+        record_event(fresh, user, EventKind.THUMBS, node_id=node_id, payload=payload)
     return new
 
 
@@ -429,7 +479,28 @@ def session_complete(
     fresh.completed_at = timezone.now()
     fresh.save()
     bump_batch_revision(fresh.batch_id)
+    record_event(
+        fresh, user, EventKind.COMPLETE, node_id=fresh.current_node_id, payload={"outcome": outcome}
+    )
+    record_events(fresh, skipped_events(fresh, user))
     return fresh
+
+
+def skipped_events(session: FlowSession, user: User) -> list[SessionEvent]:
+    """One "skipped" event per flow step a completed checklist left unticked."""
+    return [
+        SessionEvent(
+            session_id=session.pk,
+            tree_id=session.tree_id,
+            user=user,
+            kind=EventKind.SKIPPED,
+            node_id=str(node.get("id"))[:100],
+            at=session.completed_at,
+        )
+        for node in runtime.snapshot_steps(session)
+        if node.get("type") == "procedure_step"
+        and not (session.step_state.get(str(node.get("id"))) or {}).get("done")
+    ]
 
 
 @transaction.atomic
@@ -447,19 +518,25 @@ def session_rate(
         rating = 0
     if not 1 <= rating <= 5:
         raise ValidationError({"rating": "A rating is 1 to 5."})
+    was = fresh.rating
     fresh.rating = rating
     fresh.rating_comment = clean_text(comment, name="comment", limit=1000)
     fresh.save(update_fields=["rating", "rating_comment", "updated_at"])
+    payload = {"rating": rating, "was": was, "comment": bool(fresh.rating_comment)}
+    record_event(fresh, user, EventKind.RATING, payload=payload)
     return fresh
 
 
+@transaction.atomic
 def session_mark_exported(*, session: FlowSession, user: User) -> None:
-    """Record that the session's text left the app (Copy for Ticket, a download)."""
+    """Record that the session's text left the app (Copy for Ticket, a download): every
+    export is an event; the first also marks the session."""
     if not session.can_mark_exported(user):
         raise PermissionDenied("Only the engineer who ran this session or an admin can mark it.")
     if not session.exported:
         FlowSession.objects.filter(pk=session.pk).update(exported=True)
         session.exported = True
+    record_event(session, user, EventKind.EXPORT)
 
 
 # --- target lists -----------------------------------------------------------------------
@@ -621,6 +698,7 @@ def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
         if won:
             Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
             bump_batch_revision(session.batch_id)
+            record_event(session, user, EventKind.START)
     fresh = FlowSession.objects.select_related("user").get(pk=session.pk)
     if fresh.user_id != user.pk:
         raise SessionTaken(fresh)

@@ -429,6 +429,7 @@ def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "can_mark_exported": session.can_mark_exported(request.user),
         "outcomes": Outcome,
         "ask_rating": request.GET.get("rate") == "1" and session.rating is None,
+        "timeline": selectors.session_timeline(session),
     }
 
 

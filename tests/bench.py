@@ -222,6 +222,222 @@ def batch_launch_1000() -> list[tuple[str, float]]:
     return [("launch a batch of 1,000 targets", median_ms(launch, rounds=5))]
 
 
+# --- analytics at scale (PostgreSQL): 100,000 sessions and 2,000,000 events per flow ------
+
+SESSIONS = 100_000
+EVENTS_PER_SESSION = 20
+LEAF_SPREAD = 200  # leaves 256..455 are reached, 456..511 never: dead branches to find
+
+
+def binary_tree(level: int = 0, index: int = 1, depth: int = 8) -> dict:
+    """Node n<i> has children n<2i> and n<2i+1>; leaves (level 8) are solutions."""
+    if level == depth:
+        return {"id": f"n{index}", "type": "solution", "title": f"Fix {index}"}
+    children = [binary_tree(level + 1, 2 * index + b, depth) for b in (0, 1)]
+    return {
+        "id": f"n{index}",
+        "type": "decision",
+        "question": f"Question {index}?",
+        "options": [
+            {"label": "Yes", "next_node_id": children[0]["id"]},
+            {"label": "No", "next_node_id": children[1]["id"]},
+        ],
+        "children": children,
+    }
+
+
+def checklist(steps: int = 12) -> dict:
+    return {
+        "steps": [
+            {"id": f"s{i}", "type": "procedure_step", "title": f"Step {i}"}
+            for i in range(1, steps + 1)
+        ]
+        + [{"id": "end", "type": "procedure_end", "title": "Done"}]
+    }
+
+
+SESSION_SQL = """
+INSERT INTO flow_sessions_flowsession (
+    id, tree_id, tree_name, tree_type, structure_snapshot, intake_form_snapshot, user_id,
+    account_id, status, outcome, outcome_notes, next_steps, ticket_number, client_name,
+    variables, path, current_node_id, step_state, custom_steps, batch_id, target_label, rating,
+    rating_comment, exported, created_at, started_at, completed_at, updated_at)
+SELECT gen_random_uuid(), %(tree)s, 'bench', %(type)s, '{}', '[]', %(user)s, %(account)s,
+    CASE WHEN g %% 10 = 0 THEN 'in_progress' ELSE 'completed' END,
+    CASE WHEN g %% 10 = 0 THEN '' ELSE (ARRAY['resolved', 'resolved', 'resolved', 'escalated',
+        'unresolved', 'workaround', 'cancelled', 'resolved', 'escalated'])[1 + g %% 9] END,
+    '', '', 'T-' || g, '', '{}', '[]',
+    CASE WHEN %(type)s = 'troubleshooting'
+        THEN 'n' || (256 + (g * 7919) %% %(spread)s) ELSE '' END,
+    '{}', '[]', NULL, '', CASE WHEN g %% 4 = 0 THEN 1 + g %% 5 END,
+    CASE WHEN g %% 40 = 0 THEN 'Comment ' || g ELSE '' END, false,
+    start, start,
+    CASE WHEN g %% 10 = 0 THEN NULL ELSE start + (5 + g %% 90) * interval '1 minute' END,
+    start + interval '1 hour'
+FROM generate_series(1, %(n)s) AS g,
+    LATERAL (
+        SELECT now() - (g %% 365) * interval '1 day' - (g %% 1440) * interval '1 minute'
+    ) AS t(start)
+"""
+
+# 20 events per run: start, 8 answers down the tree (or 12 ticks), notes, complete, rating, export.
+TREE_EVENTS_SQL = """
+INSERT INTO flow_sessions_sessionevent (
+    session_id, tree_id, user_id, kind, node_id, at, elapsed_s, payload)
+SELECT s.id, s.tree_id, s.user_id,
+    CASE WHEN e = 1 THEN 'start' WHEN e <= 9 THEN 'answer' WHEN e <= 17 THEN 'note'
+         WHEN e = 18 THEN 'complete' WHEN e = 19 THEN 'rating' ELSE 'export' END,
+    'n' || CASE WHEN e BETWEEN 2 AND 9 THEN (256 + r) >> (8 - (e - 2))
+                WHEN e BETWEEN 10 AND 17 THEN (256 + r) >> (8 - (e - 10))
+                WHEN e = 18 THEN 256 + r ELSE 1 END,
+    s.started_at + e * interval '1 minute', NULL,
+    CASE WHEN e BETWEEN 2 AND 9 THEN jsonb_build_object(
+        'choice', 'Yes', 'next', 'n' || ((256 + r) >> (8 - (e - 1)))) ELSE '{}'::jsonb END
+FROM (SELECT id, tree_id, user_id, started_at, (ticket_number_n * 7919) %% %(spread)s AS r
+      FROM (SELECT *, substr(ticket_number, 3)::int AS ticket_number_n
+            FROM flow_sessions_flowsession WHERE tree_id = %(tree)s) AS q) AS s,
+    generate_series(1, %(per)s) AS e
+"""
+
+CHECKLIST_EVENTS_SQL = """
+INSERT INTO flow_sessions_sessionevent (
+    session_id, tree_id, user_id, kind, node_id, at, elapsed_s, payload)
+SELECT s.id, s.tree_id, s.user_id,
+    CASE WHEN e = 1 THEN 'start'
+         WHEN e <= 13 AND (n + e) %% 7 = 0 THEN 'skipped'
+         WHEN e <= 13 THEN 'tick'
+         WHEN e <= 15 THEN 'custom_added' WHEN e <= 17 THEN 'thumbs'
+         WHEN e = 18 THEN 'complete' WHEN e = 19 THEN 'rating' ELSE 'export' END,
+    CASE WHEN e BETWEEN 2 AND 13 THEN 's' || (e - 1)
+         WHEN e BETWEEN 14 AND 17 THEN 's' || (1 + (n + e) %% 12) ELSE '' END,
+    s.started_at + e * interval '1 minute',
+    CASE WHEN e BETWEEN 2 AND 13 THEN 30 + (n * e) %% 600 END,
+    '{}'::jsonb
+FROM (SELECT id, tree_id, user_id, started_at, substr(ticket_number, 3)::int AS n
+      FROM flow_sessions_flowsession WHERE tree_id = %(tree)s) AS s,
+    generate_series(1, %(per)s) AS e
+"""
+
+
+# The counters the services would have written for those runs (sessions.rollup), in SQL.
+ROLLUP_SQL = """
+INSERT INTO flow_sessions_flowcount (tree_id, day, key, node_id, value)
+SELECT tree_id, day, key, node_id, sum(n) FROM (
+    SELECT s.tree_id, (s.started_at AT TIME ZONE 'UTC')::date AS day, k.key, k.node_id, k.n
+    FROM flow_sessions_flowsession s,
+    LATERAL (VALUES
+        ('run', '', 1),
+        (CASE WHEN s.status = 'completed' THEN 'out:' || CASE
+            WHEN s.outcome IN ('resolved', 'workaround', 'resolved_externally') THEN 'resolved'
+            WHEN s.outcome = 'escalated' THEN 'escalated' ELSE 'unresolved' END END, '', 1),
+        (CASE WHEN s.status = 'completed' THEN 'dur' END,
+            LEAST(1440, floor(extract(epoch FROM s.completed_at - s.started_at) / 60))::int::text,
+            1),
+        (CASE WHEN s.status = 'completed' AND s.current_node_id <> '' THEN 'ended' END,
+            s.current_node_id, 1),
+        (CASE WHEN s.rating IS NOT NULL THEN 'star' END, s.rating::text, 1)
+    ) AS k(key, node_id, n)
+    WHERE s.tree_id = %(tree)s AND k.key IS NOT NULL
+    UNION ALL
+    SELECT e.tree_id, (s.started_at AT TIME ZONE 'UTC')::date, k.key, k.node_id, k.n
+    FROM flow_sessions_sessionevent e
+    JOIN flow_sessions_flowsession s ON s.id = e.session_id,
+    LATERAL (VALUES
+        (CASE e.kind WHEN 'answer' THEN 'arrive' WHEN 'tick' THEN 'tick'
+            WHEN 'skipped' THEN 'skipped' WHEN 'custom_added' THEN 'custom' END,
+            CASE WHEN e.kind = 'answer' THEN e.payload ->> 'next' ELSE e.node_id END, 1::bigint),
+        (CASE WHEN e.kind = 'tick' AND e.elapsed_s IS NOT NULL THEN 'tick_s' END,
+            e.node_id, e.elapsed_s::bigint),
+        (CASE WHEN e.kind = 'tick' AND e.elapsed_s IS NOT NULL THEN 'tick_n' END, e.node_id, 1)
+    ) AS k(key, node_id, n)
+    WHERE e.tree_id = %(tree)s AND k.key IS NOT NULL
+) AS counted
+GROUP BY tree_id, day, key, node_id
+"""
+
+
+ALL_TIME_SQL = """
+INSERT INTO flow_sessions_flowcount (tree_id, day, key, node_id, value)
+SELECT tree_id, DATE '0001-01-01', key, node_id, sum(value) FROM flow_sessions_flowcount
+WHERE tree_id = %(tree)s GROUP BY tree_id, key, node_id
+"""
+
+
+def build_runs(tree, user, events_sql: str) -> None:
+    """100,000 runs and 2,000,000 events of one flow, in two INSERT … SELECT statements."""
+    params = {
+        "tree": tree.pk,
+        "type": tree.tree_type,
+        "user": user.pk,
+        "account": user.account_id,
+        "n": SESSIONS,
+        "per": EVENTS_PER_SESSION,
+        "spread": LEAF_SPREAD,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SESSION_SQL, params)
+        cursor.execute(events_sql, params)
+        cursor.execute(ROLLUP_SQL, params)
+        cursor.execute(ALL_TIME_SQL, params)
+        cursor.execute("VACUUM ANALYZE flow_sessions_flowcount")  # as autovacuum would
+        cursor.execute("ANALYZE flow_sessions_flowcount")
+        cursor.execute("ANALYZE flow_sessions_flowsession")
+        cursor.execute("ANALYZE flow_sessions_sessionevent")
+
+
+def p95_ms(action: Callable[[], object], rounds: int = 20) -> tuple[float, float]:
+    action()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1) + 0.5)]
+
+
+@benchmark
+def analytics_at_scale() -> list[tuple[str, float]]:
+    """The analytics page, CSV and API of a troubleshooting flow and a checklist, each with
+    100,000 sessions and 2,000,000 events (PostgreSQL; the issue's budget is p95 ≤ 300 ms)."""
+    from flows.models import TreeType
+    from sessions.models import SessionEvent
+    from tests.factories import TreeFactory
+
+    if connection.vendor != "postgresql":
+        print("  (analytics at scale: PostgreSQL only, skipped on SQLite)")
+        return []
+    client, user = logged_in_client()
+    trees = {
+        "troubleshooting": TreeFactory(
+            account=user.account, author=user, tree_structure=binary_tree()
+        ),
+        "checklist": TreeFactory(
+            account=user.account,
+            author=user,
+            tree_type=TreeType.PROCEDURAL,
+            tree_structure=checklist(),
+        ),
+    }
+    started = time.perf_counter()
+    build_runs(trees["troubleshooting"], user, TREE_EVENTS_SQL)
+    build_runs(trees["checklist"], user, CHECKLIST_EVENTS_SQL)
+    built = time.perf_counter() - started
+    events = SessionEvent.objects.filter(tree=trees["checklist"]).count()
+    print(f"  built 2 × {SESSIONS:,} sessions, 2 × {events:,} events in {built:.1f} s")
+    results = []
+    for name, tree in trees.items():
+        for period in ("30d", "all"):
+            page = f"/flows/{tree.pk}/analytics/?period={period}"
+            median, p95 = p95_ms(lambda page=page: client.get(page))
+            results += [(f"{name} analytics page {period}, median", median)]
+            results += [(f"{name} analytics page {period}, p95", p95)]
+        api = f"/api/flows/{tree.pk}/analytics/?period=all"
+        p95 = p95_ms(lambda api=api: client.get(api))[1]
+        results.append((f"{name} GET /api/flows/{{id}}/analytics/ all, p95", p95))
+    return results
+
+
 def main() -> None:
     setup_test_environment()
     # Its own database, so a bench never clobbers the test suite's --reuse-db database.

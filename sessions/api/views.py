@@ -10,10 +10,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from flows.models import Tree
 from resolutionflow.schema import CONFLICT
-from sessions import exports, selectors, services
+from sessions import analytics, exports, selectors, services
 from sessions.api import serializers as s
 from sessions.filters import SessionFilterSet
 from sessions.models import Batch, FlowSession, FlowSessionQuerySet, TargetList
@@ -236,3 +237,24 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+class FlowAnalyticsView(APIView):
+    """A flow's analytics (engineers and above of its account; staff for default flows)."""
+
+    @extend_schema(
+        operation_id="flows_analytics_retrieve",
+        parameters=[
+            OpenApiParameter(
+                "period", str, enum=list(analytics.PERIODS), default=analytics.DEFAULT_PERIOD
+            )
+        ],
+        responses={200: s.FlowAnalyticsSerializer},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        """Runs, outcomes, durations, per-node or per-step figures, ratings and health flags."""
+        tree = analytics.analytics_tree(request.user, pk)
+        query = s.AnalyticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        figures = analytics.flow_analytics(tree, query.validated_data["period"])
+        return Response(figures.as_json())
