@@ -122,7 +122,7 @@ class FlowSessionQuerySet(AccountScopedQuerySet["FlowSession"]):
         return mine
 
     def with_list_data(self) -> FlowSessionQuerySet:
-        return self.select_related("tree", "user", "batch")
+        return self.select_related("tree", "user", "batch", "account")
 
 
 class FlowSession(models.Model):

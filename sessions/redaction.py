@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 from detect_secrets.filters import heuristic
 from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
 from detect_secrets.plugins.basic_auth import BasicAuthDetector
 from detect_secrets.plugins.github_token import GitHubTokenDetector
 from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
@@ -102,17 +101,136 @@ class Finding:
 
 # Words that follow "password:" / "password is" in ordinary notes.
 _NOT_SECRETS = frozenset(
-    """
-    a an the this that it its my your their our his her new old same current temporary temp
-    one reset resets expired expires expiring expiry changed change changes set unset never
-    required requirement requirements policy policies complexity history length age hidden
-    redacted none null nil n/a na unknown empty blank missing correct incorrect wrong invalid
-    valid ok okay true false yes no on off enabled disabled sent emailed texted shared given
-    provided prompt prompted read-host get-credential securestring asked entered typed
-    manager vault keeper bitwarden 1password lastpass passbolt itglue hudu not now still also
-    to be for from with via by in on at of and or is was are were has have had will should
-    must can cannot could user users account accounts login logon sign-in signin
-    """.split()
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "it",
+        "its",
+        "my",
+        "your",
+        "their",
+        "our",
+        "his",
+        "her",
+        "new",
+        "old",
+        "same",
+        "current",
+        "temporary",
+        "temp",
+        "one",
+        "reset",
+        "resets",
+        "expired",
+        "expires",
+        "expiring",
+        "expiry",
+        "changed",
+        "change",
+        "changes",
+        "set",
+        "unset",
+        "never",
+        "required",
+        "requirement",
+        "requirements",
+        "policy",
+        "policies",
+        "complexity",
+        "history",
+        "length",
+        "age",
+        "hidden",
+        "redacted",
+        "none",
+        "null",
+        "nil",
+        "n/a",
+        "na",
+        "unknown",
+        "empty",
+        "blank",
+        "missing",
+        "correct",
+        "incorrect",
+        "wrong",
+        "invalid",
+        "valid",
+        "ok",
+        "okay",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "enabled",
+        "disabled",
+        "sent",
+        "emailed",
+        "texted",
+        "shared",
+        "given",
+        "provided",
+        "prompt",
+        "prompted",
+        "read-host",
+        "get-credential",
+        "securestring",
+        "asked",
+        "entered",
+        "typed",
+        "manager",
+        "vault",
+        "keeper",
+        "bitwarden",
+        "1password",
+        "lastpass",
+        "passbolt",
+        "itglue",
+        "hudu",
+        "not",
+        "now",
+        "still",
+        "also",
+        "to",
+        "be",
+        "for",
+        "from",
+        "with",
+        "via",
+        "by",
+        "in",
+        "on",
+        "at",
+        "of",
+        "and",
+        "or",
+        "is",
+        "was",
+        "are",
+        "were",
+        "has",
+        "have",
+        "had",
+        "will",
+        "should",
+        "must",
+        "can",
+        "cannot",
+        "could",
+        "user",
+        "users",
+        "account",
+        "accounts",
+        "login",
+        "logon",
+        "sign-in",
+        "signin",
+    ]
 )
 _PLACEHOLDER = re.compile(
     r"^(?:\*+|x{3,}|\.{3,}|•+|#+|-+|_+|\?+|<[^>]*>|\{[^}]*\}|\[[^\]]*\]|%\w+%|\$\S*|@\w+|"
@@ -239,8 +357,7 @@ ASSIGNMENT = re.compile(
 PROSE = re.compile(
     r"\b(?:password|passphrase|passwd|pwd|pw|pin|passcode|psk|wi-?fi key)"
     r"(?:\s+for\s+[\w .\\-]{1,40}?)?"
-    r"\s+(?:is|was|=|set to|reset to|changed to|to|of)\s*:?\s+(?:now\s+|still\s+)?"
-    + _VALUE,
+    r"\s+(?:is|was|=|set to|reset to|changed to|to|of)\s*:?\s+(?:now\s+|still\s+)?" + _VALUE,
     re.IGNORECASE,
 )
 PROSE_QUOTED = re.compile(
@@ -253,9 +370,7 @@ CREDENTIAL_PARAMETER = re.compile(
     r"sharedkey|accountkey|secretkey|psk|passphrase))(?:[ \t]*[:=][ \t]*|[ \t]+)" + _VALUE,
     re.IGNORECASE,
 )
-CONVERT_TO_SECURE_STRING = re.compile(
-    r"ConvertTo-SecureString\b(?P<args>[^\n|;)]*)", re.IGNORECASE
-)
+CONVERT_TO_SECURE_STRING = re.compile(r"ConvertTo-SecureString\b(?P<args>[^\n|;)]*)", re.IGNORECASE)
 _ARG = re.compile(r"""(?P<value>'[^'\n]*'|"[^"\n]*"|[^\s'"]+)""")
 NET_USER = re.compile(
     r"\bnet\s+user\s+(?:\"[^\"\n]+\"|[^\s/\"]+)[ \t]+(?![/*])" + _VALUE, re.IGNORECASE
@@ -268,9 +383,7 @@ DASH_P = re.compile(
     re.IGNORECASE,
 )
 OPENSSL_PASS = re.compile(r"\bpass:" + _VALUE, re.IGNORECASE)
-CURL_USER = re.compile(
-    r"(?:\s-u|--user)\s+['\"]?[^:\s'\"]+:(?P<value>[^\s'\"@]+)", re.IGNORECASE
-)
+CURL_USER = re.compile(r"(?:\s-u|--user)\s+['\"]?[^:\s'\"]+:(?P<value>[^\s'\"@]+)", re.IGNORECASE)
 CHPASSWD = re.compile(
     r"\becho\s+['\"]?[\w.@$-]+:(?P<value>[^\s'\"|]+)['\"]?\s*\|\s*(?:sudo\s+)?chpasswd",
     re.IGNORECASE,
@@ -345,8 +458,13 @@ def _our_rules() -> list[Rule]:
         Rule("google-api-key", GOOGLE_API_KEY, hint=("aiza",)),
         Rule("github-token", GITHUB_FINE_GRAINED, hint=("github_pat_",)),
         Rule("stripe-key", STRIPE_MORE, hint=("k_test_", "k_live_", "whsec_")),
-        Rule("bearer-token", BEARER, "value", check=lambda v: high_entropy(v) or len(v) >= 24,
-             hint=("bearer",)),
+        Rule(
+            "bearer-token",
+            BEARER,
+            "value",
+            check=lambda v: high_entropy(v) or len(v) >= 24,
+            hint=("bearer",),
+        ),
         Rule("basic-auth", BASIC, "value", check=_basic_credentials, hint=("basic",)),
         Rule("password", CONVERT_TO_SECURE_STRING, "args", hint=("convertto-securestring",)),
         Rule("password", NET_USER, "value", hint=("net ",), credential=True),
@@ -384,7 +502,9 @@ MAC = re.compile(
     r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])"
     r"|(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])"
 )
-EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 
 
 def _internal_ip(text: str) -> bool:

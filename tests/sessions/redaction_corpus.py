@@ -49,156 +49,407 @@ class Secret:
 S = Secret
 SECRET_BEARING: list[Secret] = [
     # --- passwords in assignments, Windows ---
-    S("Reset done. New password: Welcome2024! — user must change at next logon.",
-      ("Welcome2024!",), "password", "windows"),
-    S("Local admin on LAPTOP-0142 is .\\itadmin, pwd: Tr0ub4dor&3", ("Tr0ub4dor&3",),
-      "password", "windows"),
-    S("$password = 'Spring#2025'\n$cred = New-Object PSCredential('CONTOSO\\svc-sql', "
-      "(ConvertTo-SecureString $password -AsPlainText -Force))", ("Spring#2025",), "password",
-      "windows"),
-    S("New-LocalUser -Name 'kiosk' -Password (ConvertTo-SecureString 'K1osk!Lobby' "
-      "-AsPlainText -Force) -PasswordNeverExpires", ("K1osk!Lobby",), "password", "windows"),
-    S("Set-ADAccountPassword -Identity jdoe -Reset -NewPassword (ConvertTo-SecureString "
-      "-AsPlainText \"Autumn-Leaves-77\" -Force)", ("Autumn-Leaves-77",), "password", "windows"),
-    S("$secure = ConvertTo-SecureString -String 'B4ckup$vc2024' -AsPlainText -Force",
-      ("B4ckup$vc2024",), "password", "windows"),
-    S("net user jdoe Summer2025! /domain\nThe command completed successfully.",
-      ("Summer2025!",), "password", "windows"),
-    S("C:\\> net user svc_scan Sc4nn3r#Pass /add /passwordchg:no", ("Sc4nn3r#Pass",),
-      "password", "windows"),
-    S("net use Z: \\\\fs01\\finance Fin@nce2024 /user:CONTOSO\\jdoe /persistent:yes",
-      ("Fin@nce2024",), "password", "windows"),
-    S("cmdkey /add:TERMSRV/rds01.contoso.local /user:CONTOSO\\rdsadmin /pass:Rd5-Adm1n!",
-      ("Rd5-Adm1n!",), "password", "windows"),
-    S("psexec \\\\WS-0231 -u CONTOSO\\helpdesk -p H3lpd3sk! cmd /c gpupdate /force",
-      ("H3lpd3sk!",), "password", "windows"),
-    S("sqlcmd -S SQL01\\CRM -U sa -P 'S@Adm1n-2023' -Q \"SELECT @@VERSION\"",
-      ("S@Adm1n-2023",), "password", "windows"),
-    S("New-ADUser -Name 'Jane Doe' -SamAccountName jdoe -AccountPassword "
-      "(ConvertTo-SecureString 'Start123!' -AsPlainText -Force) -Enabled $true",
-      ("Start123!",), "password", "windows"),
-    S("Connect-VIServer -Server vcsa01 -User administrator@vsphere.local -Password 'VMw@re!2024'",
-      ("VMw@re!2024",), "password", "windows"),
-    S("Install-ADDSDomainController -DomainName contoso.local -SafeModeAdministratorPassword "
-      "(ConvertTo-SecureString 'DSRM-Restore-99' -AsPlainText -Force)", ("DSRM-Restore-99",),
-      "password", "windows"),
-    S("Invoke-Sqlcmd -ServerInstance sql02 -Username reporting -Password Rep0rt!ng -Query $q",
-      ("Rep0rt!ng",), "password", "windows"),
-    S("Temp password is Winter2025! — told the user to change it after first sign-in.",
-      ("Winter2025!",), "password", "any"),
-    S("Called Jane, reset her password to Bluebird#42 and unlocked the account.",
-      ("Bluebird#42",), "password", "any"),
-    S("Wi-Fi key: Gu3stN3twork2024 (guest SSID, rotated monthly)", ("Gu3stN3twork2024",),
-      "password", "any"),
-    S("PasswordProfile = @{ Password = 'Tmp-7781-Xq'; ForceChangePasswordNextSignIn = $true }",
-      ("Tmp-7781-Xq",), "password", "windows"),
-    S("Recovery password for the DSRM is Dsrm_Recover_2024", ("Dsrm_Recover_2024",),
-      "password", "windows"),
-    S("SonicWall VPN policy: IKE pre-shared key = 8uM9-Qz2p-Lk7w", ("8uM9-Qz2p-Lk7w",),
-      "password", "any"),
-    S("Veeam repository credentials: user veeam-repo, password \"R3p0$itory!\"",
-      ("R3p0$itory!",), "password", "windows"),
-    S("Printer scan-to-folder account scanner, password: PrinterScan99", ("PrinterScan99",),
-      "password", "windows"),
+    S(
+        "Reset done. New password: Welcome2024! — user must change at next logon.",
+        ("Welcome2024!",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Local admin on LAPTOP-0142 is .\\itadmin, pwd: Tr0ub4dor&3",
+        ("Tr0ub4dor&3",),
+        "password",
+        "windows",
+    ),
+    S(
+        "$password = 'Spring#2025'\n$cred = New-Object PSCredential('CONTOSO\\svc-sql', "
+        "(ConvertTo-SecureString $password -AsPlainText -Force))",
+        ("Spring#2025",),
+        "password",
+        "windows",
+    ),
+    S(
+        "New-LocalUser -Name 'kiosk' -Password (ConvertTo-SecureString 'K1osk!Lobby' "
+        "-AsPlainText -Force) -PasswordNeverExpires",
+        ("K1osk!Lobby",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Set-ADAccountPassword -Identity jdoe -Reset -NewPassword (ConvertTo-SecureString "
+        '-AsPlainText "Autumn-Leaves-77" -Force)',
+        ("Autumn-Leaves-77",),
+        "password",
+        "windows",
+    ),
+    S(
+        "$secure = ConvertTo-SecureString -String 'B4ckup$vc2024' -AsPlainText -Force",
+        ("B4ckup$vc2024",),
+        "password",
+        "windows",
+    ),
+    S(
+        "net user jdoe Summer2025! /domain\nThe command completed successfully.",
+        ("Summer2025!",),
+        "password",
+        "windows",
+    ),
+    S(
+        "C:\\> net user svc_scan Sc4nn3r#Pass /add /passwordchg:no",
+        ("Sc4nn3r#Pass",),
+        "password",
+        "windows",
+    ),
+    S(
+        "net use Z: \\\\fs01\\finance Fin@nce2024 /user:CONTOSO\\jdoe /persistent:yes",
+        ("Fin@nce2024",),
+        "password",
+        "windows",
+    ),
+    S(
+        "cmdkey /add:TERMSRV/rds01.contoso.local /user:CONTOSO\\rdsadmin /pass:Rd5-Adm1n!",
+        ("Rd5-Adm1n!",),
+        "password",
+        "windows",
+    ),
+    S(
+        "psexec \\\\WS-0231 -u CONTOSO\\helpdesk -p H3lpd3sk! cmd /c gpupdate /force",
+        ("H3lpd3sk!",),
+        "password",
+        "windows",
+    ),
+    S(
+        "sqlcmd -S SQL01\\CRM -U sa -P 'S@Adm1n-2023' -Q \"SELECT @@VERSION\"",
+        ("S@Adm1n-2023",),
+        "password",
+        "windows",
+    ),
+    S(
+        "New-ADUser -Name 'Jane Doe' -SamAccountName jdoe -AccountPassword "
+        "(ConvertTo-SecureString 'Start123!' -AsPlainText -Force) -Enabled $true",
+        ("Start123!",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Connect-VIServer -Server vcsa01 -User administrator@vsphere.local -Password 'VMw@re!2024'",
+        ("VMw@re!2024",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Install-ADDSDomainController -DomainName contoso.local -SafeModeAdministratorPassword "
+        "(ConvertTo-SecureString 'DSRM-Restore-99' -AsPlainText -Force)",
+        ("DSRM-Restore-99",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Invoke-Sqlcmd -ServerInstance sql02 -Username reporting -Password Rep0rt!ng -Query $q",
+        ("Rep0rt!ng",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Temp password is Winter2025! — told the user to change it after first sign-in.",
+        ("Winter2025!",),
+        "password",
+        "any",
+    ),
+    S(
+        "Called Jane, reset her password to Bluebird#42 and unlocked the account.",
+        ("Bluebird#42",),
+        "password",
+        "any",
+    ),
+    S(
+        "Wi-Fi key: Gu3stN3twork2024 (guest SSID, rotated monthly)",
+        ("Gu3stN3twork2024",),
+        "password",
+        "any",
+    ),
+    S(
+        "PasswordProfile = @{ Password = 'Tmp-7781-Xq'; ForceChangePasswordNextSignIn = $true }",
+        ("Tmp-7781-Xq",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Recovery password for the DSRM is Dsrm_Recover_2024",
+        ("Dsrm_Recover_2024",),
+        "password",
+        "windows",
+    ),
+    S(
+        "SonicWall VPN policy: IKE pre-shared key = 8uM9-Qz2p-Lk7w",
+        ("8uM9-Qz2p-Lk7w",),
+        "password",
+        "any",
+    ),
+    S(
+        'Veeam repository credentials: user veeam-repo, password "R3p0$itory!"',
+        ("R3p0$itory!",),
+        "password",
+        "windows",
+    ),
+    S(
+        "Printer scan-to-folder account scanner, password: PrinterScan99",
+        ("PrinterScan99",),
+        "password",
+        "windows",
+    ),
     # --- passwords, Linux ---
     S("mysql -u root -pS3cretRootPw crm < dump.sql", ("S3cretRootPw",), "password", "linux"),
-    S("export PGPASSWORD=pgAdm1n_2024\npsql -h db01 -U postgres -c '\\l'", ("pgAdm1n_2024",),
-      "password", "linux"),
+    S(
+        "export PGPASSWORD=pgAdm1n_2024\npsql -h db01 -U postgres -c '\\l'",
+        ("pgAdm1n_2024",),
+        "password",
+        "linux",
+    ),
     S("echo 'deploy:D3pl0y!Now' | sudo chpasswd", ("D3pl0y!Now",), "password", "linux"),
-    S("sshpass -p 'Sup3rS3cret' ssh admin@10.20.0.5 'sudo systemctl restart nginx'",
-      ("Sup3rS3cret",), "password", "linux"),
-    S("curl -u admin:Adm1n-Pa55 -X POST https://nas01.local/api/v1/reboot", ("Adm1n-Pa55",),
-      "password", "linux"),
-    S("smbclient //fs01/share -U CONTOSO\\backup%B4ckup-Sh4re -c 'ls'", ("B4ckup-Sh4re",),
-      "password", "linux"),
-    S("openssl pkcs12 -export -in cert.pem -inkey key.pem -out site.pfx -passout pass:PfxExport7",
-      ("PfxExport7",), "password", "linux"),
-    S("wget --user=ftpuser --password=Ftp-Upl0ad ftp://ftp.contoso.com/drop/report.csv",
-      ("Ftp-Upl0ad",), "password", "linux"),
-    S("DB_PASSWORD=prod-db-Pa55word\nDB_HOST=db01.internal", ("prod-db-Pa55word",), "password",
-      "linux"),
-    S("htpasswd -b /etc/nginx/.htpasswd monitor M0nit0r!ng", ("M0nit0r!ng",), "password",
-      "linux"),
-    S("mysqldump --user=backup --password='Dump#Nightly1' --all-databases > all.sql",
-      ("Dump#Nightly1",), "password", "linux"),
-    S("snmp: community string set, enable secret = C1sc0Enable!", ("C1sc0Enable!",),
-      "password", "any"),
+    S(
+        "sshpass -p 'Sup3rS3cret' ssh admin@10.20.0.5 'sudo systemctl restart nginx'",
+        ("Sup3rS3cret",),
+        "password",
+        "linux",
+    ),
+    S(
+        "curl -u admin:Adm1n-Pa55 -X POST https://nas01.local/api/v1/reboot",
+        ("Adm1n-Pa55",),
+        "password",
+        "linux",
+    ),
+    S(
+        "smbclient //fs01/share -U CONTOSO\\backup%B4ckup-Sh4re -c 'ls'",
+        ("B4ckup-Sh4re",),
+        "password",
+        "linux",
+    ),
+    S(
+        "openssl pkcs12 -export -in cert.pem -inkey key.pem -out site.pfx -passout pass:PfxExport7",
+        ("PfxExport7",),
+        "password",
+        "linux",
+    ),
+    S(
+        "wget --user=ftpuser --password=Ftp-Upl0ad ftp://ftp.contoso.com/drop/report.csv",
+        ("Ftp-Upl0ad",),
+        "password",
+        "linux",
+    ),
+    S(
+        "DB_PASSWORD=prod-db-Pa55word\nDB_HOST=db01.internal",
+        ("prod-db-Pa55word",),
+        "password",
+        "linux",
+    ),
+    S("htpasswd -b /etc/nginx/.htpasswd monitor M0nit0r!ng", ("M0nit0r!ng",), "password", "linux"),
+    S(
+        "mysqldump --user=backup --password='Dump#Nightly1' --all-databases > all.sql",
+        ("Dump#Nightly1",),
+        "password",
+        "linux",
+    ),
+    S(
+        "snmp: community string set, enable secret = C1sc0Enable!",
+        ("C1sc0Enable!",),
+        "password",
+        "any",
+    ),
     # --- connection strings ---
-    S("Server=sql01.contoso.local;Database=CRM;User Id=crm_app;Password=CrmApp#2024;"
-      "TrustServerCertificate=True", ("CrmApp#2024",), "connection-string", "windows"),
-    S("Data Source=SQL02\\ERP;Initial Catalog=Sage;User ID=sage;Pwd=Sage200!x;",
-      ("Sage200!x",), "connection-string", "windows"),
-    S("postgresql://app_user:Pg-S3cret-99@db01.internal:5432/orders", ("Pg-S3cret-99",),
-      "url-password", "linux"),
-    S("mongodb://admin:M0ng0Adm!n@10.0.4.12:27017/?authSource=admin", ("M0ng0Adm!n",),
-      "url-password", "linux"),
-    S("git clone https://deploy:" + GLPAT + "@gitlab.contoso.com/infra/scripts.git",
-      (GLPAT,), "gitlab-token", "linux"),
+    S(
+        "Server=sql01.contoso.local;Database=CRM;User Id=crm_app;Password=CrmApp#2024;"
+        "TrustServerCertificate=True",
+        ("CrmApp#2024",),
+        "connection-string",
+        "windows",
+    ),
+    S(
+        "Data Source=SQL02\\ERP;Initial Catalog=Sage;User ID=sage;Pwd=Sage200!x;",
+        ("Sage200!x",),
+        "connection-string",
+        "windows",
+    ),
+    S(
+        "postgresql://app_user:Pg-S3cret-99@db01.internal:5432/orders",
+        ("Pg-S3cret-99",),
+        "url-password",
+        "linux",
+    ),
+    S(
+        "mongodb://admin:M0ng0Adm!n@10.0.4.12:27017/?authSource=admin",
+        ("M0ng0Adm!n",),
+        "url-password",
+        "linux",
+    ),
+    S(
+        "git clone https://deploy:" + GLPAT + "@gitlab.contoso.com/infra/scripts.git",
+        (GLPAT,),
+        "gitlab-token",
+        "linux",
+    ),
     # --- private keys ---
-    S("Key from the old server:\n-----BEGIN RSA PRIVATE KEY-----\n" + PEM_BODY
-      + "-----END RSA PRIVATE KEY-----\nInstalled on the new one.", (PEM_BODY[:40], PEM_BODY[-40:-1]),
-      "private-key", "linux"),
-    S("-----BEGIN OPENSSH PRIVATE KEY-----\n" + PEM_BODY + "-----END OPENSSH PRIVATE KEY-----",
-      (PEM_BODY[:40],), "private-key", "linux"),
-    S("Pasted the cert key: -----BEGIN PRIVATE KEY----- " + PEM_BODY.replace("\n", " ")
-      + "-----END PRIVATE KEY-----", (PEM_BODY[:40],), "private-key", "windows"),
-    S("PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: rsa-key-20240101\n"
-      "Private-Lines: 2\n" + PEM_BODY + "Private-MAC: 5a1f0e2b9c3d4e5f60718293a4b5c6d7e8f90a1b",
-      (PEM_BODY[:40],), "private-key", "windows"),
+    S(
+        "Key from the old server:\n-----BEGIN RSA PRIVATE KEY-----\n"
+        + PEM_BODY
+        + "-----END RSA PRIVATE KEY-----\nInstalled on the new one.",
+        (PEM_BODY[:40], PEM_BODY[-40:-1]),
+        "private-key",
+        "linux",
+    ),
+    S(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n" + PEM_BODY + "-----END OPENSSH PRIVATE KEY-----",
+        (PEM_BODY[:40],),
+        "private-key",
+        "linux",
+    ),
+    S(
+        "Pasted the cert key: -----BEGIN PRIVATE KEY----- "
+        + PEM_BODY.replace("\n", " ")
+        + "-----END PRIVATE KEY-----",
+        (PEM_BODY[:40],),
+        "private-key",
+        "windows",
+    ),
+    S(
+        "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: rsa-key-20240101\n"
+        "Private-Lines: 2\n" + PEM_BODY + "Private-MAC: 5a1f0e2b9c3d4e5f60718293a4b5c6d7e8f90a1b",
+        (PEM_BODY[:40],),
+        "private-key",
+        "windows",
+    ),
     # --- JWTs, bearer, basic ---
     S("Graph call failed, token was " + JWT, (JWT,), "jwt", "any"),
-    S("curl -H \"Authorization: Bearer " + JWT + "\" https://graph.microsoft.com/v1.0/me",
-      (JWT,), "bearer-token", "linux"),
-    S("Invoke-RestMethod -Uri $uri -Headers @{ Authorization = \"Bearer 7f3kQ9zL2mXw8pRt5vYb1nC4\" }",
-      ("7f3kQ9zL2mXw8pRt5vYb1nC4",), "bearer-token", "windows"),
+    S(
+        'curl -H "Authorization: Bearer ' + JWT + '" https://graph.microsoft.com/v1.0/me',
+        (JWT,),
+        "bearer-token",
+        "linux",
+    ),
+    S(
+        "Invoke-RestMethod -Uri $uri -Headers "
+        '@{ Authorization = "Bearer 7f3kQ9zL2mXw8pRt5vYb1nC4" }',
+        ("7f3kQ9zL2mXw8pRt5vYb1nC4",),
+        "bearer-token",
+        "windows",
+    ),
     S("Authorization: Basic " + BASIC, (BASIC,), "basic-auth", "any"),
-    S("$headers = @{ Authorization = 'Basic " + BASIC_2 + "' }", (BASIC_2,), "basic-auth",
-      "windows"),
+    S(
+        "$headers = @{ Authorization = 'Basic " + BASIC_2 + "' }",
+        (BASIC_2,),
+        "basic-auth",
+        "windows",
+    ),
     # --- cloud keys ---
-    S("aws configure: AWS Access Key ID [None]: " + AWS_ID
-      + "\nAWS Secret Access Key [None]: " + AWS_SECRET, (AWS_ID, AWS_SECRET), "aws-access-key",
-      "linux"),
-    S("[default]\naws_access_key_id = " + AWS_ID + "\naws_secret_access_key = " + AWS_SECRET_2,
-      (AWS_ID, AWS_SECRET_2), "aws-access-key", "linux"),
-    S("Set-AWSCredential -AccessKey " + AWS_ID + " -SecretKey " + AWS_SECRET + " -StoreAs backup",
-      (AWS_ID, AWS_SECRET), "aws-access-key", "windows"),
-    S("aws iam create-access-key --user-name backup-s3\n{\n  \"AccessKey\": {\n"
-      "    \"UserName\": \"backup-s3\",\n    \"Status\": \"Active\",\n"
-      "    \"SecretAccessKey\": \"" + AWS_SECRET_2 + "\"\n  }\n}", (AWS_SECRET_2,),
-      "aws-secret-key", "linux"),
-    S("DefaultEndpointsProtocol=https;AccountName=contosobackup;AccountKey=" + AZURE_KEY
-      + ";EndpointSuffix=core.windows.net", (AZURE_KEY,), "azure-key", "windows"),
-    S("New-AzStorageContext -StorageAccountName contosologs -StorageAccountKey '" + AZURE_KEY
-      + "'", (AZURE_KEY,), "password", "windows"),
-    S("azcopy copy 'C:\\Export\\*' 'https://contosobackup.blob.core.windows.net/export?sv=2022-11-02"
-      "&ss=b&srt=co&sp=rwlac&se=2026-12-31T23:59:59Z&st=2026-01-01T00:00:00Z&spr=https&sig="
-      + SAS_SIG + "' --recursive", (SAS_SIG,), "azure-sas", "windows"),
-    S("Endpoint=sb://contoso-bus.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
-      "SharedAccessKey=" + SB_KEY, (SB_KEY,), "azure-key", "any"),
-    S("Maps widget uses key " + GOOGLE + " (restricted to our domain)", (GOOGLE,),
-      "google-api-key", "any"),
+    S(
+        "aws configure: AWS Access Key ID [None]: "
+        + AWS_ID
+        + "\nAWS Secret Access Key [None]: "
+        + AWS_SECRET,
+        (AWS_ID, AWS_SECRET),
+        "aws-access-key",
+        "linux",
+    ),
+    S(
+        "[default]\naws_access_key_id = " + AWS_ID + "\naws_secret_access_key = " + AWS_SECRET_2,
+        (AWS_ID, AWS_SECRET_2),
+        "aws-access-key",
+        "linux",
+    ),
+    S(
+        "Set-AWSCredential -AccessKey " + AWS_ID + " -SecretKey " + AWS_SECRET + " -StoreAs backup",
+        (AWS_ID, AWS_SECRET),
+        "aws-access-key",
+        "windows",
+    ),
+    S(
+        'aws iam create-access-key --user-name backup-s3\n{\n  "AccessKey": {\n'
+        '    "UserName": "backup-s3",\n    "Status": "Active",\n'
+        '    "SecretAccessKey": "' + AWS_SECRET_2 + '"\n  }\n}',
+        (AWS_SECRET_2,),
+        "aws-secret-key",
+        "linux",
+    ),
+    S(
+        "DefaultEndpointsProtocol=https;AccountName=contosobackup;AccountKey="
+        + AZURE_KEY
+        + ";EndpointSuffix=core.windows.net",
+        (AZURE_KEY,),
+        "azure-key",
+        "windows",
+    ),
+    S(
+        "New-AzStorageContext -StorageAccountName contosologs -StorageAccountKey '"
+        + AZURE_KEY
+        + "'",
+        (AZURE_KEY,),
+        "password",
+        "windows",
+    ),
+    S(
+        "azcopy copy 'C:\\Export\\*' 'https://contosobackup.blob.core.windows.net/export?sv=2022-11-02"
+        "&ss=b&srt=co&sp=rwlac&se=2026-12-31T23:59:59Z&st=2026-01-01T00:00:00Z&spr=https&sig="
+        + SAS_SIG
+        + "' --recursive",
+        (SAS_SIG,),
+        "azure-sas",
+        "windows",
+    ),
+    S(
+        "Endpoint=sb://contoso-bus.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+        "SharedAccessKey=" + SB_KEY,
+        (SB_KEY,),
+        "azure-key",
+        "any",
+    ),
+    S(
+        "Maps widget uses key " + GOOGLE + " (restricted to our domain)",
+        (GOOGLE,),
+        "google-api-key",
+        "any",
+    ),
     S("$env:GITHUB_TOKEN = '" + GH + "'", (GH,), "github-token", "windows"),
-    S("git remote set-url origin https://x-access-token:" + GH + "@github.com/contoso/infra.git",
-      (GH,), "github-token", "linux"),
+    S(
+        "git remote set-url origin https://x-access-token:" + GH + "@github.com/contoso/infra.git",
+        (GH,),
+        "github-token",
+        "linux",
+    ),
     S("Runner registered with token " + GLPAT, (GLPAT,), "gitlab-token", "linux"),
     S("Alert webhook bot token " + SLACK + " posted to #noc", (SLACK,), "slack-token", "any"),
     S("Billing integration key " + STRIPE, (STRIPE,), "stripe-key", "any"),
     S("SMTP relay via SendGrid, apikey " + SENDGRID, (SENDGRID,), "api-token", "any"),
     # --- high-entropy values in key-like context ---
-    S("App registration Backup-Reporter: client_secret = " + CLIENT_SECRET,
-      (CLIENT_SECRET,), "secret", "windows"),
-    S("Connect-MgGraph -ClientId 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b -TenantId "
-      "72f988bf-86f1-41af-91ab-2d7cd011db47 -ClientSecret " + CLIENT_SECRET,
-      (CLIENT_SECRET,), "password", "windows"),
+    S(
+        "App registration Backup-Reporter: client_secret = " + CLIENT_SECRET,
+        (CLIENT_SECRET,),
+        "secret",
+        "windows",
+    ),
+    S(
+        "Connect-MgGraph -ClientId 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b -TenantId "
+        "72f988bf-86f1-41af-91ab-2d7cd011db47 -ClientSecret " + CLIENT_SECRET,
+        (CLIENT_SECRET,),
+        "password",
+        "windows",
+    ),
     S("webhook signing secret: " + HEX_SECRET, (HEX_SECRET,), "secret", "any"),
     S("X-Api-Key: " + HEX_SECRET, (HEX_SECRET,), "secret", "any"),
     S("SessionToken=" + CLIENT_SECRET + HEX_SECRET[:12], (CLIENT_SECRET,), "secret", "linux"),
     # --- BitLocker ---
-    S("BitLocker recovery key for LAPTOP-0142: " + BITLOCKER, (BITLOCKER,), "recovery-key",
-      "windows"),
-    S("manage-bde -protectors -get C:\n  Numerical Password:\n    ID: {5A6F1E2B-3C4D-4E5F-8A9B-"
-      "0C1D2E3F4A5B}\n    Password:\n      " + BITLOCKER, (BITLOCKER,), "recovery-key",
-      "windows"),
+    S(
+        "BitLocker recovery key for LAPTOP-0142: " + BITLOCKER,
+        (BITLOCKER,),
+        "recovery-key",
+        "windows",
+    ),
+    S(
+        "manage-bde -protectors -get C:\n  Numerical Password:\n    ID: {5A6F1E2B-3C4D-4E5F-8A9B-"
+        "0C1D2E3F4A5B}\n    Password:\n      " + BITLOCKER,
+        (BITLOCKER,),
+        "recovery-key",
+        "windows",
+    ),
 ]
 
 

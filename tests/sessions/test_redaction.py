@@ -77,7 +77,8 @@ def test_only_the_secret_is_replaced_and_the_label_stays():
 def test_internal_addresses_macs_and_emails_only_when_asked():
     text = (
         "DC01 10.0.0.10/24 gateway 192.168.1.1, public 8.8.8.8, link fe80::1ff:fe23:4567:890a, "
-        "ULA fd12:3456:789a::1, MAC 00-1A-2B-3C-4D-5E and 001a.2b3c.4d5e, mail jane.doe@contoso.com, "
+        "ULA fd12:3456:789a::1, MAC 00-1A-2B-3C-4D-5E and 001a.2b3c.4d5e, "
+        "mail jane.doe@contoso.com, "
         "version 2.9.8884.27471 at 10:41:07"
     )
     assert redaction.find(text) == []
