@@ -443,7 +443,21 @@ def export_document(
     )
     text = RENDERERS[fmt](report)
     text = re.sub(r"\n{3,}", "\n\n", text)  # sections after headings leave no double gaps
-    return Document(marked=text, found=scanner.found)
+    return in_reading_order(text, scanner.found)
+
+
+def in_reading_order(marked: str, found: list[Found]) -> Document:
+    """Number the findings as they appear in the text (the review list reads top to bottom);
+    findings of steps left out (cut off) are not the export's."""
+    order: dict[int, int] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        old = int(match.group(1))
+        new = order.setdefault(old, len(order))
+        return f"{OPEN}{new}{SEP}{match.group(2)}{CLOSE}"
+
+    text = MARKED.sub(renumber, marked)
+    return Document(marked=text, found=[found[old] for old in order])
 
 
 def export_session(
