@@ -328,7 +328,8 @@ def render_psa(report: Report) -> str:
     meta = " | ".join(f"{k}: {v}" for k, v in header_pairs(report))
     lines = [title, meta]
     if report.variables:
-        lines.append(" | ".join(f"{k}: {v}" for k, v in report.variables))
+        # One line of details: a multi-line answer (a list of groups) joins with semicolons.
+        lines.append(" | ".join(f"{k}: {'; '.join(v.splitlines())}" for k, v in report.variables))
     lines.append("")
     for entry in report.entries:
         if entry.kind == "section":

@@ -9,7 +9,7 @@ from typing import Any
 # "ticket", "change_ticket", "ticket_number", "ticket_no", "ticket_id", "ticketref"…
 _TICKET_NAME = re.compile(r"^(?:[a-z]+_)?ticket(?:_?(?:number|no|nr|id|ref))?$", re.IGNORECASE)
 # "Ticket number", "Change ticket number", "Ticket # for this month's test", "Ticket ID"
-_TICKET_LABEL = re.compile(r"^(?:\w+\s+)?ticket\s*(?:number|no\.?|nr\.?|#|id|ref)\b", re.I)
+_TICKET_LABEL = re.compile(r"^(?:\w+\s+)?ticket\s*(?:(?:number|no|nr|id|ref)\b|#)", re.I)
 
 
 def ticket_field(intake_form: list[dict[str, Any]] | None) -> str | None:
