@@ -304,10 +304,6 @@ class Rule:
     credential: bool = False  # the group is a value: strip quotes, judge it a credential
 
 
-def _any_hint(lowered: str, hints: tuple[str, ...]) -> bool:
-    return not hints or any(h in lowered for h in hints)
-
-
 def _jwt_valid(token: str) -> bool:
     return JwtTokenDetector.is_formally_valid(token)
 
@@ -349,8 +345,10 @@ _KEYWORDS = "|".join(
 )
 _VALUE = r"""(?P<value>"[^"\n]*"|'[^'\n]*'|`[^`\n]*`|[^\s;,'"`]+)"""
 
+# No prefix in the pattern (db_password, $AdminPassword): matching one at every position was
+# most of the detector's time; the suffix rule is what keeps "PasswordLastSet" out.
 ASSIGNMENT = re.compile(
-    rf"(?<![\w-])(?P<key>[\w.]*?(?:{_KEYWORDS})(?:s|\d)?)['\"\]]{{0,2}}"
+    rf"(?P<key>(?:{_KEYWORDS})(?:s|\d)?)(?!\w)['\"\]]{{0,2}}"
     rf"[ \t]*(?:=>|:=|==|[:=])[ \t]*{_VALUE}",
     re.IGNORECASE,
 )
@@ -421,14 +419,24 @@ KEYED_ENTROPY = re.compile(
 BITLOCKER = re.compile(r"(?<![\d-])\d{6}(?:-\d{6}){7}(?![\d-])")
 
 
+# Every keyword above contains one of these; a text with none of them skips the rule.
+_ASSIGNMENT_HINTS = ("pass", "pwd", "secret", "key", "token", "psk", "community", "contrase")
+_KEYED_HINTS = ("key", "token", "secret", "sig", "sas", "credential", "auth", "hash", "cookie")
+_KEYED_HINTS += ("session",)
+_GITHUB_HINTS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")
+_GITLAB_HINTS = ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-", "glimt-")
+_GITLAB_HINTS += ("glptt-", "glagent-", "gloas-")
+_PROSE_HINTS = ("pass", "pw", "pin", "psk", "wi-fi", "wifi")
+
+
 def _plugin_rules() -> list[Rule]:
     aws_key, aws_quoted_secret = AWSKeyDetector.denylist
     return [
-        Rule("aws-access-key", aws_key),
+        Rule("aws-access-key", aws_key, hint=("akia", "asia", "abia", "acca", "a3t")),
         Rule("aws-secret-key", aws_quoted_secret, group=1, hint=("aws",)),
         Rule("url-password", BasicAuthDetector.denylist[0], group=1, hint=("://",)),
-        *(Rule("github-token", p, hint=("gh",)) for p in GitHubTokenDetector.denylist),
-        *(Rule("gitlab-token", p, hint=("gl", "gr1348941")) for p in GitLabTokenDetector.denylist),
+        *(Rule("github-token", p, hint=_GITHUB_HINTS) for p in GitHubTokenDetector.denylist),
+        *(Rule("gitlab-token", p, hint=_GITLAB_HINTS) for p in GitLabTokenDetector.denylist),
         *(Rule("jwt", p, check=_jwt_valid, hint=("eyj",)) for p in JwtTokenDetector.denylist),
         *(Rule("slack-token", p, hint=("xox", "hooks.slack")) for p in SlackDetector.denylist),
         *(Rule("stripe-key", p, hint=("k_live",)) for p in StripeDetector.denylist),
@@ -467,8 +475,8 @@ def _our_rules() -> list[Rule]:
         ),
         Rule("basic-auth", BASIC, "value", check=_basic_credentials, hint=("basic",)),
         Rule("password", CONVERT_TO_SECURE_STRING, "args", hint=("convertto-securestring",)),
-        Rule("password", NET_USER, "value", hint=("net ",), credential=True),
-        Rule("password", NET_USE, "value", hint=("net ",), credential=True),
+        Rule("password", NET_USER, "value", hint=("net user",), credential=True),
+        Rule("password", NET_USE, "value", hint=("net use",), credential=True),
         Rule("password", SLASH_PASS, "value", hint=("/p",), credential=True),
         Rule("password", DASH_P, "value", hint=("-p", "/p"), credential=True),
         Rule("password", OPENSSL_PASS, "value", hint=("pass:",), credential=True),
@@ -476,12 +484,12 @@ def _our_rules() -> list[Rule]:
         Rule("password", CHPASSWD, "value", hint=("chpasswd",), credential=True),
         Rule("password", SMB_USER, "value", hint=("%",), credential=True),
         Rule("password", HTPASSWD, "value", hint=("htpasswd",), credential=True),
-        Rule("password", CREDENTIAL_PARAMETER, "value", hint=("-",), credential=True),
-        Rule("password", ASSIGNMENT, "value", credential=True),
-        Rule("password", PROSE, "value", credential=True),
-        Rule("password", PROSE_QUOTED, "value", credential=True),
+        Rule("password", CREDENTIAL_PARAMETER, "value", hint=_ASSIGNMENT_HINTS, credential=True),
+        Rule("password", ASSIGNMENT, "value", hint=_ASSIGNMENT_HINTS, credential=True),
+        Rule("password", PROSE, "value", hint=_PROSE_HINTS, credential=True),
+        Rule("password", PROSE_QUOTED, "value", hint=("pass", "pw"), credential=True),
         Rule("url-password", URL_CREDENTIALS, "value", hint=("://",), credential=True),
-        Rule("secret", KEYED_ENTROPY, "value", check=high_entropy),
+        Rule("secret", KEYED_ENTROPY, "value", check=high_entropy, hint=_KEYED_HINTS),
         Rule("recovery-key", BITLOCKER, hint=("-",)),
     ]
 
@@ -538,6 +546,21 @@ INTERNAL_RULES: list[Rule] = [
 
 # --- finding and redacting ----------------------------------------------------------------
 
+ALL_RULES: list[Rule] = [*RULES, *INTERNAL_RULES]
+
+
+def _rules_by_hint(count: int) -> dict[str, tuple[int, ...]]:
+    """Hint → numbers of the first `count` rules it wakes; "" → the rules without hints."""
+    table: dict[str, list[int]] = {"": []}
+    for number, rule in enumerate(ALL_RULES[:count]):
+        for hint in rule.hint or ("",):
+            table.setdefault(hint, []).append(number)
+    return {hint: tuple(numbers) for hint, numbers in table.items()}
+
+
+_BY_HINT = _rules_by_hint(len(RULES))
+_BY_HINT_INTERNAL = _rules_by_hint(len(ALL_RULES))
+
 
 def _spans(rule: Rule, text: str) -> Iterator[tuple[int, int]]:
     for match in rule.pattern.finditer(text):
@@ -583,15 +606,20 @@ def _secure_string_literals(match: re.Match[str]) -> Iterator[tuple[int, int]]:
 
 def find(text: str, *, internal: bool = False) -> list[Finding]:
     """Findings in `text`, in order, not overlapping (overlaps merge into the first one)."""
-    if not text:
+    if not text or len(text) < 3:
         return []
     lowered = text.lower()
-    rules: Iterable[Rule] = [*RULES, *INTERNAL_RULES] if internal else RULES
+    # Which hints occur, checked once per text (plain substring tests are cheap); a rule runs
+    # when it has no hint or one of its hints occurs.
+    table = _BY_HINT_INTERNAL if internal else _BY_HINT
+    chosen = set(table[""])
+    for hint, numbers in table.items():
+        if hint and hint in lowered:
+            chosen.update(numbers)
     raw = [
-        Finding(start, end, rule.kind)
-        for rule in rules
-        if _any_hint(lowered, rule.hint)
-        for start, end in _spans(rule, text)
+        Finding(start, end, ALL_RULES[number].kind)
+        for number in sorted(chosen)
+        for start, end in _spans(ALL_RULES[number], text)
     ]
     raw.sort(key=lambda f: (f.start, -f.end))
     merged: list[Finding] = []
