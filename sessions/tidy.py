@@ -15,10 +15,15 @@ _TICKET_LABEL = re.compile(r"^(?:\w+\s+)?ticket\s*(?:(?:number|no|nr|id|ref)\b|#
 def ticket_field(intake_form: list[dict[str, Any]] | None) -> str | None:
     """The name of the intake field that is the ticket number: flagged `role: ticket`, else
     the first one whose name or label says so. It is the session's ticket field."""
-    fields = [f for f in intake_form or [] if isinstance(f, dict) and f.get("type") != "select"]
+    candidates = intake_form if isinstance(intake_form, list) else []
+    fields = [
+        f
+        for f in candidates
+        if isinstance(f, dict) and isinstance(f.get("name"), str) and f.get("type") != "select"
+    ]
     for field in fields:
         if field.get("role") == "ticket":
-            return str(field.get("name"))
+            return field["name"]
     for field in fields:
         name, label = str(field.get("name") or ""), str(field.get("label") or "")
         if _TICKET_NAME.match(name) or _TICKET_LABEL.match(label):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.default_content import default_flows_load
 from flows.models import Tree, TreeType
@@ -212,3 +214,12 @@ def test_a_flow_without_a_ticket_field_keeps_its_details(account, owner, enginee
     )
     text = exports.export_session(s, fmt="psa")
     assert "Server (FQDN): fs01" in text and text.count("T-9") == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(label=st.text(max_size=80), code=st.text(max_size=200))
+def test_tidy_rules_never_raise_and_keep_every_command_line(label, code):
+    assert tidy.label_without_hint(label) is not None
+    lines = tidy.command_lines(code, first="   > ", rest="     ")
+    assert lines[0].startswith("   > ")
+    assert len(lines) == max(1, len(code.strip("\n").splitlines()))
