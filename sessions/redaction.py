@@ -261,6 +261,9 @@ DASH_P = re.compile(
     r"plink|pscp|putty|wmic)\b[^\n]*?\s[-/][pP](?:[ \t]+|(?=[^\s-]))" + _VALUE,
     re.IGNORECASE,
 )
+LDAP_BIND = re.compile(
+    r"\bldap(?:search|modify|add|delete|passwd|whoami|compare)\b[^\n]*?\s-w[ \t]+" + _VALUE
+)
 OPENSSL_PASS = re.compile(r"\bpass:" + _VALUE, re.IGNORECASE)
 CURL_USER = re.compile(r"(?:\s-u|--user)\s+['\"]?[^:\s'\"]+:(?P<value>[^\s'\"@]+)", re.IGNORECASE)
 CHPASSWD = re.compile(
@@ -294,7 +297,8 @@ GITHUB_FINE_GRAINED = re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}")
 STRIPE_MORE = re.compile(r"\b(?:sk|rk)_(?:test|live)_[0-9a-zA-Z]{16,}|\bwhsec_[0-9a-zA-Z]{24,}")
 KEYED_ENTROPY = re.compile(
     r"(?:key|token|secret|signature|sig|sas|credential|apikey|auth|hash|cookie|session)"
-    r"[\w-]*['\"]?\s*[:=]\s*['\"]?(?P<value>[A-Za-z0-9+/=_\-.~%]{20,})",
+    r"[\w-]*(?:[ \t]+(?:for|of|to|from)[ \t]+[\w .-]{1,30}?)?['\"]?\s*[:=]\s*['\"]?"
+    r"(?P<value>[A-Za-z0-9+/=_\-.~%]{20,})",
     re.IGNORECASE,
 )
 BITLOCKER = re.compile(r"(?<![\d-])\d{6}(?:-\d{6}){7}(?![\d-])")
@@ -361,6 +365,7 @@ def _our_rules() -> list[Rule]:
         Rule("password", SLASH_PASS, "value", hint=("/p",), credential=True),
         Rule("password", DASH_P, "value", hint=("-p", "/p"), credential=True),
         Rule("password", OPENSSL_PASS, "value", hint=("pass:",), credential=True),
+        Rule("password", LDAP_BIND, "value", hint=("ldap",), credential=True),
         Rule("password", CURL_USER, "value", hint=("-u", "--user"), credential=True),
         Rule("password", CHPASSWD, "value", hint=("chpasswd",), credential=True),
         Rule("password", SMB_USER, "value", hint=("%",), credential=True),
