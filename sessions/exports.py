@@ -106,10 +106,6 @@ class Document:
             parts.append((self.marked[position:], None))
         return parts
 
-    @property
-    def kinds(self) -> list[str]:
-        return sorted({f.kind for f in self.found})
-
 
 def _no_scan(text: str) -> str:
     return text or ""

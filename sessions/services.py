@@ -452,6 +452,7 @@ def session_mark_exported(*, session: FlowSession, user: User) -> None:
         session.exported = True
 
 
+@transaction.atomic
 def session_copied_for_ticket(
     *,
     session: FlowSession,
