@@ -3,8 +3,6 @@ option, and that it never raises."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,13 +94,13 @@ def test_internal_addresses_macs_and_emails_only_when_asked():
     }
 
 
-def test_a_long_text_is_scanned_quickly():
-    text = "\n".join([*CLEAN, *(case.text for case in SECRET_BEARING)] * 4)  # ~70 kB
-    started = time.perf_counter()
-    findings = redaction.find(text, internal=True)
-    elapsed = time.perf_counter() - started
-    assert len(findings) >= 4 * len(SECRET_BEARING)
-    assert elapsed < 0.5  # on a busy shared machine; the export benchmark is in the report
+def test_a_long_text_finds_each_secret_of_the_corpus_in_place():
+    """One ~90 kB text (timings are in `make bench`, not here)."""
+    text = "\n".join([*CLEAN, *(case.text for case in SECRET_BEARING)] * 4)
+    redacted = redaction.redact(text, redaction.find(text, internal=True))
+    for case in SECRET_BEARING:
+        for secret in case.secrets:
+            assert secret not in redacted
 
 
 @settings(max_examples=200, deadline=None)
