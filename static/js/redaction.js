@@ -46,7 +46,7 @@
     var kept = 0;
     marks.forEach(function (mark) { if (KEEP[choice](mark.dataset.finding)) { kept += 1; } });
     var text = buildText(KEEP[choice]);
-    window.ResolutionFlow.copyText(text).then(function () {
+    window.ResolutionFlow.copyText(text, modal().querySelector(".modal-body")).then(function () {
       var redacted = marks.length - kept;
       window.ResolutionFlow.toast(
         "Copied for the ticket" + (redacted ? " with " + redacted + " finding" + (redacted === 1 ? "" : "s") + " redacted" : " as is") +

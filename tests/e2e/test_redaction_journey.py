@@ -127,3 +127,28 @@ def test_always_redact_takes_copy_as_is_away(demo, new_page):
     expect(modal).to_be_hidden()
     copied = copy(page, "Redact all and copy")
     assert PASSWORD not in copied and TOKEN not in copied
+
+
+def test_redacted_copy_works_on_a_plain_http_intranet_host(demo, new_page, live_server, settings):
+    """No Clipboard API there: the fallback copies from inside the open preview."""
+    settings.ALLOWED_HOSTS = ["*"]
+    engineer = User.objects.get(email="engineer@demo.local")
+    session = leaky_session(engineer)
+    port = live_server.url.rsplit(":", 1)[1]
+    page = new_page(base_url=f"http://intranet.test:{port}", permissions=["clipboard-write"])
+    log_in(page, "engineer@demo.local")
+    assert page.evaluate("window.isSecureContext") is False
+    page.goto(f"/sessions/{session.pk}/")
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Copy for Ticket").click()
+    modal = page.locator("#redaction-modal")
+    expect(modal).to_be_visible()
+    modal.get_by_role("button", name="Redact all and copy").click()
+    expect(page.locator(".toast", has_text="with 2 findings redacted")).to_be_visible()
+
+    # Read the system clipboard back from a secure origin in the same browser context.
+    reader = page.context.new_page()
+    page.context.grant_permissions(["clipboard-read"], origin=live_server.url)
+    reader.goto(live_server.url + "/accounts/login/")
+    copied = reader.evaluate("navigator.clipboard.readText()")
+    assert "[REDACTED:password]" in copied and PASSWORD not in copied and TOKEN not in copied
