@@ -125,7 +125,7 @@ class FlowSessionQuerySet(AccountScopedQuerySet["FlowSession"]):
         return mine
 
     def with_list_data(self) -> FlowSessionQuerySet:
-        return self.select_related("tree", "user", "batch")
+        return self.select_related("tree", "user", "batch", "account")
 
 
 class FlowSession(models.Model):
@@ -284,6 +284,7 @@ class EventKind(models.TextChoices):
     SKIPPED = "skipped", "Left unticked"
     RATING = "rating", "Rated"
     EXPORT = "export", "Exported"
+    COPY = "copy", "Copied for ticket"
     HANDOVER = "handover", "Handed over"
 
 

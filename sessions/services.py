@@ -18,7 +18,7 @@ from accounts.models import AuditAction, User
 from flows import structure
 from flows.models import Tree
 from resolutionflow.errors import ServiceError
-from sessions import runtime
+from sessions import runtime, tidy
 from sessions.events import record_event, record_events
 from sessions.models import (
     BUILTIN_TARGET_VARIABLE,
@@ -113,6 +113,7 @@ def session_start(
 ) -> FlowSession:
     """Start a run: snapshot the flow as it is now and count the use."""
     ensure_runnable(tree)
+    ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
     answers = intake_answers(tree, variables)
     session = FlowSession.objects.create(
         tree=tree,
@@ -539,6 +540,60 @@ def session_mark_exported(*, session: FlowSession, user: User) -> None:
     record_event(session, user, EventKind.EXPORT)
 
 
+@transaction.atomic
+def session_copied_for_ticket(
+    *,
+    session: FlowSession,
+    user: User,
+    choice: str,
+    found: int,
+    kept: int,
+    kinds: list[str] | None = None,
+    request: Any = None,
+) -> None:
+    """Copy for Ticket (issue 14): the text left the app after the engineer chose to redact
+    all findings, review them one by one, or copy as is (`kept` of `found` left in). The
+    account's "always redact" refuses copying as is; any copy with findings left in is
+    recorded on the session's timeline and, with findings left in, on the audit trail."""
+    if choice not in COPY_CHOICES:
+        raise SessionError(f"Choose one of: {', '.join(COPY_CHOICES)}.")
+    if kept < 0 or found < 0 or kept > found or (choice == "all" and kept):
+        raise SessionError("The numbers of findings found and kept do not add up.")
+    account = session.account
+    if choice == "none" and found and account is not None and account.always_redact:
+        raise SessionError("Your team always redacts: copy the redacted text or review it.")
+    if session.can_mark_exported(user):
+        session_mark_exported(session=session, user=user)
+    record_event(
+        session,
+        user,
+        EventKind.COPY,
+        payload={
+            "choice": choice,
+            "found": found,
+            "kept": kept,
+            "kinds": sorted(set(kinds or []))[:20],
+        },
+    )
+    if kept:
+        audit_record(
+            AuditAction.EXPORT_UNREDACTED,
+            actor=user,
+            account=account,
+            target=session,
+            detail={
+                "choice": choice,
+                "found": found,
+                "kept": kept,
+                "kinds": sorted(set(kinds or []))[:20],
+            },
+            request=request,
+        )
+
+
+COPY_CHOICES = ("all", "review", "none")
+
+
 # --- target lists -----------------------------------------------------------------------
 
 MAX_TARGETS = 1000
@@ -653,6 +708,7 @@ def batch_launch(
     )
     if not cleaned:
         raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
+    ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
     answers = intake_answers(tree, variables)
     batch = Batch.objects.create(
         tree=tree,

@@ -438,6 +438,63 @@ def analytics_at_scale() -> list[tuple[str, float]]:
     return results
 
 
+@benchmark
+def session_export() -> list[tuple[str, float]]:
+    """Copy for Ticket of a long run (issue 14): 200 ticked steps with notes (one in ten with a
+    secret), 20 custom steps with commands; the layout alone beside detection + redaction."""
+    from flows.models import TreeType
+    from sessions import exports, runtime, services
+    from tests.factories import TreeFactory
+    from tests.sessions.redaction_corpus import CLEAN, SECRET_BEARING
+    from tests.steplibrary.conftest import big_checklist
+
+    client, user = logged_in_client()
+    tree = TreeFactory(
+        account=user.account,
+        author=user,
+        tree_type=TreeType.PROCEDURAL,
+        tree_structure=big_checklist(200),
+        intake_form=[{"name": "host", "label": "Host (FQDN)", "type": "text"}],
+    )
+    session = services.session_start(tree=tree, user=user, variables={"host": "fs01"})
+    steps = [row for row in runtime.checklist(session) if row.is_tickable]
+    for n, row in enumerate(steps):
+        note = SECRET_BEARING[n % len(SECRET_BEARING)].text if n % 10 == 0 else CLEAN[n % 60]
+        session = services.session_step_update(
+            session=session, user=user, step_id=row.id, done=True, note=note
+        )
+    for n in range(20):
+        session, _ = services.session_custom_step_add(
+            session=session,
+            user=user,
+            inserted_after=steps[n * 10].id,
+            title=f"Extra check {n}",
+            commands=f"Get-Service -ComputerName fs01 `\n    -Name Spooler{n}",
+        )
+    session = services.session_complete(session=session, user=user, outcome="resolved")
+    session = session.__class__.objects.with_list_data().get(pk=session.pk)
+    document = exports.export_document(session, fmt="psa")
+    print(f"  (PSA text {len(document.text()):,} characters, {len(document.found)} findings)")
+    return [
+        (
+            "PSA layout only, 220-step session (no detection)",
+            median_ms(lambda: exports.render_psa(exports.build_report(session))),
+        ),
+        (
+            "PSA export with detection + redaction, same session",
+            median_ms(lambda: exports.export_document(session, fmt="psa").text(redact=True)),
+        ),
+        (
+            "GET /api/sessions/{id}/export/?redact=1, same session",
+            median_ms(lambda: client.get(f"/api/sessions/{session.pk}/export/?redact=1")),
+        ),
+        (
+            "session detail page (preview with findings)",
+            median_ms(lambda: client.get(f"/sessions/{session.pk}/")),
+        ),
+    ]
+
+
 def main() -> None:
     setup_test_environment()
     # Its own database, so a bench never clobbers the test suite's --reuse-db database.

@@ -170,6 +170,8 @@ class ExportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=list(FORMATS), default="psa")
     timestamps = serializers.BooleanField(default=True)
     cut_off = serializers.IntegerField(min_value=1, required=False)
+    include_commands = serializers.BooleanField(required=False, allow_null=True, default=None)
+    redact = serializers.BooleanField(default=False)
 
 
 class TargetSerializer(serializers.Serializer):

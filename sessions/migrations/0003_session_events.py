@@ -163,7 +163,7 @@ class Migration(migrations.Migration):
             name='SessionEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('start', 'Started'), ('answer', 'Answered'), ('back', 'Went back'), ('tick', 'Ticked'), ('untick', 'Unticked'), ('note', 'Note'), ('custom_added', 'Custom step added'), ('custom_removed', 'Custom step removed'), ('thumbs', 'Thumbs'), ('complete', 'Completed'), ('skipped', 'Left unticked'), ('rating', 'Rated'), ('export', 'Exported'), ('handover', 'Handed over')], max_length=16)),
+                ('kind', models.CharField(choices=[('start', 'Started'), ('answer', 'Answered'), ('back', 'Went back'), ('tick', 'Ticked'), ('untick', 'Unticked'), ('note', 'Note'), ('custom_added', 'Custom step added'), ('custom_removed', 'Custom step removed'), ('thumbs', 'Thumbs'), ('complete', 'Completed'), ('skipped', 'Left unticked'), ('rating', 'Rated'), ('export', 'Exported'), ('copy', 'Copied for ticket'), ('handover', 'Handed over')], max_length=16)),
                 ('node_id', models.CharField(blank=True, max_length=100)),
                 ('at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('elapsed_s', models.PositiveIntegerField(blank=True, null=True)),

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from flows.models import Tree
-from sessions import services
+from sessions import services, tidy
 from tests.e2e.conftest import log_in
 
 
@@ -21,8 +21,10 @@ def live(locator) -> None:
 
 
 def fill_intake(page: Page, tree: Tree) -> None:
+    ticket = tidy.ticket_field(tree.intake_form)  # asked once, as the ticket number (issue 14)
     for field in tree.intake_form:
-        locator = page.locator(f"#id_var_{field['name']}")
+        name = "ticket_number" if field["name"] == ticket else f"var_{field['name']}"
+        locator = page.locator(f"#id_{name}")
         if field["type"] == "select":
             locator.select_option(field["options"][0])
         elif field.get("required"):
