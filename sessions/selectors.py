@@ -314,4 +314,18 @@ def event_detail(event: SessionEvent) -> str:
         return Outcome(payload["outcome"]).label if payload.get("outcome") in Outcome.values else ""
     if event.kind == EventKind.RATING:
         return f"{payload.get('rating')}/5"
+    if event.kind == EventKind.COPY:
+        return copy_detail(payload)
     return ""
+
+
+COPY_CHOICE_LABELS = {"all": "redacted", "review": "reviewed", "none": "as is"}
+
+
+def copy_detail(payload: dict) -> str:
+    """ "as is, 2 of 2 findings kept" — what left the app with the ticket text."""
+    found, kept = payload.get("found") or 0, payload.get("kept") or 0
+    how = COPY_CHOICE_LABELS.get(payload.get("choice"), "")
+    if not found:
+        return "no findings"
+    return f"{how}, {kept} of {found} finding{'s' if found != 1 else ''} kept"

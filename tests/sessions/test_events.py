@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps as global_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.urls import reverse
 
 from flows.models import TreeType
 from sessions import services
@@ -182,6 +183,9 @@ def test_every_kind_but_handover_is_written_by_a_service(ts_session, proc_sessio
     services.session_complete(session=proc_session, user=engineer, outcome="resolved")
     services.session_rate(session=proc_session, user=engineer, rating=5)
     services.session_mark_exported(session=proc_session, user=engineer)
+    services.session_copied_for_ticket(
+        session=proc_session, user=engineer, choice="none", found=2, kept=2, kinds=["password"]
+    )
     written = set(SessionEvent.objects.values_list("kind", flat=True))
     assert written == set(EventKind.values) - {EventKind.HANDOVER}
 
@@ -228,3 +232,17 @@ def test_backfill_rebuilds_what_sessions_stored(ts_session, proc_session, engine
     assert SessionEvent.objects.get(session=proc_session, kind="skipped").node_id == "patch"
     migration.backfill_events(global_apps, editor)  # run twice: nothing doubles
     assert SessionEvent.objects.count() == 8
+
+
+def test_the_timeline_says_how_ticket_text_was_copied(client, proc_session, engineer):
+    services.session_copied_for_ticket(
+        session=proc_session, user=engineer, choice="none", found=2, kept=2, kinds=["password"]
+    )
+    services.session_copied_for_ticket(
+        session=proc_session, user=engineer, choice="all", found=3, kept=0, kinds=["aws"]
+    )
+    client.force_login(engineer)
+    body = client.get(reverse("flowsessions:detail", args=[proc_session.pk])).content.decode()
+    assert "Copied for ticket" in body
+    assert "as is, 2 of 2 findings kept" in body
+    assert "redacted, 0 of 3 findings kept" in body
