@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from flows.models import Category, Tag
+from resolutionflow import search
 from steplibrary.models import LibraryStep, StepType, Visibility
 
 ORDERINGS = {
+    "best": (F(search.RANK).desc(), "-usage_count", "title", "pk"),
     "popular": ("-usage_count", "title", "pk"),
     "helpful": ("-helpful_yes", "helpful_no", "title", "pk"),
     "title": ("title", "pk"),
     "recent": ("-updated_at", "pk"),
 }
-MAX_SEARCH_WORDS = 8
+ORDERING_LABELS = {
+    "best": "Best match",
+    "popular": "Most used",
+    "helpful": "Most helpful",
+    "title": "Title",
+    "recent": "Recently changed",
+}
 
 
 class LibraryStepFilterSet(django_filters.FilterSet):
@@ -39,10 +47,9 @@ class LibraryStepFilterSet(django_filters.FilterSet):
     )
     source_tree = django_filters.UUIDFilter(label="Source flow id")
     is_active = django_filters.BooleanFilter(label="Active (default true)")
+    # Empty: best match while searching, else most used (a search ranks; a list does not).
     ordering = django_filters.ChoiceFilter(
-        choices=[(key, key.capitalize()) for key in ORDERINGS],
-        method="order",
-        empty_label="Most used",
+        choices=list(ORDERING_LABELS.items()), method="order", empty_label="Best match"
     )
 
     class Meta:
@@ -50,10 +57,19 @@ class LibraryStepFilterSet(django_filters.FilterSet):
         fields = ["q", "step_type", "visibility", "category", "tag", "synced", "source_tree"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Every word must appear in the title, instructions, help text or commands."""
-        for word in value.lower().split()[:MAX_SEARCH_WORDS]:
+        """Ranked full text on PostgreSQL (title > instructions and help text > commands and
+        tags, the last word as a prefix, close spellings); on SQLite every word in the title,
+        instructions, help text or commands, title matches first."""
+        words = search.search_words(value)
+        if not words:
+            return queryset
+        if search.is_postgres():
+            condition, rank = search.ranked_match(words=words, typo_field="search_text")
+            return queryset.filter(condition).annotate(**{search.RANK: rank})
+        for word in words:
             queryset = queryset.filter(search_text__contains=word)
-        return queryset
+        rank = search.title_rank(words=words, title="title")
+        return queryset.annotate(**{search.RANK: rank})
 
     def filter_category(self, queryset: QuerySet, name: str, value: Category) -> QuerySet:
         return queryset.filter(
@@ -70,7 +86,7 @@ class LibraryStepFilterSet(django_filters.FilterSet):
         )
 
     def order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.order_by(*ORDERINGS.get(value, ORDERINGS["popular"]))
+        return queryset  # applied in `qs`, which knows whether a search ranked the rows
 
     @property
     def qs(self) -> QuerySet:
@@ -78,6 +94,7 @@ class LibraryStepFilterSet(django_filters.FilterSet):
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
         if data.get("is_active") is None:
             queryset = queryset.filter(is_active=True)  # retired flows' steps stay out of sight
-        if not data.get("ordering"):
-            queryset = queryset.order_by(*ORDERINGS["popular"])
-        return queryset
+        chosen = data.get("ordering")
+        if chosen == "best" or not chosen:
+            chosen = "best" if search.RANK in queryset.query.annotations else "popular"
+        return queryset.order_by(*ORDERINGS[chosen])
