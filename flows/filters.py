@@ -4,10 +4,10 @@ import django_filters
 from django.db.models import F, Q, QuerySet
 
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
-from resolutionflow import search
+from resolutionflow import search as ranked_search
 
 ORDERINGS = {
-    "best": (F(search.RANK).desc(), "-usage_count", "name", "pk"),
+    "best": (F(ranked_search.RANK).desc(), "-usage_count", "name", "pk"),
     "popular": ("-usage_count", "name", "pk"),
     "name": ("name", "pk"),
     "recent": ("-updated_at", "pk"),
@@ -54,15 +54,11 @@ class TreeFilterSet(django_filters.FilterSet):
         fields = ["q", "tree_type", "category", "tag", "status", "is_active", "is_default"]
 
     def search(self, queryset: QuerySet[Tree], name: str, value: str) -> QuerySet[Tree]:
-        """Ranked full text on PostgreSQL (name > description > category and tags > step
-        titles, the last word as a prefix, close spellings of the name); on SQLite every word
-        in the name, description, category or a tag, name matches first."""
-        words = search.search_words(value)
-        if not words:
+        """SQLite: every word in the name, description, category or a tag, name matches first.
+        PostgreSQL ranks in `qs` (RankedResults), which needs the whole page."""
+        words = ranked_search.search_words(value)
+        if not words or ranked_search.is_postgres():
             return queryset
-        if search.is_postgres():
-            condition, rank = search.ranked_match(words=words, typo_field="name")
-            return queryset.filter(condition).annotate(**{search.RANK: rank})
         tagged = Tree.tags.through.objects.values("tree_id")
         condition = Q()
         for word in words:
@@ -72,8 +68,8 @@ class TreeFilterSet(django_filters.FilterSet):
                 | Q(category__name__icontains=word)
                 | Q(pk__in=tagged.filter(tag__name__iexact=word))
             )
-        rank = search.title_rank(words=words, title="name")
-        return queryset.filter(condition).annotate(**{search.RANK: rank})
+        rank = ranked_search.title_rank(words=words, title="name")
+        return queryset.filter(condition).annotate(**{ranked_search.RANK: rank})
 
     def filter_is_fork(self, queryset: QuerySet[Tree], name: str, value: bool) -> QuerySet[Tree]:
         return queryset.filter(fork_depth__gt=0) if value else queryset.filter(fork_depth=0)
@@ -82,11 +78,22 @@ class TreeFilterSet(django_filters.FilterSet):
         return queryset  # applied in `qs`, which knows whether a search ranked the rows
 
     @property
-    def qs(self) -> QuerySet[Tree]:
+    def qs(self) -> QuerySet[Tree] | ranked_search.RankedResults:
+        """The filtered flows in the chosen order; a search on PostgreSQL answers a
+        RankedResults (full-text match, typo fallback, best match) that pages slice."""
         queryset = super().qs
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
-        chosen = data.get("ordering")
-        ranked = search.RANK in queryset.query.annotations
-        if chosen == "best" or not chosen:
-            chosen = "best" if ranked else "popular"
+        chosen = data.get("ordering") or "best"
+        words = ranked_search.search_words(data.get("q") or "")
+        if words and ranked_search.is_postgres():
+            return ranked_search.RankedResults(
+                queryset,
+                words=words,
+                title_column="flows_tree.name",
+                title_field="name",
+                tiebreak=ORDERINGS["popular"],
+                order=None if chosen == "best" else ORDERINGS[chosen],
+            )
+        if chosen == "best" and ranked_search.RANK not in queryset.query.annotations:
+            chosen = "popular"  # nothing to rank: the list's own order
         return queryset.order_by(*ORDERINGS[chosen])

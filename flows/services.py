@@ -464,17 +464,19 @@ def tree_import_file(*, user: User, content: bytes) -> Tree:
 # (B), category and tags (C), the step titles of the live structure (D; never a working copy).
 # flows/migrations/0004_search_vector.py holds a frozen copy for the backfill.
 SEARCH_VECTOR_SQL = """
-setweight(to_tsvector('english', coalesce(flows_tree.name, '')), 'A')
-|| setweight(to_tsvector('english', coalesce(flows_tree.description, '')), 'B')
-|| setweight(to_tsvector('english', concat_ws(' ',
+setweight(to_tsvector('english', regexp_replace(
+    coalesce(flows_tree.name, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')
+|| setweight(to_tsvector('english', regexp_replace(
+    coalesce(flows_tree.description, ''), '[^[:alnum:]]+', ' ', 'g')), 'B')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
     (SELECT c.name FROM flows_category c WHERE c.id = flows_tree.category_id),
     (SELECT string_agg(t.name, ' ') FROM flows_tag t
         JOIN flows_tree_tags tt ON tt.tag_id = t.id WHERE tt.tree_id = flows_tree.id)
-)), 'C')
-|| setweight(to_tsvector('english', array_to_string(ARRAY(
+), '[^[:alnum:]]+', ' ', 'g')), 'C')
+|| setweight(to_tsvector('english', regexp_replace(array_to_string(ARRAY(
     SELECT v #>> '{}' FROM jsonb_path_query(flows_tree.tree_structure,
         'strict $.**.title', '{}', true) AS v
-), ' ')), 'D')
+), ' '), '[^[:alnum:]]+', ' ', 'g')), 'D')
 """
 # The fields the vector is made of: a save naming none of them leaves it as it is.
 SEARCH_FIELDS = frozenset({"name", "description", "category", "category_id", "tree_structure"})

@@ -6,11 +6,11 @@ import django_filters
 from django.db.models import F, Q, QuerySet
 
 from flows.models import Category, Tag
-from resolutionflow import search
+from resolutionflow import search as ranked_search
 from steplibrary.models import LibraryStep, StepType, Visibility
 
 ORDERINGS = {
-    "best": (F(search.RANK).desc(), "-usage_count", "title", "pk"),
+    "best": (F(ranked_search.RANK).desc(), "-usage_count", "title", "pk"),
     "popular": ("-usage_count", "title", "pk"),
     "helpful": ("-helpful_yes", "helpful_no", "title", "pk"),
     "title": ("title", "pk"),
@@ -57,19 +57,16 @@ class LibraryStepFilterSet(django_filters.FilterSet):
         fields = ["q", "step_type", "visibility", "category", "tag", "synced", "source_tree"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Ranked full text on PostgreSQL (title > instructions and help text > commands and
-        tags, the last word as a prefix, close spellings); on SQLite every word in the title,
-        instructions, help text or commands, title matches first."""
-        words = search.search_words(value)
-        if not words:
+        """SQLite: every word in the title, instructions, help text or commands, title matches
+        first. PostgreSQL ranks in `qs` (RankedResults), which needs the whole page."""
+        words = ranked_search.search_words(value)
+        if not words or ranked_search.is_postgres():
             return queryset
-        if search.is_postgres():
-            condition, rank = search.ranked_match(words=words, typo_field="search_text")
-            return queryset.filter(condition).annotate(**{search.RANK: rank})
         for word in words:
             queryset = queryset.filter(search_text__contains=word)
-        rank = search.title_rank(words=words, title="title")
-        return queryset.annotate(**{search.RANK: rank})
+        return queryset.annotate(
+            **{ranked_search.RANK: ranked_search.title_rank(words=words, title="title")}
+        )
 
     def filter_category(self, queryset: QuerySet, name: str, value: Category) -> QuerySet:
         return queryset.filter(
@@ -89,12 +86,24 @@ class LibraryStepFilterSet(django_filters.FilterSet):
         return queryset  # applied in `qs`, which knows whether a search ranked the rows
 
     @property
-    def qs(self) -> QuerySet:
+    def qs(self) -> QuerySet | ranked_search.RankedResults:
+        """The filtered entries in the chosen order; a search on PostgreSQL answers a
+        RankedResults (full-text match, typo fallback, best match) that pages slice."""
         queryset = super().qs
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
         if data.get("is_active") is None:
             queryset = queryset.filter(is_active=True)  # retired flows' steps stay out of sight
-        chosen = data.get("ordering")
-        if chosen == "best" or not chosen:
-            chosen = "best" if search.RANK in queryset.query.annotations else "popular"
+        chosen = data.get("ordering") or "best"
+        words = ranked_search.search_words(data.get("q") or "")
+        if words and ranked_search.is_postgres():
+            return ranked_search.RankedResults(
+                queryset,
+                words=words,
+                title_column="steplibrary_librarystep.title",
+                title_field="title",
+                tiebreak=ORDERINGS["popular"],
+                order=None if chosen == "best" else ORDERINGS[chosen],
+            )
+        if chosen == "best" and ranked_search.RANK not in queryset.query.annotations:
+            chosen = "popular"  # nothing to rank: the list's own order
         return queryset.order_by(*ORDERINGS[chosen])

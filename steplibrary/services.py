@@ -340,13 +340,14 @@ def library_step_vote(
 # synced entry, its flow's tags (C). steplibrary/migrations/0004_search_vector.py holds a
 # frozen copy for the backfill.
 SEARCH_VECTOR_SQL = """
-setweight(to_tsvector('english', coalesce(steplibrary_librarystep.title, '')), 'A')
-|| setweight(to_tsvector('english', concat_ws(' ',
+setweight(to_tsvector('english', regexp_replace(
+    coalesce(steplibrary_librarystep.title, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
     steplibrary_librarystep.content ->> 'instructions',
     steplibrary_librarystep.content ->> 'help_text',
     steplibrary_librarystep.content ->> 'group_label'
-)), 'B')
-|| setweight(to_tsvector('english', concat_ws(' ',
+), '[^[:alnum:]]+', ' ', 'g')), 'B')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
     array_to_string(ARRAY(
         SELECT v #>> '{}' FROM jsonb_path_query(steplibrary_librarystep.content,
             'lax $.commands[*].label', '{}', true) AS v
@@ -362,7 +363,7 @@ setweight(to_tsvector('english', coalesce(steplibrary_librarystep.title, '')), '
         JOIN flows_tree_tags tt ON tt.tag_id = t.id
         WHERE tt.tree_id = steplibrary_librarystep.source_tree_id
         AND steplibrary_librarystep.is_flow_synced)
-)), 'C')
+), '[^[:alnum:]]+', ' ', 'g')), 'C')
 """
 # The fields the vector is made of (tags are watched through their m2m signal).
 SEARCH_FIELDS = frozenset({"title", "content", "source_tree", "source_tree_id", "is_flow_synced"})

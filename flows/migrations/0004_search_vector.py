@@ -1,6 +1,7 @@
 """Ranked search of flows on PostgreSQL: a stored, weighted search vector with a GIN index,
-filled for every existing flow; and a trigram index on the name for typo matches (where the
-pg_trgm extension may be created, as steplibrary 0002 does). On SQLite the column stays empty.
+filled for every existing flow; a full-text index on the name (name matches first); and a
+trigram index on the name for typo matches (where the pg_trgm extension may be created, as
+steplibrary 0002 does). On SQLite the column stays empty.
 
 The vector SQL is a frozen copy of flows.services.SEARCH_VECTOR_SQL at the time of writing."""
 
@@ -8,20 +9,23 @@ import django.contrib.postgres.search
 from django.db import DatabaseError, migrations, transaction
 
 VECTOR_INDEX = "tree_search_vector_idx"
-NAME_TRGM_INDEX = "tree_name_trgm_idx"
+NAME_FTS_INDEX = "tree_name_fts_idx"  # "name matches first" when a search finds many flows
+NAME_TRGM_INDEX = "tree_name_trgm_idx"  # typos, when full text finds nothing
 
 VECTOR_SQL = """
-setweight(to_tsvector('english', coalesce(flows_tree.name, '')), 'A')
-|| setweight(to_tsvector('english', coalesce(flows_tree.description, '')), 'B')
-|| setweight(to_tsvector('english', concat_ws(' ',
+setweight(to_tsvector('english', regexp_replace(
+    coalesce(flows_tree.name, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')
+|| setweight(to_tsvector('english', regexp_replace(
+    coalesce(flows_tree.description, ''), '[^[:alnum:]]+', ' ', 'g')), 'B')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
     (SELECT c.name FROM flows_category c WHERE c.id = flows_tree.category_id),
     (SELECT string_agg(t.name, ' ') FROM flows_tag t
         JOIN flows_tree_tags tt ON tt.tag_id = t.id WHERE tt.tree_id = flows_tree.id)
-)), 'C')
-|| setweight(to_tsvector('english', array_to_string(ARRAY(
+), '[^[:alnum:]]+', ' ', 'g')), 'C')
+|| setweight(to_tsvector('english', regexp_replace(array_to_string(ARRAY(
     SELECT v #>> '{}' FROM jsonb_path_query(flows_tree.tree_structure,
         'strict $.**.title', '{}', true) AS v
-), ' ')), 'D')
+), ' '), '[^[:alnum:]]+', ' ', 'g')), 'D')
 """
 
 
@@ -46,6 +50,11 @@ def forwards(apps, schema_editor):
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {VECTOR_INDEX} ON flows_tree USING gin (search_vector)"
     )
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {NAME_FTS_INDEX} ON flows_tree "
+        "USING gin ("
+        "to_tsvector('english', regexp_replace(name, '[^[:alnum:]]+', ' ', 'g')))"
+    )
     if trigram_extension(schema_editor):
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {NAME_TRGM_INDEX} ON flows_tree "
@@ -56,6 +65,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP INDEX IF EXISTS {NAME_TRGM_INDEX}")
+        schema_editor.execute(f"DROP INDEX IF EXISTS {NAME_FTS_INDEX}")
         schema_editor.execute(f"DROP INDEX IF EXISTS {VECTOR_INDEX}")
 
 

@@ -1,6 +1,6 @@
 """Ranked search of library steps on PostgreSQL: a stored, weighted search vector with a GIN
-index, filled for every existing entry. Typo matching uses the trigram index of 0002 on
-search_text. On SQLite the column stays empty.
+index, filled for every existing entry; a full-text index on the title (title matches first)
+and a trigram index on it (typos). On SQLite the column stays empty.
 
 The vector SQL is a frozen copy of steplibrary.services.SEARCH_VECTOR_SQL at the time of
 writing."""
@@ -9,15 +9,18 @@ import django.contrib.postgres.search
 from django.db import migrations
 
 VECTOR_INDEX = "librarystep_search_vector_idx"
+TITLE_FTS_INDEX = "librarystep_title_fts_idx"  # "title matches first" when a search finds many
+TITLE_TRGM_INDEX = "librarystep_title_trgm_idx"  # typos, when full text finds nothing
 
 VECTOR_SQL = """
-setweight(to_tsvector('english', coalesce(steplibrary_librarystep.title, '')), 'A')
-|| setweight(to_tsvector('english', concat_ws(' ',
+setweight(to_tsvector('english', regexp_replace(
+    coalesce(steplibrary_librarystep.title, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
     steplibrary_librarystep.content ->> 'instructions',
     steplibrary_librarystep.content ->> 'help_text',
     steplibrary_librarystep.content ->> 'group_label'
-)), 'B')
-|| setweight(to_tsvector('english', concat_ws(' ',
+), '[^[:alnum:]]+', ' ', 'g')), 'B')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
     array_to_string(ARRAY(
         SELECT v #>> '{}' FROM jsonb_path_query(steplibrary_librarystep.content,
             'lax $.commands[*].label', '{}', true) AS v
@@ -33,7 +36,7 @@ setweight(to_tsvector('english', coalesce(steplibrary_librarystep.title, '')), '
         JOIN flows_tree_tags tt ON tt.tag_id = t.id
         WHERE tt.tree_id = steplibrary_librarystep.source_tree_id
         AND steplibrary_librarystep.is_flow_synced)
-)), 'C')
+), '[^[:alnum:]]+', ' ', 'g')), 'C')
 """
 
 
@@ -45,11 +48,25 @@ def forwards(apps, schema_editor):
         f"CREATE INDEX IF NOT EXISTS {VECTOR_INDEX} ON steplibrary_librarystep "
         "USING gin (search_vector)"
     )
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {TITLE_FTS_INDEX} ON steplibrary_librarystep "
+        "USING gin ("
+        "to_tsvector('english', regexp_replace(title, '[^[:alnum:]]+', ' ', 'g')))"
+    )
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        if cursor.fetchone() is None:
+            return  # 0002 could not create pg_trgm: typo matching stays off
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {TITLE_TRGM_INDEX} ON steplibrary_librarystep "
+        "USING gin (title gin_trgm_ops)"
+    )
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {VECTOR_INDEX}")
+        for index in (TITLE_TRGM_INDEX, TITLE_FTS_INDEX, VECTOR_INDEX):
+            schema_editor.execute(f"DROP INDEX IF EXISTS {index}")
 
 
 class Migration(migrations.Migration):
