@@ -20,9 +20,11 @@ class CappedPaginator(Paginator):
     """Counts up to `limit` + 1 rows: a library of 50,000 entries need not be counted to the
     last one on every page view to say "1,000+" (pages beyond the limit are not offered)."""
 
-    def __init__(self, object_list: Any, per_page: int, limit: int = 1000) -> None:
+    def __init__(self, object_list: Any, per_page: int, limit: int | None = None) -> None:
+        from resolutionflow import search
+
         super().__init__(object_list, per_page)
-        self.limit = limit
+        self.limit = search.RANK_LIMIT if limit is None else limit
 
     @cached_property
     def count(self) -> int:
