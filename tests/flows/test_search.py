@@ -140,7 +140,7 @@ def test_every_write_path_keeps_the_vector_current(engineer, owner, account):
             "version": 1,
             "name": "Imported kiosk reset",
             "tree_type": "troubleshooting",
-            "tree_structure": {},
+            "tree_structure": tree.tree_structure,
             "tags": ["kiosk"],
         },
     )
