@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -156,6 +157,9 @@ class Tree(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # PostgreSQL's ranked search (flows.services.SEARCH_VECTOR_SQL); a GIN index made by the
+    # migration. Empty on SQLite, which searches the text columns instead.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = TreeQuerySet.as_manager()
 

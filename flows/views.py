@@ -21,7 +21,7 @@ from flows import selectors, services, structure
 from flows.filters import TreeFilterSet
 from flows.forms import ForkForm, ImportForm, TreeForm
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate
+from resolutionflow.pages import is_partial, paginate_capped
 
 PAGE_SIZE = 24
 
@@ -30,7 +30,7 @@ def render_list(request: HttpRequest, template: str, filterset: TreeFilterSet, *
     """Full page, or only the results when htmx filters the list in place."""
     context = {
         "filterset": filterset,
-        "page": paginate(request, filterset.qs, PAGE_SIZE),
+        "page": paginate_capped(request, filterset.qs, PAGE_SIZE),
         **extra,
     }
     if is_partial(request):

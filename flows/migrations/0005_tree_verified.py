@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flows', '0003_repair_flow_content'),
+        ('flows', '0004_search_vector'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
