@@ -1,8 +1,9 @@
-"""Flow analytics: what happens in runs, aggregated in SQL from sessions and their event log.
+"""Flow analytics: what happens in runs, summed in SQL from the daily rollup of the event log.
 
-Every figure is a GROUP BY or a conditional COUNT, so the number of queries is the same for
-ten sessions or a hundred thousand. The same functions serve the page, the CSV, the API, the
-team dashboard and the step-health flags; flags for many flows at once group by flow too.
+Every figure is a GROUP BY over `FlowCount` (kept by `sessions.rollup` in each event's
+transaction) or over a flow's open runs, so the number of queries — and the rows read — do not
+grow with the number of sessions. The same functions serve the page, the CSV, the API and the
+step-health flags (flags for many flows at once group by flow); the dashboard reads sessions.
 """
 
 from __future__ import annotations
