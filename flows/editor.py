@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from accounts.models import User
 from flows import nodes, structure
@@ -148,9 +147,9 @@ def _all_ids(work: Working) -> set[str]:
     return {place.node["id"] for place in _places(work) if isinstance(place.node.get("id"), str)}
 
 
-def _new_id(text: str, taken: set[str], fallback: str) -> str:
-    """A readable, unique slug from the node's text (errors name nodes by id)."""
-    return nodes.claim_unique(slugify(text)[:40].strip("-_") or fallback, taken)
+def _new_id(node_type: str, taken: set[str]) -> str:
+    """A short id that never changes (messages name nodes by their heading, not their id)."""
+    return nodes.short_id(node_type, taken)
 
 
 def _heading(node: dict) -> str:
@@ -464,7 +463,7 @@ def tree_node_add(
     def apply(work: Working) -> Outcome:
         place = _find(work, parent_id)
         parent = place.node
-        new = _new_node(node_type, text, _new_id(text, _all_ids(work), node_type))
+        new = _new_node(node_type, text, _new_id(node_type, _all_ids(work)))
         if parent.get("type") == "decision":
             children = parent.setdefault("children", [])
             if not isinstance(children, list):
@@ -563,7 +562,9 @@ def _keep_end_last(work: Working) -> None:
     ends = [step for step in steps if _is_end(step)]
     if not ends:
         taken = _all_ids(work)
-        steps.append({"id": _new_id("end", taken, "end"), "type": "procedure_end", "title": "Done"})
+        steps.append(
+            {"id": _new_id("procedure_end", taken), "type": "procedure_end", "title": "Done"}
+        )
         return
     steps[:] = [step for step in steps if not _is_end(step)] + ends
 
@@ -586,8 +587,7 @@ def tree_step_add(
 
     def apply(work: Working) -> Outcome:
         steps = _steps(work)
-        fallback = "section" if step_type == "section_header" else "step"
-        new = {"id": _new_id(title, _all_ids(work), fallback), "type": step_type, "title": title}
+        new = {"id": _new_id(step_type, _all_ids(work)), "type": step_type, "title": title}
         if after_id:
             position = _find(work, after_id).index + 1
         else:  # after the last real step; the end step is put back last below

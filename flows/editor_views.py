@@ -60,9 +60,17 @@ def posted_revision(request: HttpRequest) -> int:
         return -1
 
 
+def _checked_key(tree: Tree) -> str:
+    return f"rf-editor-checked-{tree.pk}"
+
+
 def render_editor(
     request: HttpRequest, tree: Tree, state: EditorState | None = None, *, status: int = 200
 ) -> HttpResponse:
+    """The editor page (or its body for htmx). Once the author tried to publish, every render
+    lists what publishing still needs (remembered in the login session, per flow)."""
+    state = state or EditorState()
+    state.checked = state.checked or bool(request.session.get(_checked_key(tree)))
     template = f"{TEMPLATE}#body" if request.htmx else TEMPLATE
     return render(request, template, editor_context(request.user, tree, state), status=status)
 
@@ -352,12 +360,14 @@ def publish(request: HttpRequest, pk: Any) -> HttpResponse:
         alerts = [editor.CONFLICT_MESSAGE]
         return render_editor(request, reloaded(tree), EditorState(alerts=alerts), status=409)
     except services.PublishRefused as refused:
+        request.session[_checked_key(tree)] = True
         count = len(refused.errors)
         alert = (
             f"Not published: {count} problem{'s' if count != 1 else ''} must be fixed first; "
             "each is listed below and marked on its node."
         )
         return render_editor(request, tree, EditorState(alerts=[alert]), status=INVALID)
+    request.session.pop(_checked_key(tree), None)
     messages.success(request, f"“{tree.name}” is published.")
     url = reverse("flows:detail", args=[tree.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

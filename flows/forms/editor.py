@@ -108,6 +108,19 @@ class HttpURLField(forms.CharField):
         return url
 
 
+class DefaultChoiceField(forms.ChoiceField):
+    """A choice whose default is offered once, as the blank ("Action", not "Action (default)"
+    and "Action"): the default posted by name is read as the blank (stored as absent)."""
+
+    def __init__(self, default: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.default = default
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        return "" if value == self.default else value
+
+
 TEXTAREA_ROWS = {"description": 3}  # other long text gets two rows
 
 
@@ -128,6 +141,10 @@ def spec_field(spec: nodes.FieldSpec) -> forms.Field:
     if spec.kind == "minutes":
         return forms.IntegerField(
             min_value=0, max_value=nodes.MAX_MINUTES, required=False, **common
+        )
+    if spec.kind == "choice" and spec.default:
+        return DefaultChoiceField(
+            spec.default, choices=spec.form_choices(), required=False, **common
         )
     if spec.kind in ("choice", "target"):  # a target's choices are the flow's nodes
         return forms.ChoiceField(choices=spec.form_choices(), required=False, **common)

@@ -179,15 +179,15 @@ def _no_question() -> dict:
 @pytest.mark.parametrize(
     ("tree_type", "data", "message"),
     [
-        ("troubleshooting", _no_question(), "has no question"),
-        ("troubleshooting", _tree({"options": []}), "has no options"),
+        ("troubleshooting", _no_question(), "The first question is empty"),
+        ("troubleshooting", _tree({"options": []}), "has no answers yet"),
         (
             "troubleshooting",
             _tree({"options": [{"label": "", "next_node_id": ""}]}),
             "has no label",
         ),
-        ("troubleshooting", _options_target("nowhere"), "points to unknown node"),
-        ("troubleshooting", _options_target(None), "has no next_node_id"),
+        ("troubleshooting", _options_target("nowhere"), "which does not exist: pick the next step"),
+        ("troubleshooting", _options_target(None), "leads nowhere: pick the next step"),
         (
             "troubleshooting",
             _tree(
@@ -198,11 +198,15 @@ def _no_question() -> dict:
                     ]
                 }
             ),
-            "Two options",
+            "has two answers labelled",
         ),
-        ("troubleshooting", _tree({"type": "solution", "title": "Done"}), "must be a decision"),
+        (
+            "troubleshooting",
+            _tree({"type": "solution", "title": "Done"}),
+            "must be a question (a decision)",
+        ),
         ("troubleshooting", _tree({"children": []}), "no solution"),
-        ("procedural", {"steps": []}, "no procedure_end"),
+        ("procedural", {"steps": []}, "has no end step"),
         (
             "procedural",
             {
