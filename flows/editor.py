@@ -355,12 +355,38 @@ def tree_node_remove(*, tree: Tree, user: User, revision: int | None, node_id: s
     return _change(tree=tree, user=user, revision=revision, apply=apply)
 
 
-def tree_node_move(
-    *, tree: Tree, user: User, revision: int | None, node_id: str, direction: Direction
-) -> Edited:
-    """Move a node one place up or down among its siblings (a step within the checklist)."""
+def _destination(index: int, length: int, direction: Any, to: Any) -> int:
+    """Where a move ends: one place up or down (the arrow buttons), or position ``to`` (a
+    drag and drop), kept inside the list. The one rule both ways of reordering share."""
+    if to is not None:
+        if type(to) is not int:
+            raise refuse("Say where to move it: a position in the list.")
+        return max(0, min(to, length - 1))
     if direction not in ("up", "down"):
         raise refuse("Move up or down.")
+    return max(0, min(index - 1 if direction == "up" else index + 1, length - 1))
+
+
+def _move_item(items: list, index: int, destination: int) -> bool:
+    """Move ``items[index]`` to ``destination``; False when it is already there."""
+    if destination == index:
+        return False
+    items.insert(destination, items.pop(index))
+    return True
+
+
+def tree_node_move(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    direction: Direction | None = None,
+    to: int | None = None,
+) -> Edited:
+    """Move a node among its siblings (a step within the checklist): one place up or down
+    with the arrow buttons, or to position ``to`` when dragged. The end step stays last."""
+    _destination(0, 1, direction, to)  # refuses a bad request before locking anything
 
     def apply(work: Working) -> Outcome:
         place = _find(work, node_id)
@@ -369,13 +395,8 @@ def tree_node_move(
         if place.node.get("type") == "procedure_end":
             raise refuse("The end step is always last.", node_id=node_id)
         siblings, index = place.siblings, place.index
-        other = index - 1 if direction == "up" else index + 1
-        neighbour = siblings[other] if 0 <= other < len(siblings) else None
-        if neighbour is None or (
-            isinstance(neighbour, dict) and neighbour.get("type") == "procedure_end"
-        ):
-            return node_id, ""  # already at the edge: nothing to do
-        siblings[index], siblings[other] = neighbour, place.node
+        movable = len(siblings) - (1 if _is_end(siblings[-1]) else 0)  # never past the end
+        _move_item(siblings, index, _destination(index, movable, direction, to))
         return node_id, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)
@@ -527,6 +548,29 @@ def tree_option_update(
         option["label"] = _clean_label(node, label, skip=index)
         option["next_node_id"] = _clean_target(work, node_id, next_node_id, "next_node_id") or ""
         return node_id, f"Saved the option “{option['label']}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_option_move(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    index: int,
+    direction: Direction | None = None,
+    to: int | None = None,
+) -> Edited:
+    """Reorder a decision's options (the order the engineer sees them in)."""
+    _destination(0, 1, direction, to)
+
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        _option_at(node, index)
+        options = _options(node)
+        _move_item(options, index, _destination(index, len(options), direction, to))
+        return node_id, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)
 
@@ -702,17 +746,21 @@ def tree_intake_field_remove(*, tree: Tree, user: User, revision: int | None, in
 
 
 def tree_intake_field_move(
-    *, tree: Tree, user: User, revision: int | None, index: int, direction: Direction
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    index: int,
+    direction: Direction | None = None,
+    to: int | None = None,
 ) -> Edited:
-    if direction not in ("up", "down"):
-        raise refuse("Move up or down.")
+    """Reorder the intake questions: up/down with the buttons, or to ``to`` when dragged."""
+    _destination(0, 1, direction, to)
 
     def apply(work: Working) -> Outcome:
         form = _intake(work)
         position = _intake_index(form, index)
-        other = position - 1 if direction == "up" else position + 1
-        if 0 <= other < len(form):
-            form[position], form[other] = form[other], form[position]
+        _move_item(form, position, _destination(position, len(form), direction, to))
         return None, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)

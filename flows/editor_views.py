@@ -226,12 +226,21 @@ def node_remove(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     return apply_change(request, tree, editor.tree_node_remove, node_id=node_id)
 
 
+def move_arguments(request: HttpRequest) -> dict[str, Any]:
+    """A move posts `direction` (the up/down buttons) or `to` (a drag and drop's new place)."""
+    to = request.POST.get("to")
+    if to is None:
+        return {"direction": request.POST.get("direction", "")}
+    return {"to": int(to) if to.strip().isdigit() else to}
+
+
 @login_required
 @require_POST
 def node_move(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
-    direction = request.POST.get("direction", "")
-    return apply_change(request, tree, editor.tree_node_move, node_id=node_id, direction=direction)
+    return apply_change(
+        request, tree, editor.tree_node_move, node_id=node_id, **move_arguments(request)
+    )
 
 
 @login_required
@@ -282,6 +291,20 @@ def option_update(request: HttpRequest, pk: Any, node_id: str, index: int) -> Ht
         form_key=f"option:{node_id}:{index}",
         node_id=node_id,
         index=index,
+    )
+
+
+@login_required
+@require_POST
+def option_move(request: HttpRequest, pk: Any, node_id: str, index: int) -> HttpResponse:
+    tree = editable_tree(request, pk)
+    return apply_change(
+        request,
+        tree,
+        editor.tree_option_move,
+        node_id=node_id,
+        index=index,
+        **move_arguments(request),
     )
 
 
@@ -341,9 +364,8 @@ def intake_remove(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
 @require_POST
 def intake_move(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
     tree = editable_tree(request, pk)
-    direction = request.POST.get("direction", "")
     return apply_change(
-        request, tree, editor.tree_intake_field_move, index=index, direction=direction
+        request, tree, editor.tree_intake_field_move, index=index, **move_arguments(request)
     )
 
 

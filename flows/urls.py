@@ -55,6 +55,11 @@ urlpatterns = [
         name="editor_option",
     ),
     path(
+        "<uuid:pk>/edit/nodes/<str:node_id>/options/<int:index>/move/",
+        editor_views.option_move,
+        name="editor_option_move",
+    ),
+    path(
         "<uuid:pk>/edit/nodes/<str:node_id>/options/<int:index>/remove/",
         editor_views.option_remove,
         name="editor_option_remove",

