@@ -530,6 +530,36 @@ def tree_option_add(
     return _change(tree=tree, user=user, revision=revision, apply=apply)
 
 
+def tree_node_attach(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    from_id: str,
+    label: str = "",
+) -> Edited:
+    """Connect a node nothing leads to: a new answer of decision `from_id` (labelled `label`)
+    leads to it, or action `from_id` continues with it. The node stays where it sits."""
+
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        if not isinstance(from_id, str) or not from_id:
+            raise refuse("Choose the question or action that leads here.", field="from_id")
+        source = _find(work, from_id).node
+        if source.get("type") == "decision":
+            _add_option(source, _clean_label(source, label), node_id)
+            how = f"the answer “{_short(label.strip())}” of “{_heading(source)}”"
+        elif source.get("type") == "action":
+            source["next_node_id"] = node_id
+            how = f"“{_heading(source)}”"
+        else:
+            raise refuse("Only a question or an action can lead to a node.", field="from_id")
+        return node_id, f"“{_heading(node)}” is now reached from {how}."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
 def tree_option_update(
     *,
     tree: Tree,

@@ -14,6 +14,7 @@ from flows import editor, nodes, selectors, structure
 from flows.forms import (
     AddNodeForm,
     AddStepForm,
+    AttachForm,
     DetailsForm,
     EditorForm,
     IntakeFieldForm,
@@ -221,6 +222,43 @@ class EditorState:
         return node_id == self.open_id or failed
 
 
+@dataclass
+class RepairRow:
+    """A node nothing leads to, with the form that attaches it (its delete reuses the row's)."""
+
+    key: str
+    node_id: str
+    heading: str
+    noun: str
+    form: AttachForm
+
+
+def repair_rows(tree: Tree, data: Any, state: EditorState) -> list[RepairRow]:
+    """The troubleshooting nodes no path from the first question reaches, each offered to be
+    attached to a reached question or action, or deleted."""
+    unreachable = structure.unreachable_ids(tree.tree_type, data)
+    if not unreachable:
+        return []
+    index = structure.node_index(tree.tree_type, data)
+    titles = _titles(tree, data)
+    sources = [
+        (node_id, f"{nodes.node_label(node.get('type'))}: {titles[node_id]}")
+        for node_id, node in index.items()
+        if node_id not in unreachable and node.get("type") in ("decision", "action")
+    ]
+    decisions = {node_id for node_id, node in index.items() if node.get("type") == "decision"}
+    rows = []
+    for number, node_id in enumerate(unreachable):
+        key = f"r{number}"
+        form = state.failed.get(f"attach:{node_id}") or AttachForm(
+            key=key, sources=sources, decisions=decisions
+        )
+        node = index[node_id]
+        kind = nodes.node_type(node.get("type"))
+        rows.append(RepairRow(key, node_id, titles[node_id], kind.noun if kind else "node", form))
+    return rows
+
+
 def _open_blank_start(tree: Tree, data: Any, state: EditorState) -> None:
     """A new troubleshooting flow opens on its empty first question, ready to type."""
     if state.open_id or tree.is_checklist or not isinstance(data, dict):
@@ -260,6 +298,7 @@ def editor_context(
         "tree": tree,
         "rows": rows,
         "intake_rows": intake_rows,
+        "repair_rows": [] if tree.is_checklist else repair_rows(tree, data, state),
         "intake_add_form": state.failed.get("intake-add") or IntakeFieldForm(key="q-new"),
         "step_add_form": state.failed.get("step-add") or AddStepForm(key="step-new"),
         "structure_errors": structure_errors,

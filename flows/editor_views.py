@@ -27,6 +27,7 @@ from flows.editor_rows import EditorState, editor_context, editor_rows, link_tar
 from flows.forms import (
     AddNodeForm,
     AddStepForm,
+    AttachForm,
     DetailsForm,
     EditorForm,
     IntakeFieldForm,
@@ -260,6 +261,25 @@ def node_add(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
         form=form,
         form_key=f"add:{node_id}",
         parent_id=node_id,
+    )
+
+
+@login_required
+@require_POST
+def node_attach(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
+    """Repair: connect a node nothing leads to from a question (new answer) or an action."""
+    tree = editable_tree(request, pk)
+    data = tree.editing_structure
+    index = structure.node_index(tree.tree_type, data)
+    decisions = {key for key, node in index.items() if node.get("type") == "decision"}
+    form = AttachForm(request.POST, key="failed", sources=_targets(tree), decisions=decisions)
+    return apply_change(
+        request,
+        tree,
+        editor.tree_node_attach,
+        form=form,
+        form_key=f"attach:{node_id}",
+        node_id=node_id,
     )
 
 

@@ -698,18 +698,38 @@ def _check_links(tree_nodes: list[dict], index: dict[str, dict], out: _Errors) -
                 out.add(_display_id(node), field, f"{source} {gone}.")
 
 
-def _check_reachable(
-    root: dict, tree_nodes: list[dict], index: dict[str, dict], out: _Errors
-) -> None:
+def _reached(root: dict, index: dict[str, dict]) -> set[str] | None:
+    """Ids reached from the root through options and next steps; None without a usable root."""
     root_id = root.get("id")
     if not isinstance(root_id, str) or root_id not in index:
-        return  # the root's id problem is already reported
+        return None
     reached, queue = {root_id}, [root_id]
     while queue:
         for _field, _who, target in _links(index[queue.pop()]):
             if target in index and target not in reached:
                 reached.add(target)
                 queue.append(target)
+    return reached
+
+
+def unreachable_ids(tree_type: str, data: Any) -> list[str]:
+    """Nodes of a troubleshooting tree that no path from the first question reaches, in
+    document order (what the editor's repair panel offers to attach or delete)."""
+    if tree_type != "troubleshooting" or not isinstance(data, dict):
+        return []
+    index = node_index(tree_type, data)
+    reached = _reached(data, index)
+    if reached is None:
+        return []
+    return [node_id for node_id in index if node_id not in reached]
+
+
+def _check_reachable(
+    root: dict, tree_nodes: list[dict], index: dict[str, dict], out: _Errors
+) -> None:
+    reached = _reached(root, index)
+    if reached is None:
+        return  # the root's id problem is already reported
     for node in tree_nodes:
         node_id = node.get("id")
         if isinstance(node_id, str) and node_id in index and node_id not in reached:

@@ -35,6 +35,11 @@ urlpatterns = [
         name="editor_node_add",
     ),
     path(
+        "<uuid:pk>/edit/nodes/<str:node_id>/attach/",
+        editor_views.node_attach,
+        name="editor_node_attach",
+    ),
+    path(
         "<uuid:pk>/edit/nodes/<str:node_id>/remove/",
         editor_views.node_remove,
         name="editor_node_remove",

@@ -328,3 +328,28 @@ class IntakeFieldForm(EditorForm):
             "required": data["required"],
             "options": data["options"].splitlines(),
         }
+
+
+class AttachForm(EditorForm):
+    """Repair: connect a node nothing leads to, from a question (a new answer) or an action."""
+
+    from_id = forms.ChoiceField(label="Reached from")
+    label = forms.CharField(
+        label="New answer's label",
+        required=False,
+        max_length=nodes.MAX_LABEL,
+        help_text="When it is reached from a question, e.g. “No”.",
+    )
+
+    def __init__(
+        self, *args: Any, sources: Sequence[tuple[str, str]], decisions: set[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_id"].choices = [("", "— choose a question or action —"), *sources]
+        self.decisions = decisions
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("from_id") in self.decisions and not cleaned.get("label", "").strip():
+            self.add_error("label", "Name the new answer, e.g. “No”.")
+        return cleaned

@@ -105,3 +105,52 @@ def test_a_new_troubleshooting_flow_speaks_plain_words(demo, new_page):
     expect(problems).not_to_contain_text("next_node_id")
     expect(page.locator("#node-root .node-error").first).to_be_visible()
     assert re.search("next_node_id", page.locator("#editor-body").inner_text()) is None
+
+
+def test_repair_a_loose_node_and_add_an_intake_question_visually(demo, new_page):
+    engineer = User.objects.get(email="engineer@demo.local")
+    tree = services.tree_create(user=engineer, name="VDA", tree_type=TreeType.TROUBLESHOOTING)
+    editor.tree_node_update(
+        tree=tree,
+        user=engineer,
+        revision=None,
+        node_id="root",
+        changes={"question": "Is the VDA registered?"},
+    )
+    for label, text in (("Yes", "Done"), ("No", "Escalate")):
+        editor.tree_node_add(
+            tree=tree,
+            user=engineer,
+            revision=None,
+            parent_id="root",
+            node_type="solution",
+            text=text,
+            option_label=label,
+        )
+    editor.tree_option_remove(tree=tree, user=engineer, revision=None, node_id="root", index=1)
+    page = new_page()
+    log_in(page, "engineer@demo.local")
+    page.goto(f"/flows/{tree.pk}/edit/")
+    page.wait_for_load_state()
+
+    repair = page.locator("#editor-repair")
+    expect(repair).to_contain_text("1 node not connected")
+    assert_accessible(page, "the editor's repair panel")
+    attach = repair.get_by_role("form", name="Attach “Escalate”")
+    attach.get_by_label("Reached from").select_option(label="Decision: Is the VDA registered?")
+    attach.get_by_label("New answer's label").fill("No")
+    click_and_settle(page, attach.get_by_role("button", name="Attach “Escalate”"))
+    expect(page.locator("#editor-repair")).to_have_count(0)
+    expect(page.locator(".toast", has_text="is now reached from")).to_be_visible()
+
+    # The intake form is edited visually in a troubleshooting flow too.
+    intake = page.locator("#intake")
+    intake.locator("summary", has_text="Add a question").click()
+    intake.get_by_label("Question").fill("Which VDA?")
+    intake.get_by_label("Variable name").fill("vda")
+    assert_accessible(page, "the intake editor")
+    click_and_settle(page, intake.get_by_role("button", name="Add question"))
+    expect(page.locator("#intake .intake-field")).to_contain_text("[VAR:vda]")
+    stored = Tree.objects.get(pk=tree.pk)
+    assert stored.editing_intake_form[0]["name"] == "vda"
+    assert stored.editing_structure["options"][-1] == {"label": "No", "next_node_id": "s2"}

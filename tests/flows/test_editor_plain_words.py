@@ -128,3 +128,111 @@ def test_the_editor_uses_the_app_page_width(client, engineer):
     client.force_login(engineer)
     body = _edit(client, tree)
     assert '<main id="main" class="container-xl py-4">' in body
+
+
+# --- repair in the visual editor -----------------------------------------------------------
+
+
+def _orphaned(engineer) -> Tree:
+    """A flow whose solution 'Escalate' no answer leads to (its option was removed)."""
+    tree = services.tree_create(user=engineer, name="VDA", tree_type=TreeType.TROUBLESHOOTING)
+    editor.tree_node_update(
+        tree=tree,
+        user=engineer,
+        revision=None,
+        node_id="root",
+        changes={"question": "Is the VDA registered?"},
+    )
+    for label, text in (("Yes", "Done"), ("No", "Escalate")):
+        editor.tree_node_add(
+            tree=tree,
+            user=engineer,
+            revision=None,
+            parent_id="root",
+            node_type="solution",
+            text=text,
+            option_label=label,
+        )
+    editor.tree_option_remove(tree=tree, user=engineer, revision=None, node_id="root", index=1)
+    return tree
+
+
+def test_unreachable_nodes_are_listed_with_attach_and_delete(client, engineer):
+    tree = _orphaned(engineer)
+    assert structure.unreachable_ids("troubleshooting", tree.editing_structure) == []
+    tree = Tree.objects.get(pk=tree.pk)
+    assert structure.unreachable_ids("troubleshooting", tree.editing_structure) == ["s2"]
+    client.force_login(engineer)
+    body = _edit(client, tree)
+    panel = body.split('id="editor-repair"')[1].split("</section>")[0]
+    assert "1 node not connected" in panel and "Escalate" in panel and "Done" not in panel
+    assert "Attach “Escalate”" in panel and "Delete “Escalate”" in panel
+    sources = re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', panel)
+    assert sources == [("root", "Decision: Is the VDA registered?")]
+
+
+def test_attach_from_a_question_adds_an_answer_that_leads_there(client, engineer):
+    tree = _orphaned(engineer)
+    client.force_login(engineer)
+    response = _post(client, "editor_node_attach", tree, "s2", data={"from_id": "root"})
+    assert response.status_code == 422
+    assert "Name the new answer" in html.unescape(response.content.decode())
+    response = _post(
+        client, "editor_node_attach", tree, "s2", data={"from_id": "root", "label": "No"}
+    )
+    body = html.unescape(response.content.decode())
+    assert response.status_code == 200 and 'id="editor-repair"' not in body
+    root = Tree.objects.get(pk=tree.pk).editing_structure
+    assert root["options"][-1] == {"label": "No", "next_node_id": "s2"}
+
+
+def test_delete_from_the_repair_panel_removes_the_node(client, engineer, outsider):
+    tree = _orphaned(engineer)
+    client.force_login(outsider)
+    assert (
+        _post(client, "editor_node_attach", tree, "s2", data={"from_id": "root"}).status_code == 404
+    )
+    client.force_login(engineer)
+    _post(client, "editor_node_remove", tree, "s2")
+    data = Tree.objects.get(pk=tree.pk).editing_structure
+    assert [c["id"] for c in data["children"]] == ["s1"]
+
+
+def test_attach_from_an_action_sets_its_next_step(engineer):
+    tree = _orphaned(engineer)
+    editor.tree_node_add(
+        tree=tree,
+        user=engineer,
+        revision=None,
+        parent_id="root",
+        node_type="action",
+        text="Re-register",
+        option_label="Maybe",
+    )
+    edited = editor.tree_node_attach(
+        tree=tree, user=engineer, revision=None, node_id="s2", from_id="a1"
+    )
+    assert "“Escalate” is now reached from “Re-register”" in edited.message
+    index = structure.node_index("troubleshooting", Tree.objects.get(pk=tree.pk).editing_structure)
+    assert index["a1"]["next_node_id"] == "s2"
+
+
+def test_a_troubleshooting_flow_has_the_visual_intake_editor(client, engineer):
+    tree = services.tree_create(user=engineer, name="VDA", tree_type=TreeType.TROUBLESHOOTING)
+    client.force_login(engineer)
+    body = _edit(client, tree)
+    assert 'id="intake-title">Intake form' in body and "fills <span" in body
+    response = _post(
+        client,
+        "editor_intake_add",
+        tree,
+        data={"name": "vda", "label": "Which VDA?", "field_type": "text", "required": "on"},
+    )
+    body = html.unescape(response.content.decode())
+    assert response.status_code == 200 and "Which VDA?" in body and "[VAR:vda]" in body
+    assert Tree.objects.get(pk=tree.pk).editing_intake_form == [
+        {"name": "vda", "label": "Which VDA?", "type": "text", "required": True}
+    ]
+    response = _post(client, "editor_intake_add", tree, data={"name": "bad name"})
+    assert response.status_code == 422
+    assert "Use letters, digits" in html.unescape(response.content.decode())
