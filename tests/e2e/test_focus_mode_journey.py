@@ -130,3 +130,23 @@ def test_a_tick_the_server_never_gets_rolls_back_with_a_toast(demo, new_page):
     box.click()
     expect(page.locator(".toast", has_text="This session is completed.")).to_be_visible()
     expect(box).not_to_be_checked()
+
+
+def test_history_filters_fit_and_rows_open_as_a_whole(demo, new_page):
+    page = new_page()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, "engineer@demo.local")
+    start_onboarding(page)
+    page.goto("/sessions/")
+    for field in ("#id_date_from", "#id_date_to"):
+        box = page.locator(field).bounding_box()
+        assert box["width"] >= 150, f"{field} is {box['width']} px wide"
+    assert_accessible(page, "the run history")
+
+    row = page.locator("tr.clickable-row").first
+    row.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/sessions/[0-9a-f-]{36}/$"))
+    page.go_back()
+    page.locator("tr.clickable-row td.text-nowrap").first.click()  # a cell, not the link
+    page.wait_for_url(re.compile(r"/sessions/[0-9a-f-]{36}/$"))
