@@ -90,6 +90,16 @@ def test_a_new_troubleshooting_flow_speaks_plain_words(demo, new_page):
     question = page.locator("#node-root").get_by_role("textbox", name="Question *", exact=True)
     assert_accessible(page, "a new troubleshooting flow in the editor")
 
+    # A required field the author empties and leaves is marked at once, before any save.
+    hint = page.locator("#node-root .required-hint").first
+    expect(hint).to_be_hidden()
+    question.press_sequentially("Is")
+    question.press("Control+a")
+    question.press("Backspace")
+    question.press("Tab")
+    expect(hint).to_be_visible()
+    expect(hint).to_have_text("Fill this in: question is needed.")
+
     question.fill("Is the VDA registered?")
     click_and_settle(page, page.get_by_role("button", name="Save decision"))
     node = page.locator("#node-root")
