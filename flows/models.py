@@ -182,6 +182,22 @@ class Tree(models.Model):
     def normalised_structure(self) -> Any:
         return structure.normalise_structure(self.tree_type, self.tree_structure)
 
+    def runnable_structure(self) -> Any:
+        """What a run snapshots. A row stored before the shape rules that still fails them is
+        taken repaired (the stored row stays for its author to fix), so a snapshot never holds
+        a step the runner cannot address."""
+        data = self.tree_structure
+        if structure.validate_structure(self.tree_type, data, for_publish=False):
+            data = structure.repair_structure(self.tree_type, data)
+        return structure.normalise_structure(self.tree_type, data)
+
+    def runnable_intake_form(self) -> list[dict]:
+        """The intake form a run asks, repaired like the structure when it fails the rules."""
+        form = self.intake_form or []
+        if structure.validate_intake_form(form):
+            form = structure.repair_intake_form(form)
+        return form
+
     def publish_errors(self) -> list[structure.StructureError]:
         errors = structure.validate_structure(self.tree_type, self.tree_structure)
         errors += structure.validate_intake_form(self.intake_form)

@@ -114,8 +114,8 @@ def session_start(
         tree=tree,
         tree_name=tree.name,
         tree_type=tree.tree_type,
-        structure_snapshot=tree.normalised_structure(),
-        intake_form_snapshot=tree.intake_form or [],
+        structure_snapshot=tree.runnable_structure(),
+        intake_form_snapshot=tree.runnable_intake_form(),
         user=user,
         account=user.account,
         status=SessionStatus.IN_PROGRESS,
@@ -573,14 +573,14 @@ def batch_launch(
         target_list=target_list,
         ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
     )
-    snapshot = tree.normalised_structure()
+    snapshot = tree.runnable_structure()
     FlowSession.objects.bulk_create(
         FlowSession(
             tree=tree,
             tree_name=tree.name,
             tree_type=tree.tree_type,
             structure_snapshot=snapshot,
-            intake_form_snapshot=tree.intake_form or [],
+            intake_form_snapshot=tree.runnable_intake_form(),
             account=user.account,
             status=SessionStatus.PENDING,
             ticket_number=batch.ticket_number,

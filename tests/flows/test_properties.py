@@ -493,6 +493,34 @@ def test_readers_survive_rows_stored_without_any_check(owner, account, case):
     )
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad_id", ["", "a/b", None, 7])
+def test_a_run_of_an_unchecked_row_snapshots_a_repaired_structure(owner, account, bad_id):
+    """Found by the property above on CI: a step id the runner cannot put in a URL reached the
+    run page through the snapshot. The snapshot is repaired; the stored row is left alone."""
+    raw = {
+        "steps": [
+            {"id": bad_id, "type": "procedure_step", "title": "Check the spooler"},
+            {"id": "end", "type": "procedure_end", "title": "Done"},
+        ]
+    }
+    tree = TreeFactory(account=account, author=owner, tree_type="procedural")
+    Tree.objects.filter(pk=tree.pk).update(tree_structure=raw, intake_form=[{"name": 1}])
+    tree = Tree.objects.get(pk=tree.pk)
+    session = runs.session_start(tree=tree, user=owner)
+    assert (
+        structure.validate_structure("procedural", session.structure_snapshot, for_publish=False)
+        == []
+    )
+    assert structure.validate_intake_form(session.intake_form_snapshot) == []
+    client = Client(raise_request_exception=True)
+    client.force_login(owner)
+    page = client.get(reverse("flowsessions:run", args=[session.pk]))
+    assert page.status_code == 200
+    assert "Check the spooler" in page.content.decode()
+    assert Tree.objects.get(pk=tree.pk).tree_structure == raw
+
+
 def _answers(form: list[dict]) -> dict[str, str]:
     values = {"text": "srv01", "textarea": "A note", "number": "3"}
     return {
