@@ -881,7 +881,7 @@ def _validate_intake(data: Any, out: _Errors) -> None:
             continue
         name = item.get("name")
         ok_name = isinstance(name, str) and 0 < len(name) <= MAX_ID_LEN
-        ref = _Ref(name if ok_name else None, f"position {index + 1}")
+        ref = _Ref(name if ok_name else None, str(index + 1))  # "intake question 2"
         _check_intake_name(name, ref, names, out)
         _check_intake_label(item.get("label"), ref, out)
         _check_intake_type(item, ref, out)
@@ -910,11 +910,12 @@ def _check_intake_values(item: dict, ref: _Ref, out: _Errors) -> None:
 
 def _check_intake_name(name: Any, ref: _Ref, names: set[str], out: _Errors) -> None:
     if _is_blank(name):
-        out.add(None, "name", f"{ref.name('Field')} has no name.")
+        fix = "give it one, e.g. 'upn', to use as [VAR:upn]"
+        out.add(None, "name", f"Intake question {ref.position} has no variable name: {fix}.")
     elif not isinstance(name, str):
-        out.add(None, "name", f"The name of the field at {ref.position} must be text.")
+        out.add(None, "name", f"The name of intake question {ref.position} must be text.")
     elif len(name) > MAX_ID_LEN:
-        out.add(None, "name", f"The name of the field at {ref.position} is too long.")
+        out.add(None, "name", f"The name of intake question {ref.position} is too long.")
     elif not _VAR_NAME_RE.fullmatch(name):
         rule = "letters, digits, '_' and '-' (it is used as [VAR:name])"
         out.add(ref.node_id, "name", f"Field name {_q(name)} may only contain {rule}.")
@@ -926,7 +927,8 @@ def _check_intake_name(name: Any, ref: _Ref, names: set[str], out: _Errors) -> N
 
 def _check_intake_label(label: Any, ref: _Ref, out: _Errors) -> None:
     if _is_blank(label):
-        out.add(ref.node_id, "label", f"{ref.name('Field')} has no label.")
+        who = f"Intake question {_q(ref.node_id)}" if ref.node_id else "An intake question"
+        out.add(ref.node_id, "label", f"{who} has no label: write what the engineer is asked.")
     elif not isinstance(label, str):
         out.add(ref.node_id, "label", f"label must be text, not {_kind(label)}.")
     elif len(label) > MAX_TEXT:
@@ -936,14 +938,17 @@ def _check_intake_label(label: Any, ref: _Ref, out: _Errors) -> None:
 def _check_intake_type(item: dict, ref: _Ref, out: _Errors) -> None:
     field_type, required, options = item.get("type"), item.get("required"), item.get("options")
     if _is_blank(field_type):
-        out.add(ref.node_id, "type", f"{ref.name('Field')} has no type.")
+        who = f"Intake question {_q(ref.node_id) if ref.node_id else ref.position}"
+        out.add(ref.node_id, "type", f"{who} has no answer type: choose one.")
     elif field_type not in INTAKE_TYPES:
         expected = ", ".join(INTAKE_TYPES)
         out.add(ref.node_id, "type", f"Unknown field type {_q(field_type)}; expected {expected}.")
     if required is not None and not isinstance(required, bool):
         out.add(ref.node_id, "required", f"required must be true or false, not {_kind(required)}.")
     if field_type == "select" and (options is None or options == []):
-        out.add(ref.node_id, "options", f"{ref.name('Select field')} needs at least one option.")
+        who = f"Intake question {_q(ref.node_id)}" if ref.node_id else "An intake question"
+        fix = "add at least one option, one per line"
+        out.add(ref.node_id, "options", f"{who} is a choice that needs at least one option: {fix}.")
     elif options is not None:
         _check_intake_options(options, ref, out)
 

@@ -31,7 +31,7 @@ def add_service_errors(
         if field in form.fields:
             form.add_error(field, error.message)
         else:
-            loose.append(str(error))
+            loose.append(error.message)  # messages name their node already
     return loose
 
 

@@ -245,7 +245,10 @@ def test_intake_form_is_validated_in_full_on_every_save(engineer):
         "(it is used as [VAR:name]).",
     ) in fields
     assert ("intake_form.type", "Unknown field type 'colour'") in fields
-    assert ("intake_form.label", "Field has no label.") in fields
+    assert (
+        "intake_form.label",
+        "Intake question 'bad name' has no label: write what the engineer is asked.",
+    ) in fields
     assert not Tree.objects.exists()
 
 
