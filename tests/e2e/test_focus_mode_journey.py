@@ -150,3 +150,21 @@ def test_history_filters_fit_and_rows_open_as_a_whole(demo, new_page):
     page.go_back()
     page.locator("tr.clickable-row td.text-nowrap").first.click()  # a cell, not the link
     page.wait_for_url(re.compile(r"/sessions/[0-9a-f-]{36}/$"))
+
+
+def test_focus_mode_on_a_phone_folds_the_rail(demo, new_page):
+    page = new_page()
+    log_in(page, "engineer@demo.local")
+    start_onboarding(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("button", name="Focus mode").click()
+    rail = page.locator("#focus-rail-list")
+    toggle = page.get_by_role("button", name=re.compile(r"All steps \(0 of \d+ done\)"))
+    expect(toggle).to_be_visible()
+    expect(rail).to_be_hidden()
+    expect(page.locator("li.step-row:visible")).to_have_count(1)
+    toggle.click()
+    expect(rail).to_be_visible()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width} px)"
+    assert_accessible(page, "focus mode on a phone")
