@@ -49,6 +49,14 @@ def test_focus_mode_from_the_keyboard_kept_on_resume(demo, new_page):
     expect(page.locator(".focus-rail")).to_be_visible()
     assert page.evaluate("() => document.documentElement.scrollHeight") < 2000  # not 4,600 px
     assert_accessible(page, "the runner in focus mode")
+    # Focus order follows the reading order: the switch, Previous, Next, the help.
+    page.get_by_role("button", name="Focus mode").focus()
+    order = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("() => document.activeElement.textContent.trim()"))
+    assert [text.split()[0] for text in order] == ["Previous", "Next", "Shortcuts"], order
+    page.locator("body").click(position={"x": 5, "y": 300})
 
     page.locator("body").press("j")
     expect(visible).to_have_attribute("data-step-id", ids[1])
