@@ -188,7 +188,8 @@ def details(request: HttpRequest, pk: Any) -> HttpResponse:
         form = DetailsForm(user=request.user, tree=tree)
         status = 200
     template = f"{TEMPLATE}#details" if request.htmx else TEMPLATE
-    context = editor_context(request.user, tree, details_form=form)
+    state = EditorState(checked=bool(request.session.get(_checked_key(tree))))
+    context = editor_context(request.user, tree, state, details_form=form)
     return render(request, template, context, status=status)
 
 
