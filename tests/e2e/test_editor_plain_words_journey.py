@@ -26,7 +26,10 @@ def wait_for_swap(page) -> None:
 
 
 def drag(page, handle, target) -> None:
-    """Drag with the mouse as a person would: press, move in small steps, release."""
+    """Drag with the mouse as a person would: press, move in small steps, release (both ends
+    scrolled into the window first: the mouse works in window coordinates)."""
+    target.scroll_into_view_if_needed()
+    handle.scroll_into_view_if_needed()
     start, end = handle.bounding_box(), target.bounding_box()
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
@@ -164,3 +167,33 @@ def test_repair_a_loose_node_and_add_an_intake_question_visually(demo, new_page)
     stored = Tree.objects.get(pk=tree.pk)
     assert stored.editing_intake_form[0]["name"] == "vda"
     assert stored.editing_structure["options"][-1] == {"label": "No", "next_node_id": "s2"}
+
+
+def options_of(tree: Tree) -> list[str]:
+    return [o["label"] for o in Tree.objects.get(pk=tree.pk).editing_structure["options"]]
+
+
+def test_reorder_a_questions_answers_by_drag_and_by_keyboard(demo, new_page):
+    engineer = User.objects.get(email="engineer@demo.local")
+    tree = services.tree_create(user=engineer, name="VDA", tree_type=TreeType.TROUBLESHOOTING)
+    for label in ("Yes", "No", "Not sure"):
+        editor.tree_option_add(tree=tree, user=engineer, revision=None, node_id="root", label=label)
+    page = new_page()
+    log_in(page, "engineer@demo.local")
+    page.goto(f"/flows/{tree.pk}/edit/?open=root")
+    page.wait_for_load_state()
+    page.wait_for_function("() => !!document.querySelector('[data-sortable=options]').rfSortable")
+    forms = page.locator("#node-root .option-form")
+    wait_for_swap(page)
+    drag(page, forms.nth(2).locator(".drag-handle"), forms.nth(0))
+    page.wait_for_function("() => window.__settled === true")
+    assert options_of(tree) == ["Not sure", "Yes", "No"]
+    expect(page.locator("#node-root .option-form").first.get_by_label("Label")).to_have_value(
+        "Not sure"
+    )
+
+    page.get_by_role("button", name="Move option Not sure down").focus()
+    wait_for_swap(page)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__settled === true")
+    assert options_of(tree) == ["Yes", "Not sure", "No"]
