@@ -236,3 +236,15 @@ def test_a_troubleshooting_flow_has_the_visual_intake_editor(client, engineer):
     response = _post(client, "editor_intake_add", tree, data={"name": "bad name"})
     assert response.status_code == 422
     assert "Use letters, digits" in html.unescape(response.content.decode())
+
+
+def test_the_repair_panel_renders_in_bounded_queries(
+    client, engineer, django_assert_max_num_queries
+):
+    tree = _orphaned(engineer)
+    client.force_login(engineer)
+    with django_assert_max_num_queries(14):
+        response = _post(
+            client, "editor_node_attach", tree, "s2", data={"from_id": "root", "label": "No"}
+        )
+    assert response.status_code == 200

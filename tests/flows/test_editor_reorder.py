@@ -122,3 +122,13 @@ def test_outsider_cannot_reorder(client, outsider, checklist_draft):
     assert post(client, "editor_node_move", checklist_draft, "patch", to="0").status_code == 404
     assert post(client, "editor_option_move", checklist_draft, "x", 0, to="0").status_code == 404
     assert step_ids(checklist_draft) == ["prep", "snapshot", "patch", "end"]
+
+
+def test_reorder_answers_in_bounded_queries(
+    client, engineer, tree_draft, checklist_draft, django_assert_max_num_queries
+):
+    client.force_login(engineer)
+    with django_assert_max_num_queries(14):
+        post(client, "editor_option_move", tree_draft, "root", 1, to="0")
+    with django_assert_max_num_queries(14):
+        post(client, "editor_intake_move", checklist_draft, 2, to="0")
