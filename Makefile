@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run port-free reset-demo test e2e schemathesis bench lint fmt check-deploy clean
+.PHONY: run port-free reset-demo test e2e schemathesis bench loadtest lint fmt check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ schemathesis: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.bench
+
+# 1,000 open batch status pages and ten engineers against gunicorn on PostgreSQL (not in CI).
+# INSTANCES=2: two gunicorns sharing PostgreSQL and Redis. See tests/load/run.py.
+INSTANCES ?= 1
+loadtest: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.load.run --instances $(INSTANCES)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

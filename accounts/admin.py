@@ -1,3 +1,5 @@
+from typing import Any
+
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
@@ -9,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from accounts import services
 from accounts.models import Account, AuditEvent, Invitation, User
 
 
@@ -32,9 +35,27 @@ class UserChangeAdminForm(UserChangeForm):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "member_count", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "member_count",
+        "always_redact",
+        "redact_internal",
+        "created_at",
+    ]
+    list_filter = ["always_redact", "redact_internal"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "created_at", "redact_internal", "always_redact"]
+
+    def save_model(self, request: HttpRequest, obj: Account, form: Any, change: bool) -> None:
+        """The redaction options go through the service (audited); the rest saves as usual."""
+        options = {"redact_internal": obj.redact_internal, "always_redact": obj.always_redact}
+        if change:
+            stored = Account.objects.get(pk=obj.pk)
+            obj.redact_internal, obj.always_redact = stored.redact_internal, stored.always_redact
+        super().save_model(request, obj, form, change)
+        services.account_set_redaction(actor=request.user, account=obj, request=request, **options)
 
     @admin.display(description="Members")
     def member_count(self, obj: Account) -> int:

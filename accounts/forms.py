@@ -37,3 +37,18 @@ class InvitationAcceptForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         return cleaned
+
+
+class RedactionOptionsForm(forms.Form):
+    redact_internal = forms.BooleanField(
+        required=False,
+        label="Redact internal addresses, MAC and e-mail addresses",
+        help_text="Besides passwords, keys and tokens, private IP addresses, MAC addresses and "
+        "e-mail addresses count as findings in Copy for Ticket and the exports.",
+    )
+    always_redact = forms.BooleanField(
+        required=False,
+        label="Always redact",
+        help_text="Copy for Ticket no longer offers “Copy as is”: findings are always redacted "
+        "(or reviewed one by one).",
+    )

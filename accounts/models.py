@@ -17,6 +17,19 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Copy for Ticket and the exports (issue 14): secrets are always findings; these two widen
+    # what counts and remove the "copy as is" choice. Changed through accounts.services.
+    redact_internal = models.BooleanField(
+        "Redact internal addresses, MAC and e-mail addresses",
+        default=False,
+        help_text="Private IPv4/IPv6 addresses, MAC addresses and e-mail addresses count as "
+        "findings in exports, besides passwords, keys and tokens.",
+    )
+    always_redact = models.BooleanField(
+        "Always redact",
+        default=False,
+        help_text="Copy for Ticket and downloads never offer to copy findings as they are.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -127,7 +140,10 @@ class AuditAction(models.TextChoices):
     FLOW_DELETED = "flow_deleted", "Flow deleted"
     FLOW_IMPORTED = "flow_imported", "Flow imported"
     FLOW_FORKED = "flow_forked", "Flow forked"
+    FLOW_VERIFIED = "flow_verified", "Flow marked verified"
     BATCH_LAUNCHED = "batch_launched", "Batch launched"
+    REDACTION_CHANGED = "redaction_changed", "Redaction options changed"
+    EXPORT_UNREDACTED = "export_unredacted", "Copied for a ticket without redaction"
 
 
 class AuditEventQuerySet(AccountScopedQuerySet["AuditEvent"]):

@@ -328,3 +328,37 @@ def invitation_accept(
         request=request,
     )
     return user
+
+
+# --- Redaction options (issue 14) ---
+
+
+@transaction.atomic
+def account_set_redaction(
+    *,
+    actor: User,
+    account: Account,
+    redact_internal: bool,
+    always_redact: bool,
+    request: HttpRequest | None = None,
+) -> Account:
+    """Owners and admins choose what the exports redact; the change is on the audit trail."""
+    if not actor.is_staff and (actor.account_id != account.pk or not actor.can_manage_account):
+        raise MemberRefused("Only owners and admins change the team's redaction options.")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    before = {"redact_internal": account.redact_internal, "always_redact": account.always_redact}
+    after = {"redact_internal": bool(redact_internal), "always_redact": bool(always_redact)}
+    if before == after:
+        return account
+    account.redact_internal = after["redact_internal"]
+    account.always_redact = after["always_redact"]
+    account.save(update_fields=["redact_internal", "always_redact"])
+    audit_record(
+        AuditAction.REDACTION_CHANGED,
+        actor=actor,
+        account=account,
+        target=account,
+        detail={"from": before, "to": after},
+        request=request,
+    )
+    return account

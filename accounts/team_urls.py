@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.team, name="index"),
     path("audit/", audit_views.audit, name="audit"),
     path("invite/", views.invite, name="invite"),
+    path("redaction/", views.redaction_options, name="redaction"),
     path("members/<int:pk>/role/", views.member_role, name="member-role"),
     path("members/<int:pk>/deactivate/", views.member_deactivate, name="member-deactivate"),
     path("members/<int:pk>/reactivate/", views.member_reactivate, name="member-reactivate"),

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import selectors, services
 from accounts.audit import audit_record
-from accounts.forms import InvitationAcceptForm, InviteForm, LoginForm
+from accounts.forms import InvitationAcceptForm, InviteForm, LoginForm, RedactionOptionsForm
 from accounts.models import AuditAction, User
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, refusal_text, with_toast
@@ -123,8 +123,46 @@ def team(request: HttpRequest) -> HttpResponse:
         "invitations": selectors.pending_invitations(user=request.user),
         "form": _invite_form(request),
         "link": None,
+        "redaction_form": _redaction_form(request),
     }
     return render(request, "team/index.html", context)
+
+
+def _redaction_form(request: HttpRequest, data: object = None) -> RedactionOptionsForm:
+    account = request.user.account
+    initial = {"redact_internal": account.redact_internal, "always_redact": account.always_redact}
+    return RedactionOptionsForm(data, initial=initial)  # type: ignore[arg-type]
+
+
+@login_required
+@require_POST
+def redaction_options(request: HttpRequest) -> HttpResponse:
+    """Owners and admins choose what Copy for Ticket and the exports redact."""
+    _ensure_manager(request)
+    form = _redaction_form(request, request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            services.account_set_redaction(
+                actor=request.user,
+                account=request.user.account,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ServiceError as refused:
+            form.add_error(None, refusal_text(refused))
+        else:
+            saved = True
+            request.user.refresh_from_db()
+            form = _redaction_form(request)
+    if not is_partial(request):
+        if saved:
+            messages.success(request, "Redaction options saved.")
+        return redirect("team:index")
+    response = render(
+        request, "team/index.html#redaction-panel", {"redaction_form": form, "saved": saved}
+    )
+    return with_toast(response, "Redaction options saved.", "success") if saved else response
 
 
 def _row_response(request: HttpRequest, member: User, refusal: str | None = None) -> HttpResponse:

@@ -1,14 +1,22 @@
 """One FilterSet for the flow library page and `/api/flows/`."""
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
+from resolutionflow import search as ranked_search
 
 ORDERINGS = {
-    "popular": ("-usage_count", "name"),
-    "name": ("name",),
-    "recent": ("-updated_at",),
+    "best": (F(ranked_search.RANK).desc(), "-usage_count", "name", "pk"),
+    "popular": ("-usage_count", "name", "pk"),
+    "name": ("name", "pk"),
+    "recent": ("-updated_at", "pk"),
+}
+ORDERING_LABELS = {
+    "best": "Best match",
+    "popular": "Most used",
+    "name": "Name",
+    "recent": "Recent",
 }
 
 
@@ -36,10 +44,9 @@ class TreeFilterSet(django_filters.FilterSet):
     is_active = django_filters.BooleanFilter()
     is_default = django_filters.BooleanFilter()
     is_fork = django_filters.BooleanFilter(method="filter_is_fork", label="Forks only")
+    # Empty: best match while searching, else most used (a search ranks; a list does not).
     ordering = django_filters.ChoiceFilter(
-        choices=[(key, key.capitalize()) for key in ORDERINGS],
-        method="order",
-        empty_label="Most used",
+        choices=list(ORDERING_LABELS.items()), method="order", empty_label="Best match"
     )
 
     class Meta:
@@ -47,25 +54,46 @@ class TreeFilterSet(django_filters.FilterSet):
         fields = ["q", "tree_type", "category", "tag", "status", "is_active", "is_default"]
 
     def search(self, queryset: QuerySet[Tree], name: str, value: str) -> QuerySet[Tree]:
-        for word in value.split()[:8]:
-            queryset = queryset.filter(
+        """SQLite: every word in the name, description, category or a tag, name matches first.
+        PostgreSQL ranks in `qs` (RankedResults), which needs the whole page."""
+        words = ranked_search.search_words(value)
+        if not words or ranked_search.is_postgres():
+            return queryset
+        tagged = Tree.tags.through.objects.values("tree_id")
+        condition = Q()
+        for word in words:
+            condition &= (
                 Q(name__icontains=word)
                 | Q(description__icontains=word)
                 | Q(category__name__icontains=word)
-                | Q(tags__name__iexact=word)
+                | Q(pk__in=tagged.filter(tag__name__iexact=word))
             )
-        # A flow matching through two tags would otherwise appear twice.
-        return queryset.distinct()
+        rank = ranked_search.title_rank(words=words, title="name")
+        return queryset.filter(condition).annotate(**{ranked_search.RANK: rank})
 
     def filter_is_fork(self, queryset: QuerySet[Tree], name: str, value: bool) -> QuerySet[Tree]:
         return queryset.filter(fork_depth__gt=0) if value else queryset.filter(fork_depth=0)
 
     def order(self, queryset: QuerySet[Tree], name: str, value: str) -> QuerySet[Tree]:
-        return queryset.order_by(*ORDERINGS.get(value, ORDERINGS["popular"]))
+        return queryset  # applied in `qs`, which knows whether a search ranked the rows
 
     @property
-    def qs(self) -> QuerySet[Tree]:
+    def qs(self) -> QuerySet[Tree] | ranked_search.RankedResults:
+        """The filtered flows in the chosen order; a search on PostgreSQL answers a
+        RankedResults (full-text match, typo fallback, best match) that pages slice."""
         queryset = super().qs
-        if not self.form.cleaned_data.get("ordering"):
-            queryset = queryset.order_by(*ORDERINGS["popular"])
-        return queryset
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        chosen = data.get("ordering") or "best"
+        words = ranked_search.search_words(data.get("q") or "")
+        if words and ranked_search.is_postgres():
+            return ranked_search.RankedResults(
+                queryset,
+                words=words,
+                title_column="flows_tree.name",
+                title_field="name",
+                tiebreak=ORDERINGS["popular"],
+                order=None if chosen == "best" else ORDERINGS[chosen],
+            )
+        if chosen == "best" and ranked_search.RANK not in queryset.query.annotations:
+            chosen = "popular"  # nothing to rank: the list's own order
+        return queryset.order_by(*ORDERINGS[chosen])

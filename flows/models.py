@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -147,6 +148,18 @@ class Tree(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # "Mark verified": an owner confirmed the content is still right (clears the stale flag).
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # PostgreSQL's ranked search (flows.services.SEARCH_VECTOR_SQL); a GIN index made by the
+    # migration. Empty on SQLite, which searches the text columns instead.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = TreeQuerySet.as_manager()
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -14,6 +16,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditAction, User
 from flows import nodes, selectors, structure
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType
+from resolutionflow.search import is_postgres
 
 
 class PublishRefused(structure.StructureInvalid):
@@ -261,6 +264,19 @@ def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree
     return tree
 
 
+@transaction.atomic
+def tree_mark_verified(*, tree: Tree, user: User) -> Tree:
+    """An editor confirms the flow is still right: records who and when (clears "stale")."""
+    ensure_can_edit(tree=tree, user=user)
+    tree = locked(tree)
+    tree.verified_at = timezone.now()
+    tree.verified_by = user
+    # A queryset update: verifying is no edit, so the flow's updated_at stays as it was.
+    Tree.objects.filter(pk=tree.pk).update(verified_at=tree.verified_at, verified_by=user)
+    _audit(AuditAction.FLOW_VERIFIED, tree, user)
+    return tree
+
+
 def _audit(action: AuditAction, tree: Tree, user: User, **detail: Any) -> None:
     """Record a flow event in the flow's account (staff acting there included)."""
     audit_record(action, actor=user, account=tree.account, target=tree, detail=detail)
@@ -453,3 +469,37 @@ def tree_import_file(*, user: User, content: bytes) -> Tree:
     """Import an uploaded file: size and JSON syntax are checked before anything else."""
     ensure_can_create(user=user)
     return tree_import(user=user, document=structure.parse_json(content))
+
+
+# --- search ---------------------------------------------------------------------------------
+
+# A flow's search vector, computed by PostgreSQL from the row as saved: name (A), description
+# (B), category and tags (C), the step titles of the live structure (D; never a working copy).
+# flows/migrations/0004_search_vector.py holds a frozen copy for the backfill.
+SEARCH_VECTOR_SQL = """
+setweight(to_tsvector('english', regexp_replace(
+    coalesce(flows_tree.name, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')
+|| setweight(to_tsvector('english', regexp_replace(
+    coalesce(flows_tree.description, ''), '[^[:alnum:]]+', ' ', 'g')), 'B')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
+    (SELECT c.name FROM flows_category c WHERE c.id = flows_tree.category_id),
+    (SELECT string_agg(t.name, ' ') FROM flows_tag t
+        JOIN flows_tree_tags tt ON tt.tag_id = t.id WHERE tt.tree_id = flows_tree.id)
+), '[^[:alnum:]]+', ' ', 'g')), 'C')
+|| setweight(to_tsvector('english', regexp_replace(array_to_string(ARRAY(
+    SELECT v #>> '{}' FROM jsonb_path_query(flows_tree.tree_structure,
+        'strict $.**.title', '{}', true) AS v
+), ' '), '[^[:alnum:]]+', ' ', 'g')), 'D')
+"""
+# The fields the vector is made of: a save naming none of them leaves it as it is.
+SEARCH_FIELDS = frozenset({"name", "description", "category", "category_id", "tree_structure"})
+
+
+def trees_search_refresh(*, trees: QuerySet[Tree]) -> int:
+    """Recompute these flows' search vectors in one UPDATE (PostgreSQL; SQLite has none).
+
+    Called by the receivers in flows/signals.py after every save, tag change, and category or
+    tag rename, so no write path (services, admin, import, loader) can leave a stale vector."""
+    if not is_postgres():
+        return 0
+    return trees.order_by().update(search_vector=RawSQL(SEARCH_VECTOR_SQL, []))

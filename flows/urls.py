@@ -14,6 +14,7 @@ urlpatterns = [
     path("<uuid:pk>/retire/", views.retire, name="retire"),
     path("<uuid:pk>/reactivate/", views.reactivate, name="reactivate"),
     path("<uuid:pk>/fork/", views.fork, name="fork"),
+    path("<uuid:pk>/verify/", views.verify, name="verify"),
     path("<uuid:pk>/export/", views.export, name="export"),
     # The visual editors; every change below is an htmx POST answered with the editor body.
     path("<uuid:pk>/edit/", editor_views.edit, name="edit"),

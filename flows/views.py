@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -20,7 +21,7 @@ from flows import selectors, services, structure
 from flows.filters import TreeFilterSet
 from flows.forms import ForkForm, ImportForm, TreeForm
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate
+from resolutionflow.pages import is_partial, paginate_capped
 
 PAGE_SIZE = 24
 
@@ -29,7 +30,7 @@ def render_list(request: HttpRequest, template: str, filterset: TreeFilterSet, *
     """Full page, or only the results when htmx filters the list in place."""
     context = {
         "filterset": filterset,
-        "page": paginate(request, filterset.qs, PAGE_SIZE),
+        "page": paginate_capped(request, filterset.qs, PAGE_SIZE),
         **extra,
     }
     if is_partial(request):
@@ -148,6 +149,19 @@ def reactivate(request: HttpRequest, pk: Any) -> HttpResponse:
     tree = services.tree_set_active(tree=visible_tree(request, pk), user=request.user, active=True)
     messages.success(request, f"“{tree.name}” is active again.")
     return redirect_back(request, tree)
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Mark verified: back to the page it was pressed on (analytics, review, detail)."""
+    tree = visible_tree(request, pk)
+    services.tree_mark_verified(tree=tree, user=request.user)
+    messages.success(request, f"“{tree.name}” is marked verified.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("flows:detail", pk=tree.pk)
 
 
 def redirect_back(request: HttpRequest, tree: Tree) -> HttpResponse:

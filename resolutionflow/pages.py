@@ -1,6 +1,8 @@
 """Page plumbing shared by every app: pagination, htmx fragments, read-only JSON."""
 
 import json
+from functools import cached_property
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
@@ -12,6 +14,32 @@ from django_htmx.http import trigger_client_event
 
 def paginate(request: HttpRequest, queryset: QuerySet, size: int) -> Page:
     return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+class CappedPaginator(Paginator):
+    """Counts up to `limit` + 1 rows: a library of 50,000 entries need not be counted to the
+    last one on every page view to say "1,000+" (pages beyond the limit are not offered)."""
+
+    def __init__(self, object_list: Any, per_page: int, limit: int | None = None) -> None:
+        from resolutionflow import search
+
+        super().__init__(object_list, per_page)
+        self.limit = search.RANK_LIMIT if limit is None else limit
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet):
+            return self.object_list.order_by().values("pk")[: self.limit + 1].count()
+        return min(super().count, self.limit + 1)  # RankedResults caps its own count
+
+    @property
+    def count_label(self) -> str:
+        """What a page shows: the count, or "1,000+" past the limit."""
+        return f"{self.limit:,}+" if self.count > self.limit else f"{self.count:,}"
+
+
+def paginate_capped(request: HttpRequest, results: Any, size: int) -> Page:
+    return CappedPaginator(results, size).get_page(request.GET.get("page"))
 
 
 def is_partial(request: HttpRequest) -> bool:

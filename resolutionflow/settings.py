@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_htmx",
     "template_partials",
     "django_filters",
@@ -153,7 +154,8 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "flows:library"
+# "/" sends engineers and above to their dashboard, viewers to the flow library.
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -282,6 +284,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TreeStatusEnum": "flows.models.TreeStatus",
         "SessionStatusEnum": "sessions.models.SessionStatus",
+        "HealthFlagEnum": "sessions.analytics.FLAG_CHOICES",
     },
 }
 
@@ -323,4 +326,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Step health (analytics): every threshold in one place. Counts look back `window_days`.
+STEP_HEALTH = {
+    "window_days": 90,
+    "abandoned_after_days": 7,  # in progress and untouched this long = abandoned
+    "often_skipped_share": 0.40,  # skipped in at least this share ...
+    "often_skipped_min_runs": 10,  # ... of at least this many completed runs
+    "unhelpful_min_downs": 3,  # at least this many thumbs down, and more downs than ups
+    "patched_share": 0.30,  # a custom step inserted right after it in this share of runs
+    "patched_min_runs": 10,  # (the issue names no minimum: as for skipping)
+    "dead_branch_min_runs": 20,  # no session reached the node while the flow ran this often
+    "stale_after_days": 180,  # not verified for this long
 }

@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from resolutionflow import error_pages
 from resolutionflow.api_views import SchemaView, api_root
+from sessions import analytics_views
 
 handler400 = error_pages.bad_request
 handler403 = error_pages.permission_denied
@@ -14,12 +14,14 @@ handler404 = error_pages.page_not_found
 handler500 = error_pages.server_error
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="flows:library", permanent=False)),
+    path("", analytics_views.home, name="home"),
+    path("dashboard/", analytics_views.dashboard, name="dashboard"),
     path("favicon.ico", lambda request: redirect(static("favicon.svg"), permanent=True)),
     path("accounts/", include("accounts.urls")),
     path("team/", include("accounts.team_urls")),
     path("flows/", include("flows.urls")),
     path("flows/", include("sessions.batch_urls")),
+    path("flows/", include("sessions.analytics_urls")),
     path("sessions/", include("sessions.urls")),
     path("targets/", include("sessions.target_urls")),
     path("library/", include("steplibrary.urls")),

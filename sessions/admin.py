@@ -1,7 +1,8 @@
 from django.contrib import admin
 
 from resolutionflow.pages import pretty_json
-from sessions.models import Batch, FlowSession, StepFeedback, TargetList
+from sessions import services
+from sessions.models import Batch, FlowSession, SessionEvent, StepFeedback, TargetList
 
 
 @admin.register(FlowSession)
@@ -29,10 +30,18 @@ class FlowSessionAdmin(admin.ModelAdmin):
         "step_state_pretty",
         "custom_steps_pretty",
         "variables_pretty",
+        "current_node_id",
         "created_at",
         "updated_at",
     ]
     exclude = ["structure_snapshot", "path", "step_state", "custom_steps", "variables"]
+
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        # An admin correction shows on the batch status pages like any other change
+        # (the admin saves in a transaction, so the revision moves with the row).
+        for batch_id in {obj.batch_id, form.initial.get("batch")}:
+            services.bump_batch_revision(batch_id)
 
     @admin.display(description="Path")
     def path_pretty(self, obj: FlowSession) -> str:
@@ -80,3 +89,24 @@ class TargetListAdmin(admin.ModelAdmin):
     @admin.display(description="Targets")
     def target_count(self, obj: TargetList) -> int:
         return len(obj.targets or [])
+
+
+@admin.register(SessionEvent)
+class SessionEventAdmin(admin.ModelAdmin):
+    """The log is written by the session services only: read it here, never change it."""
+
+    list_display = ["at", "kind", "node_id", "session", "user", "tree"]
+    list_filter = ["kind"]
+    list_select_related = ["session", "user", "tree"]
+    search_fields = ["node_id", "user__email", "session__tree_name"]
+    date_hierarchy = "at"
+    readonly_fields = ["session", "tree", "user", "kind", "node_id", "at", "elapsed_s", "payload"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,7 +1,14 @@
 """A session as text for the ticket: text, markdown, html and psa.
 
 One `Report` is built from the session (variables filled, custom steps marked, cut off after
-step N when asked) and each format only lays it out, so all four always say the same thing."""
+step N when asked, the flow's commands of ticked steps when asked) and each format only lays it
+out, so all four always say the same thing.
+
+Redaction: while the report is built, every piece of engineer text goes through the detector
+and each finding is wrapped in private-use marker characters. The formats lay the marked text
+out like any other, and `Document` then resolves each marker: the secret, or
+``[REDACTED:<kind>]``. So every format redacts the same findings, and the preview can show
+them highlighted in the very text that will be copied. The stored session is never changed."""
 
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from flows import nodes
-from sessions import runtime
+from sessions import redaction, runtime, tidy
 from sessions.models import BUILTIN_TARGET_VARIABLE, FlowSession
 
 FORMATS = {
@@ -24,6 +31,84 @@ FORMATS = {
     "markdown": ("text/markdown", "md"),
     "html": ("text/html", "html"),
 }
+
+# How many findings an answer redacted (API and downloads).
+FINDINGS_HEADER = "X-Redacted-Findings"
+OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
+MARKED = re.compile(f"{OPEN}(\\d+){SEP}(.*?){CLOSE}", re.DOTALL)
+_MARKER_CHARS = {ord(OPEN): None, ord(SEP): None, ord(CLOSE): None}
+
+
+@dataclass(frozen=True)
+class Found:
+    """One finding of the export: its kind and the text it covers."""
+
+    kind: str
+    text: str
+
+    @property
+    def label(self) -> str:
+        return redaction.KINDS[self.kind]
+
+    @property
+    def replacement(self) -> str:
+        return f"[REDACTED:{self.kind}]"
+
+
+@dataclass
+class Scanner:
+    """Marks the findings in each text of a report, numbering them across the whole export."""
+
+    internal: bool = False
+    found: list[Found] = field(default_factory=list)
+
+    def __call__(self, text: str) -> str:
+        text = (text or "").translate(_MARKER_CHARS)
+        out, position = [], 0
+        for finding in redaction.find(text, internal=self.internal):
+            index = len(self.found)
+            self.found.append(Found(finding.kind, text[finding.start : finding.end]))
+            out += [text[position : finding.start], f"{OPEN}{index}{SEP}"]
+            out += [text[finding.start : finding.end], CLOSE]
+            position = finding.end
+        out.append(text[position:])
+        return "".join(out)
+
+
+@dataclass
+class Document:
+    """An export with its findings marked; `text()` resolves them."""
+
+    marked: str
+    found: list[Found]
+
+    def text(self, *, redact: bool = False, keep: frozenset[int] = frozenset()) -> str:
+        """The export as is, or with every finding not in `keep` redacted."""
+
+        def resolve(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            if not redact or index in keep:
+                return match.group(2)
+            return self.found[index].replacement
+
+        return MARKED.sub(resolve, self.marked)
+
+    def segments(self) -> list[tuple[str, int | None]]:
+        """(text, finding index or None) in order: the preview highlights the findings."""
+        parts: list[tuple[str, int | None]] = []
+        position = 0
+        for match in MARKED.finditer(self.marked):
+            if match.start() > position:
+                parts.append((self.marked[position : match.start()], None))
+            parts.append((match.group(2), int(match.group(1))))
+            position = match.end()
+        if position < len(self.marked):
+            parts.append((self.marked[position:], None))
+        return parts
+
+
+def _no_scan(text: str) -> str:
+    return text or ""
 
 
 @dataclass
@@ -64,17 +149,28 @@ def parse_at(value: Any) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
 
 
-def troubleshooting_entries(session: FlowSession) -> list[Entry]:
+def troubleshooting_entries(session: FlowSession, *, commands: bool, scan=_no_scan) -> list[Entry]:
     entries = []
     for number, item in enumerate(runtime.breadcrumb(session), start=1):
         kind = item.node.get("type", "decision")
         detail = "Done" if kind == "action" else item.choice
-        entries.append(Entry(number, item.heading, kind, detail, item.note, parse_at(item.at)))
+        run = node_commands(session, item.node) if commands and kind == "action" else []
+        entries.append(
+            Entry(
+                number,
+                scan(item.heading),
+                kind,
+                scan(detail),
+                scan(item.note),
+                parse_at(item.at),
+                [scan(code) for code in run],
+            )
+        )
     node = runtime.current_node(session)
     if not node:
         return entries
-    note = runtime.pending_note(session, node["id"])
-    title = session.fill(nodes.heading(node))
+    note = scan(runtime.pending_note(session, node["id"]))
+    title = scan(session.fill(nodes.heading(node)))
     if node.get("type") == "solution":
         entries.append(Entry(len(entries) + 1, title, "solution", "Reached", note))
     elif note:
@@ -83,21 +179,28 @@ def troubleshooting_entries(session: FlowSession) -> list[Entry]:
     return entries
 
 
-def checklist_entries(session: FlowSession) -> list[Entry]:
+def node_commands(session: FlowSession, node: dict[str, Any]) -> list[str]:
+    return [c["code"] for c in runtime.filled_commands(session, node.get("commands")) if c["code"]]
+
+
+def checklist_entries(session: FlowSession, *, commands: bool, scan=_no_scan) -> list[Entry]:
+    """Custom steps print their commands (the engineer typed them for this run); the flow's
+    own commands print for ticked steps when asked (they were run)."""
     entries = []
     for row in runtime.checklist(session):
         if row.kind == "section_header":
-            entries.append(Entry(None, row.title, "section"))
+            entries.append(Entry(None, scan(row.title), "section"))
             continue
+        run = row.is_custom or (commands and row.done)
         entries.append(
             Entry(
                 number=row.number,
-                title=row.title,
+                title=scan(row.title),
                 kind="custom" if row.is_custom else "step",
                 detail="Done" if row.done else "Not done",
-                note=row.note,
+                note=scan(row.note),
                 at=parse_at(row.at),
-                commands=[c["code"] for c in row.commands] if row.is_custom else [],
+                commands=[scan(c["code"]) for c in row.commands if c["code"]] if run else [],
             )
         )
     return entries
@@ -113,33 +216,50 @@ def cut(entries: list[Entry], cut_off: int | None) -> list[Entry]:
     return kept
 
 
-def build_report(session: FlowSession, *, timestamps: bool = True, cut_off: int | None = None):
+def commands_by_default(session: FlowSession) -> bool:
+    """Checklists were run command by command; a troubleshooting path is about decisions."""
+    return not session.is_troubleshooting
+
+
+def build_report(
+    session: FlowSession,
+    *,
+    timestamps: bool = True,
+    cut_off: int | None = None,
+    include_commands: bool | None = None,
+    scan=_no_scan,
+) -> Report:
+    commands = commands_by_default(session) if include_commands is None else include_commands
     entries = (
-        troubleshooting_entries(session)
+        troubleshooting_entries(session, commands=commands, scan=scan)
         if session.is_troubleshooting
-        else checklist_entries(session)
+        else checklist_entries(session, commands=commands, scan=scan)
     )
-    labels = {f.get("name"): f.get("label") or f.get("name") for f in session.intake_form_snapshot}
+    form = session.intake_form_snapshot or []
+    labels = {f.get("name"): tidy.label_without_hint(f.get("label") or f.get("name")) for f in form}
+    ticket_name = tidy.ticket_field(form)
+    # One ticket number: the flow's ticket field is the session's and heads the report.
+    ticket = session.ticket_number or str(session.variables.get(ticket_name) or "")
     return Report(
         flow=session.tree_name,
-        ticket=session.ticket_number,
-        client=session.client_name,
-        target=session.target_label,
+        ticket=ticket,
+        client=scan(session.client_name),
+        target=scan(session.target_label),
         engineer=session.user.display_name if session.user else "",
         started=session.started_at,
         completed=session.completed_at,
         duration=session.duration_text,
         # The target already heads the report; the built-in [VAR:target] would repeat it.
         variables=[
-            (labels.get(k, k), str(v))
+            (labels.get(k, k), scan(str(v)))
             for k, v in session.variables.items()
-            if v and not (k == BUILTIN_TARGET_VARIABLE and k not in labels)
+            if v and k != ticket_name and not (k == BUILTIN_TARGET_VARIABLE and k not in labels)
         ],
         entries=cut(entries, cut_off),
         status=session.get_status_display(),
         outcome=session.get_outcome_display() if session.outcome else "",
-        outcome_notes=session.outcome_notes,
-        next_steps=session.next_steps,
+        outcome_notes=scan(session.outcome_notes),
+        next_steps=scan(session.next_steps),
         timestamps=timestamps,
     )
 
@@ -179,7 +299,8 @@ def render_text(report: Report) -> str:
             lines += ["", f"## {entry.title}"]
             continue
         lines.append(entry_line(entry, report))
-        lines += [f"   $ {command}" for command in entry.commands]
+        for command in entry.commands:
+            lines += tidy.command_lines(command, first="   $ ", rest="     ")
         if entry.note:
             lines += [f"   Note: {line}" for line in entry.note.splitlines()]
     lines += outcome_lines(report)
@@ -203,14 +324,16 @@ def render_psa(report: Report) -> str:
     meta = " | ".join(f"{k}: {v}" for k, v in header_pairs(report))
     lines = [title, meta]
     if report.variables:
-        lines.append(" | ".join(f"{k}: {v}" for k, v in report.variables))
+        # One line of details: a multi-line answer (a list of groups) joins with semicolons.
+        lines.append(" | ".join(f"{k}: {'; '.join(v.splitlines())}" for k, v in report.variables))
     lines.append("")
     for entry in report.entries:
         if entry.kind == "section":
             lines.append(f"-- {entry.title} --")
             continue
         lines.append(entry_line(entry, report))
-        lines += [f"   > {command}" for command in entry.commands]
+        for command in entry.commands:
+            lines += tidy.command_lines(command, first="   > ", rest="     ")
         if entry.note:
             lines.append(f"   Note: {' '.join(entry.note.split())}")
     lines += outcome_lines(report)
@@ -238,7 +361,7 @@ def render_markdown(report: Report) -> str:
         detail = f" → *{md_escape(entry.detail)}*" if entry.detail else ""
         lines.append(f"{entry.number}. {stamp}{custom}{md_escape(entry.title)}{detail}")
         for command in entry.commands:
-            lines += ["   ```", *[f"   {line}" for line in command.splitlines()], "   ```"]
+            lines += ["   ```", *tidy.command_lines(command, first="   ", rest="   "), "   ```"]
         if entry.note:
             lines.append(f"   > {md_escape(' '.join(entry.note.split()))}")
     if report.outcome:
@@ -294,10 +417,60 @@ RENDERERS = {
 }
 
 
-def export_session(
-    session: FlowSession, *, fmt: str, timestamps: bool = True, cut_off: int | None = None
-) -> str:
+def export_document(
+    session: FlowSession,
+    *,
+    fmt: str,
+    timestamps: bool = True,
+    cut_off: int | None = None,
+    include_commands: bool | None = None,
+) -> Document:
+    """The export with its findings marked. The session's account decides whether internal
+    addresses count as findings."""
     if fmt not in RENDERERS:
         raise ValueError(f"Unknown export format “{fmt}”: use {', '.join(RENDERERS)}.")
-    text = RENDERERS[fmt](build_report(session, timestamps=timestamps, cut_off=cut_off))
-    return re.sub(r"\n{3,}", "\n\n", text)  # sections after headings leave no double gaps
+    account = session.account
+    scanner = Scanner(internal=bool(account and account.redact_internal))
+    report = build_report(
+        session,
+        timestamps=timestamps,
+        cut_off=cut_off,
+        include_commands=include_commands,
+        scan=scanner,
+    )
+    text = RENDERERS[fmt](report)
+    text = re.sub(r"\n{3,}", "\n\n", text)  # sections after headings leave no double gaps
+    return in_reading_order(text, scanner.found)
+
+
+def in_reading_order(marked: str, found: list[Found]) -> Document:
+    """Number the findings as they appear in the text (the review list reads top to bottom);
+    findings of steps left out (cut off) are not the export's."""
+    order: dict[int, int] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        old = int(match.group(1))
+        new = order.setdefault(old, len(order))
+        return f"{OPEN}{new}{SEP}{match.group(2)}{CLOSE}"
+
+    text = MARKED.sub(renumber, marked)
+    return Document(marked=text, found=[found[old] for old in order])
+
+
+def export_session(
+    session: FlowSession,
+    *,
+    fmt: str,
+    timestamps: bool = True,
+    cut_off: int | None = None,
+    include_commands: bool | None = None,
+    redact: bool = False,
+) -> str:
+    document = export_document(
+        session,
+        fmt=fmt,
+        timestamps=timestamps,
+        cut_off=cut_off,
+        include_commands=include_commands,
+    )
+    return document.text(redact=redact)

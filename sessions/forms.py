@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from flows.models import Tree
+from sessions import tidy
 from sessions.exports import FORMATS
 from sessions.models import Outcome, TargetList
 from sessions.services import targets_parse
@@ -18,7 +19,15 @@ class IntakeFieldsMixin:
     """Adds one form field per entry of the flow's intake form (names prefixed `var_`)."""
 
     def add_intake_fields(self, tree: Tree) -> None:
+        """The flow's ticket field is the form's own ticket number: asked once."""
+        ticket = tidy.ticket_field(tree.intake_form)
         for spec in tree.intake_form or []:
+            if spec["name"] == ticket and "ticket_number" in self.fields:
+                self.fields["ticket_number"].required = bool(spec.get("required"))
+                self.fields["ticket_number"].label = tidy.label_without_hint(
+                    spec.get("label") or "Ticket number"
+                )
+                continue
             self.fields[INTAKE_PREFIX + spec["name"]] = intake_field(spec)
 
     def intake_answers(self) -> dict[str, str]:
@@ -160,7 +169,28 @@ class ExportOptionsForm(forms.Form):
         widget=small_select,
     )
     cut_off = forms.IntegerField(min_value=1, max_value=10_000, required=False, label="Up to step")
+    # Empty: the flow type's default (on for procedural and maintenance runs).
+    include_commands = forms.TypedChoiceField(
+        choices=[("", "Commands: default"), ("1", "With commands"), ("0", "Without commands")],
+        coerce=lambda v: v == "1",
+        required=False,
+        empty_value=None,
+        widget=small_select,
+    )
+    redact = forms.TypedChoiceField(
+        choices=[("1", "Secrets redacted"), ("0", "Secrets as they are")],
+        coerce=lambda v: v == "1",
+        required=False,
+        empty_value=True,
+        widget=small_select,
+    )
     download = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, always_redact: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.always_redact = always_redact
+        if always_redact:  # the team's setting: nothing to choose
+            del self.fields["redact"]
 
     def export_kwargs(self) -> dict[str, Any]:
         data = getattr(self, "cleaned_data", {})
@@ -168,4 +198,9 @@ class ExportOptionsForm(forms.Form):
             "fmt": data.get("format") or "psa",
             "timestamps": data.get("timestamps", True),
             "cut_off": data.get("cut_off"),
+            "include_commands": data.get("include_commands"),
         }
+
+    @property
+    def redacting(self) -> bool:
+        return self.always_redact or getattr(self, "cleaned_data", {}).get("redact", True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -98,6 +98,9 @@ class Batch(models.Model):
     )
     ticket_number = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Moves (in the same transaction) whenever a target changes in a way the status page shows:
+    # the status partial is rendered once per revision and served from the cache until then.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AccountScopedQuerySet.as_manager()
 
@@ -122,7 +125,7 @@ class FlowSessionQuerySet(AccountScopedQuerySet["FlowSession"]):
         return mine
 
     def with_list_data(self) -> FlowSessionQuerySet:
-        return self.select_related("tree", "user", "batch")
+        return self.select_related("tree", "user", "batch", "account")
 
 
 class FlowSession(models.Model):
@@ -155,6 +158,9 @@ class FlowSession(models.Model):
     client_name = models.CharField(max_length=200, blank=True)
     variables = models.JSONField(default=dict, blank=True)
     path = models.JSONField(default=list, blank=True)
+    # Troubleshooting: the node the session is on (or ended on), kept beside `path` by the
+    # services so analytics count exit and abandonment points in SQL.
+    current_node_id = models.CharField(max_length=100, blank=True)
     step_state = models.JSONField(default=dict, blank=True)
     custom_steps = models.JSONField(default=list, blank=True)
     batch = models.ForeignKey(
@@ -179,6 +185,8 @@ class FlowSession(models.Model):
             models.Index(fields=["tree", "-created_at"], name="session_tree_idx"),
             models.Index(fields=["batch", "target_label"], name="session_batch_idx"),
             models.Index(fields=["account", "status", "outcome"], name="session_state_idx"),
+            # Analytics: a flow's open runs (abandonment is read live).
+            models.Index(fields=["tree", "status", "started_at"], name="session_tree_status_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -257,3 +265,95 @@ class StepFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id}: {'👍' if self.helpful else '👎'}"
+
+
+class EventKind(models.TextChoices):
+    """Every kind of change a session records. ``SKIPPED`` is written at completion, once per
+    flow step left unticked, so "how often was it skipped" is a plain count in SQL."""
+
+    START = "start", "Started"
+    ANSWER = "answer", "Answered"
+    BACK = "back", "Went back"
+    TICK = "tick", "Ticked"
+    UNTICK = "untick", "Unticked"
+    NOTE = "note", "Note"
+    CUSTOM_ADDED = "custom_added", "Custom step added"
+    CUSTOM_REMOVED = "custom_removed", "Custom step removed"
+    THUMBS = "thumbs", "Thumbs"
+    COMPLETE = "complete", "Completed"
+    SKIPPED = "skipped", "Left unticked"
+    RATING = "rating", "Rated"
+    EXPORT = "export", "Exported"
+    COPY = "copy", "Copied for ticket"
+    HANDOVER = "handover", "Handed over"
+
+
+class SessionEvent(models.Model):
+    """One change to a session, appended in the same transaction as the change: who did which
+    step when. Analytics read this log; it is never edited."""
+
+    session = models.ForeignKey(FlowSession, on_delete=models.CASCADE, related_name="events")
+    # The session's flow, copied so analytics filter the log by flow without a join.
+    tree = models.ForeignKey(
+        "flows.Tree", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    node_id = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    # Ticks: seconds since the session's previous tick (or its start), for "took longest".
+    elapsed_s = models.PositiveIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["session", "at"], name="event_session_idx"),
+            models.Index(fields=["tree", "kind", "at"], name="event_tree_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.node_id}".strip()
+
+
+ALL_TIME = date(1, 1, 1)
+
+
+class FlowCount(models.Model):
+    """Analytics rollup: one counter per flow, day (the run's start day), key and node; the
+    day ALL_TIME holds the flow's all-time totals, so "all" reads a few hundred rows.
+
+    Written only by ``sessions.rollup`` from ``record_event``, in the transaction of the event
+    it counts, so it always agrees with the log; ``manage.py analytics_rebuild`` recomputes it
+    from sessions and events. Keys: run, out:<group>, dur (node = minutes), star (node = 1–5),
+    ended, arrive, tick, tick_s, tick_n, skipped, custom, up, down."""
+
+    tree = models.ForeignKey("flows.Tree", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    key = models.CharField(max_length=16)
+    node_id = models.CharField(max_length=100, blank=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tree", "day", "key", "node_id"], name="flowcount_unique"
+            )
+        ]
+        # Covering on PostgreSQL (SQLite skips `include`): a period's sums, and the weekly
+        # runs and outcomes, are index-only scans.
+        indexes = [
+            models.Index(
+                fields=["tree", "day"],
+                include=["key", "node_id", "value"],
+                name="flowcount_period_idx",
+            ),
+            models.Index(
+                fields=["tree", "key", "day"], include=["value"], name="flowcount_key_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.key} {self.node_id}: {self.value}"

@@ -229,10 +229,20 @@ def breadcrumb(session: FlowSession) -> list[PathEntry]:
     return entries
 
 
-def step_of_total(session: FlowSession) -> tuple[int, int]:
+def procedure_step_ids(tree_type: str, snapshot: Any) -> list[str]:
+    """The tickable steps of a checklist snapshot, in order (none for troubleshooting)."""
+    if tree_type == "troubleshooting":
+        return []
+    visits = nodes.walk(tree_type, snapshot)
+    return [v.node.get("id") for v in visits if v.node.get("type") == "procedure_step"]
+
+
+def step_of_total(session: FlowSession, procedure_ids: list[str] | None = None) -> tuple[int, int]:
     """For batch cards: "step k of n", k being the step after the ones done. Counted from the
-    JSON directly: a 200-target status page must not build 200 checklists."""
-    ids = [n.get("id") for n in snapshot_steps(session) if n.get("type") == "procedure_step"]
-    ids += [c.get("id") for c in session.custom_steps]
+    JSON directly: a 200-target status page must not build 200 checklists. A batch passes the
+    `procedure_ids` of its one snapshot, so the cards need not load 200 copies of it."""
+    if procedure_ids is None:
+        procedure_ids = procedure_step_ids(session.tree_type, session.structure_snapshot)
+    ids = [*procedure_ids, *(c.get("id") for c in session.custom_steps)]
     done = sum(1 for i in ids if (session.step_state.get(i) or {}).get("done"))
     return min(done + 1, len(ids)), len(ids)

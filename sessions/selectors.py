@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import User
-from flows.models import Tree
+from flows import nodes
+from flows.models import Tree, TreeType
 from sessions import runtime
 from sessions.models import (
     OUTCOME_STYLE,
     Batch,
+    EventKind,
     FlowSession,
     Outcome,
+    SessionEvent,
     SessionStatus,
     humanise_duration,
 )
@@ -27,6 +33,9 @@ class TargetCard:
     session: FlowSession
     step: int = 0
     steps: int = 0
+    link: str = ""  # View (or Resume) for started targets, set by the status view
+    start_url: str = ""
+    html: str = ""  # the card as rendered, set by the status view
 
     @property
     def state(self) -> str:
@@ -103,18 +112,111 @@ class BatchStatus:
         return " · ".join(parts)
 
 
+# The state chips of a status page: not started, in progress, then each outcome.
+STATE_LABELS = {"not_started": "Not started", "in_progress": "In progress", **dict(Outcome.choices)}
+MAX_SEARCH = 100
+
+
+@dataclass(frozen=True)
+class CardFilter:
+    """What a status page shows: one state chip (or all) and a search over target labels."""
+
+    state: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any]) -> CardFilter:
+        """Unknown states mean "all"; the search is trimmed, spaces collapsed, at most 100."""
+        state = str(params.get("state") or "")
+        q = " ".join(str(params.get("q") or "").split())[:MAX_SEARCH]
+        return cls(state if state in STATE_LABELS else "", q)
+
+    def matches(self, card: TargetCard) -> bool:
+        if self.q and self.q.lower() not in card.session.target_label.lower():
+            return False
+        return not self.state or self.state in (card.state, card.session.outcome)
+
+    def query(self, **change: str) -> str:
+        """ "?state=…&q=…" for a link that keeps the rest of the filter ("" when empty)."""
+        values = {"state": self.state, "q": self.q, **change}
+        pairs = {key: value for key, value in values.items() if value}
+        return f"?{urlencode(pairs)}" if pairs else ""
+
+    @property
+    def shows_completed(self) -> bool:
+        """An outcome chip opens the completed section; otherwise it starts collapsed."""
+        return self.state in Outcome.values
+
+
+@dataclass
+class Chip:
+    key: str
+    label: str
+    colour: str
+    count: int
+    active: bool
+    query: str
+
+
+def batch_chips(status: BatchStatus, card_filter: CardFilter) -> list[Chip]:
+    """All, not started, in progress (always), then each outcome some target has, with counts
+    over the whole batch; a chip's link keeps the search and toggles its state."""
+    counts = Counter(card.state for card in status.cards)
+    counts.update(card.session.outcome for card in status.cards if card.state == "complete")
+    colours = {"not_started": "secondary", "in_progress": "warning"}
+    colours.update({value: style[1] for value, style in OUTCOME_STYLE.items()})
+    chips = [
+        Chip("", "All", "dark", status.total, not card_filter.state, card_filter.query(state=""))
+    ]
+    for key, label in STATE_LABELS.items():
+        if key in ("not_started", "in_progress") or counts[key]:
+            active = card_filter.state == key
+            query = card_filter.query(state="" if active else key)
+            chips.append(Chip(key, label, colours[key], counts[key], active, query))
+    return chips
+
+
+def batch_revision(user: User, tree_id: Any, batch_id: Any) -> int | None:
+    """The revision of a batch the user may see on this maintenance flow, else None: the
+    tenancy check of every status poll, in one plain join (the flow's visibility is decided
+    from the joined fields by the same rule as Tree.objects.for_user)."""
+    row = (
+        Batch.objects.for_user(user)
+        .filter(pk=batch_id, tree_id=tree_id, tree__tree_type=TreeType.MAINTENANCE)
+        .order_by()
+        .values("revision", "tree__account_id", "tree__is_public", "tree__status")
+        .first()
+    )
+    if row is None:
+        return None
+    tree = Tree(account_id=row["tree__account_id"], is_public=row["tree__is_public"])
+    tree.status = row["tree__status"]
+    return row["revision"] if Tree.objects.allows(tree, user) else None
+
+
 def batch_sessions(batch: Batch) -> QuerySet[FlowSession]:
     return batch.sessions.select_related("user").order_by("target_label")
 
 
+# What a status card never reads: the bulk of each row, left in the database.
+CARD_DEFERRED = ("structure_snapshot", "intake_form_snapshot", "path", "variables")
+
+
+def batch_step_ids(batch: Batch) -> list[str]:
+    """The tickable steps of the batch's flow: every target of a batch is launched with the
+    same snapshot, so one row tells them all."""
+    first = batch.sessions.values_list("tree_type", "structure_snapshot").first()
+    return runtime.procedure_step_ids(*first) if first else []
+
+
 def batch_status(batch: Batch) -> BatchStatus:
-    """Cards for every target, with "step k of n" for the ones in progress (one query)."""
-    cards = []
-    for session in batch_sessions(batch):
-        card = TargetCard(session)
-        if card.state == "in_progress":
-            card.step, card.steps = runtime.step_of_total(session)
-        cards.append(card)
+    """Cards for every target, with "step k of n" for the ones in progress (two queries)."""
+    sessions = list(batch_sessions(batch).defer(*CARD_DEFERRED))
+    cards = [TargetCard(session) for session in sessions]
+    running = [card for card in cards if card.state == "in_progress"]
+    step_ids = batch_step_ids(batch) if running else []
+    for card in running:
+        card.step, card.steps = runtime.step_of_total(card.session, step_ids)
     return BatchStatus(batch, cards)
 
 
@@ -154,3 +256,76 @@ def batch_progress(session: FlowSession) -> tuple[int, int]:
         total=Count("id"), done=Count("id", filter=Q(status=SessionStatus.COMPLETED))
     )
     return counts["done"], counts["total"]
+
+
+# --- the session's event log -----------------------------------------------------------
+
+TIMELINE_LIMIT = 500
+
+
+@dataclass
+class TimelineRow:
+    at: datetime
+    who: str
+    kind: str
+    label: str
+    step: str
+    detail: str
+
+
+def session_timeline(session: FlowSession) -> list[TimelineRow]:
+    """Who did which step when, oldest first, in one query (the newest TIMELINE_LIMIT)."""
+    events = list(
+        SessionEvent.objects.filter(session=session)
+        .select_related("user")
+        .order_by("-at", "-id")[:TIMELINE_LIMIT]
+    )
+    titles = step_titles(session)
+    return [
+        TimelineRow(
+            at=event.at,
+            who=event.user.display_name if event.user else "",
+            kind=event.kind,
+            label=event.get_kind_display(),
+            step=titles.get(event.node_id, event.node_id),
+            detail=event_detail(event),
+        )
+        for event in reversed(events)
+    ]
+
+
+def step_titles(session: FlowSession) -> dict[str, str]:
+    titles = {
+        node_id: session.fill(nodes.heading(node))
+        for node_id, node in runtime.node_index(session).items()
+    }
+    for custom in session.custom_steps:
+        titles[str(custom.get("id"))] = session.fill(custom.get("title"))
+    return titles
+
+
+def event_detail(event: SessionEvent) -> str:
+    payload = event.payload or {}
+    if event.kind == EventKind.ANSWER:
+        return f"“{payload.get('choice', '')}”"
+    if event.kind == EventKind.THUMBS:
+        return {"up": "👍 helpful", "down": "👎 not helpful"}.get(payload.get("vote"), "cleared")
+    if event.kind == EventKind.COMPLETE:
+        return Outcome(payload["outcome"]).label if payload.get("outcome") in Outcome.values else ""
+    if event.kind == EventKind.RATING:
+        return f"{payload.get('rating')}/5"
+    if event.kind == EventKind.COPY:
+        return copy_detail(payload)
+    return ""
+
+
+COPY_CHOICE_LABELS = {"all": "redacted", "review": "reviewed", "none": "as is"}
+
+
+def copy_detail(payload: dict) -> str:
+    """ "as is, 2 of 2 findings kept" — what left the app with the ticket text."""
+    found, kept = payload.get("found") or 0, payload.get("kept") or 0
+    how = COPY_CHOICE_LABELS.get(payload.get("choice"), "")
+    if not found:
+        return "no findings"
+    return f"{how}, {kept} of {found} finding{'s' if found != 1 else ''} kept"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,12 +18,15 @@ from accounts.models import AuditAction, User
 from flows import structure
 from flows.models import Tree
 from resolutionflow.errors import ServiceError
-from sessions import runtime
+from sessions import runtime, tidy
+from sessions.events import record_event, record_events
 from sessions.models import (
     BUILTIN_TARGET_VARIABLE,
     Batch,
+    EventKind,
     FlowSession,
     Outcome,
+    SessionEvent,
     SessionStatus,
     StepFeedback,
     TargetList,
@@ -109,6 +113,7 @@ def session_start(
 ) -> FlowSession:
     """Start a run: snapshot the flow as it is now and count the use."""
     ensure_runnable(tree)
+    ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
     answers = intake_answers(tree, variables)
     session = FlowSession.objects.create(
         tree=tree,
@@ -124,8 +129,19 @@ def session_start(
         variables=answers,
         started_at=timezone.now(),
     )
+    session.current_node_id = root_node_id(session)
+    if session.current_node_id:
+        session.save(update_fields=["current_node_id"])
     Tree.objects.filter(pk=tree.pk).update(usage_count=F("usage_count") + 1)
+    record_event(session, user, EventKind.START, node_id=session.current_node_id)
     return session
+
+
+def root_node_id(session: FlowSession) -> str:
+    """Where a troubleshooting run begins; a checklist has no current node."""
+    if not session.is_troubleshooting:
+        return ""
+    return str((runtime.current_node(session) or {}).get("id") or "")
 
 
 # --- changing a running session ---------------------------------------------------------
@@ -146,9 +162,19 @@ def locked_open_session(session: FlowSession, user: User) -> FlowSession:
 def mutate(session: FlowSession, user: User, change: Callable[[FlowSession], None], *fields: str):
     with transaction.atomic():
         fresh = locked_open_session(session, user)
+        before = [getattr(fresh, name) for name in fields]
         change(fresh)
         fresh.save(update_fields=[*fields, "updated_at"])
+        if before != [getattr(fresh, name) for name in fields]:
+            bump_batch_revision(fresh.batch_id)
     return fresh
+
+
+def bump_batch_revision(batch_id: Any) -> None:
+    """A target of this batch changed: move its revision (one UPDATE, in the caller's
+    transaction), so the cached status partial and its ETag are renewed. No batch, no query."""
+    if batch_id is not None:
+        Batch.objects.filter(pk=batch_id).update(revision=F("revision") + 1)
 
 
 def session_answer(
@@ -182,8 +208,11 @@ def session_answer(
             },
         ]
         set_pending_note(fresh, node_id, "")
+        fresh.current_node_id = str(target)
+        payload = {"choice": str(choice)[:200], "next": str(target)}
+        record_event(fresh, user, EventKind.ANSWER, node_id=node_id, payload=payload)
 
-    return mutate(session, user, change, "path", "step_state")
+    return mutate(session, user, change, "path", "step_state", "current_node_id")
 
 
 def set_pending_note(session: FlowSession, node_id: str, note: str) -> None:
@@ -216,8 +245,11 @@ def session_back(*, session: FlowSession, user: User) -> FlowSession:
         last = fresh.path[-1]
         fresh.path = fresh.path[:-1]
         set_pending_note(fresh, str(last.get("node_id")), last.get("note") or "")
+        fresh.current_node_id = str(last.get("node_id") or "")
+        payload = {"from": str(last.get("next_node_id") or "")}
+        record_event(fresh, user, EventKind.BACK, node_id=fresh.current_node_id, payload=payload)
 
-    return mutate(session, user, change, "path", "step_state")
+    return mutate(session, user, change, "path", "step_state", "current_node_id")
 
 
 def session_step_update(
@@ -251,15 +283,36 @@ def session_step_update(
             )
         state = dict(fresh.step_state.get(step_id) or {})
         if done is not None and bool(state.get("done")) != done:
+            if done:
+                record_event(
+                    fresh, user, EventKind.TICK, node_id=step_id, elapsed_s=since_last_tick(fresh)
+                )
+            else:
+                record_event(fresh, user, EventKind.UNTICK, node_id=step_id)
             state["done"] = done
             state["at"] = now_iso() if done else None
-        if note is not None:
+        if note is not None and note != (state.get("note") or ""):
+            record_event(fresh, user, EventKind.NOTE, node_id=step_id, payload={"chars": len(note)})
             state["note"] = note
-        if value is not None:
+        if value is not None and value != (state.get("value") or ""):
+            record_event(fresh, user, EventKind.NOTE, node_id=step_id, payload={"value": True})
             state["value"] = value
         fresh.step_state = {**fresh.step_state, step_id: state}
 
     return mutate(session, user, change, "step_state")
+
+
+def since_last_tick(session: FlowSession) -> int | None:
+    """Seconds since the session's latest tick, or since it started: how long this step took."""
+    ticks = [
+        datetime.fromisoformat(state["at"])
+        for state in session.step_state.values()
+        if isinstance(state, dict) and state.get("done") and isinstance(state.get("at"), str)
+    ]
+    previous = max([*ticks, *([session.started_at] if session.started_at else [])], default=None)
+    if previous is None:
+        return None
+    return max(0, round((timezone.now() - previous).total_seconds()))
 
 
 def note_fits_node(session: FlowSession, node_id: str) -> bool:
@@ -311,6 +364,8 @@ def session_custom_step_add(
         if len(fresh.custom_steps) >= MAX_CUSTOM_STEPS:
             raise SessionError(f"A session holds at most {MAX_CUSTOM_STEPS} custom steps.")
         fresh.custom_steps = [*fresh.custom_steps, custom]
+        payload = {"custom_id": custom["id"], "source": source}
+        record_event(fresh, user, EventKind.CUSTOM_ADDED, node_id=inserted_after, payload=payload)
 
     with transaction.atomic():
         fresh = mutate(session, user, change, "custom_steps")
@@ -362,6 +417,8 @@ def session_custom_step_remove(*, session: FlowSession, user: User, custom_id: s
             if c["id"] != custom_id
         ]
         fresh.step_state = {k: v for k, v in fresh.step_state.items() if k != custom_id}
+        payload = {"inserted_after": removed["inserted_after"]}
+        record_event(fresh, user, EventKind.CUSTOM_REMOVED, node_id=custom_id, payload=payload)
 
     return mutate(session, user, change, "custom_steps", "step_state")
 
@@ -388,6 +445,10 @@ def session_feedback_set(
         new = helpful
     if fresh.tree_id is not None:
         library_step_vote(tree_id=fresh.tree_id, node_id=node_id, old=old, new=new)
+    if new != old:
+        names = {True: "up", False: "down", None: "cleared"}
+        payload = {"vote": names[new], "was": names[old]}
+        record_event(fresh, user, EventKind.THUMBS, node_id=node_id, payload=payload)
     return new
 
 
@@ -418,7 +479,29 @@ def session_complete(
     fresh.status = SessionStatus.COMPLETED
     fresh.completed_at = timezone.now()
     fresh.save()
+    bump_batch_revision(fresh.batch_id)
+    record_event(
+        fresh, user, EventKind.COMPLETE, node_id=fresh.current_node_id, payload={"outcome": outcome}
+    )
+    record_events(fresh, skipped_events(fresh, user))
     return fresh
+
+
+def skipped_events(session: FlowSession, user: User) -> list[SessionEvent]:
+    """One "skipped" event per flow step a completed checklist left unticked."""
+    return [
+        SessionEvent(
+            session_id=session.pk,
+            tree_id=session.tree_id,
+            user=user,
+            kind=EventKind.SKIPPED,
+            node_id=str(node.get("id"))[:100],
+            at=session.completed_at,
+        )
+        for node in runtime.snapshot_steps(session)
+        if node.get("type") == "procedure_step"
+        and not (session.step_state.get(str(node.get("id"))) or {}).get("done")
+    ]
 
 
 @transaction.atomic
@@ -436,19 +519,79 @@ def session_rate(
         rating = 0
     if not 1 <= rating <= 5:
         raise ValidationError({"rating": "A rating is 1 to 5."})
+    was = fresh.rating
     fresh.rating = rating
     fresh.rating_comment = clean_text(comment, name="comment", limit=1000)
     fresh.save(update_fields=["rating", "rating_comment", "updated_at"])
+    payload = {"rating": rating, "was": was, "comment": bool(fresh.rating_comment)}
+    record_event(fresh, user, EventKind.RATING, payload=payload)
     return fresh
 
 
+@transaction.atomic
 def session_mark_exported(*, session: FlowSession, user: User) -> None:
-    """Record that the session's text left the app (Copy for Ticket, a download)."""
+    """Record that the session's text left the app (Copy for Ticket, a download): every
+    export is an event; the first also marks the session."""
     if not session.can_mark_exported(user):
         raise PermissionDenied("Only the engineer who ran this session or an admin can mark it.")
     if not session.exported:
         FlowSession.objects.filter(pk=session.pk).update(exported=True)
         session.exported = True
+    record_event(session, user, EventKind.EXPORT)
+
+
+@transaction.atomic
+def session_copied_for_ticket(
+    *,
+    session: FlowSession,
+    user: User,
+    choice: str,
+    found: int,
+    kept: int,
+    kinds: list[str] | None = None,
+    request: Any = None,
+) -> None:
+    """Copy for Ticket (issue 14): the text left the app after the engineer chose to redact
+    all findings, review them one by one, or copy as is (`kept` of `found` left in). The
+    account's "always redact" refuses copying as is; any copy with findings left in is
+    recorded on the session's timeline and, with findings left in, on the audit trail."""
+    if choice not in COPY_CHOICES:
+        raise SessionError(f"Choose one of: {', '.join(COPY_CHOICES)}.")
+    if kept < 0 or found < 0 or kept > found or (choice == "all" and kept):
+        raise SessionError("The numbers of findings found and kept do not add up.")
+    account = session.account
+    if choice == "none" and found and account is not None and account.always_redact:
+        raise SessionError("Your team always redacts: copy the redacted text or review it.")
+    if session.can_mark_exported(user):
+        session_mark_exported(session=session, user=user)
+    record_event(
+        session,
+        user,
+        EventKind.COPY,
+        payload={
+            "choice": choice,
+            "found": found,
+            "kept": kept,
+            "kinds": sorted(set(kinds or []))[:20],
+        },
+    )
+    if kept:
+        audit_record(
+            AuditAction.EXPORT_UNREDACTED,
+            actor=user,
+            account=account,
+            target=session,
+            detail={
+                "choice": choice,
+                "found": found,
+                "kept": kept,
+                "kinds": sorted(set(kinds or []))[:20],
+            },
+            request=request,
+        )
+
+
+COPY_CHOICES = ("all", "review", "none")
 
 
 # --- target lists -----------------------------------------------------------------------
@@ -565,6 +708,7 @@ def batch_launch(
     )
     if not cleaned:
         raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
+    ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
     answers = intake_answers(tree, variables)
     batch = Batch.objects.create(
         tree=tree,
@@ -609,6 +753,8 @@ def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
         )
         if won:
             Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
+            bump_batch_revision(session.batch_id)
+            record_event(session, user, EventKind.START)
     fresh = FlowSession.objects.select_related("user").get(pk=session.pk)
     if fresh.user_id != user.pk:
         raise SessionTaken(fresh)

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from flows import nodes
 from flows.models import Tree
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import exports, runtime, selectors, services
+from sessions import exports, redaction, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
 from sessions.models import FlowSession, Outcome
@@ -24,7 +24,7 @@ from steplibrary.sync import library_commands
 from steplibrary.views import create_form_response
 
 PAGE_SIZE = 25
-PSA_DEFAULTS = {"fmt": "psa", "timestamps": True, "cut_off": None}
+PSA_DEFAULTS = {"fmt": "psa", "timestamps": True, "cut_off": None, "include_commands": None}
 
 
 def visible_session(request: HttpRequest, pk: Any) -> FlowSession:
@@ -412,24 +412,46 @@ def rate(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]:
-    options = ExportOptionsForm(request.GET or None)
+    always_redact = team_always_redacts(session)
+    options = ExportOptionsForm(request.GET or None, always_redact=always_redact)
     options.is_valid()
-    psa_text = exports.export_session(session, fmt="psa")
+    psa = exports.export_document(session, fmt="psa")
     chosen = options.export_kwargs()
     # The default preview is the PSA text itself: render it once.
-    preview = psa_text if chosen == PSA_DEFAULTS else exports.export_session(session, **chosen)
+    document = psa if chosen == PSA_DEFAULTS else exports.export_document(session, **chosen)
     return {
         "session": session,
         "progress": runtime.progress(session),
-        "psa_text": psa_text,
+        "psa_text": psa.text(),
+        "psa": psa,
+        "findings": list(enumerate(psa.found)),
+        "segments": [
+            (text, index, None if index is None else psa.found[index])
+            for text, index in psa.segments()
+        ],
+        "finding_kinds": finding_summary(psa.found),
+        "always_redact": always_redact,
         "options": options,
-        "preview": preview,
+        "preview": document.text(redact=options.redacting),
         "complete_form": complete_form_for(session),
         "can_run": session.can_run(request.user) and not session.is_completed,
         "can_mark_exported": session.can_mark_exported(request.user),
         "outcomes": Outcome,
         "ask_rating": request.GET.get("rate") == "1" and session.rating is None,
+        "timeline": selectors.session_timeline(session),
     }
+
+
+def team_always_redacts(session: FlowSession) -> bool:
+    return bool(session.account and session.account.always_redact)
+
+
+def finding_summary(found: list[exports.Found]) -> list[tuple[str, int]]:
+    """("Password", 2), ("AWS access key", 1): what the preview's heading counts."""
+    counts: dict[str, int] = {}
+    for finding in found:
+        counts[finding.label] = counts.get(finding.label, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 @login_required
@@ -442,9 +464,10 @@ def detail(request: HttpRequest, pk: Any) -> HttpResponse:
 @login_required
 @require_GET
 def export(request: HttpRequest, pk: Any) -> HttpResponse:
-    """Download (or htmx-preview) a session in one of the export formats."""
+    """Download (or htmx-preview) a session in one of the export formats, redacted unless the
+    person chose otherwise (and the team allows it)."""
     session = visible_session(request, pk)
-    options = ExportOptionsForm(request.GET)
+    options = ExportOptionsForm(request.GET, always_redact=team_always_redacts(session))
     if not options.is_valid():
         return HttpResponse(
             "; ".join(f"{k}: {' '.join(v)}" for k, v in options.errors.items()),
@@ -452,7 +475,8 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
             content_type="text/plain",
         )
     kwargs = options.export_kwargs()
-    body = exports.export_session(session, **kwargs)
+    document = exports.export_document(session, **kwargs)
+    body = document.text(redact=options.redacting)
     if request.htmx:
         return render(
             request, "flowsessions/detail.html#preview", {"preview": body, "session": session}
@@ -461,6 +485,7 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
         services.session_mark_exported(session=session, user=request.user)
     content_type, extension = exports.FORMATS[kwargs["fmt"]]
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response[exports.FINDINGS_HEADER] = str(len(document.found) if options.redacting else 0)
     if options.cleaned_data.get("download"):
         filename = f"session-{session.ticket_number or str(session.pk)[:8]}.{extension}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -473,8 +498,25 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
 @login_required
 @require_POST
 def mark_exported(request: HttpRequest, pk: Any) -> HttpResponse:
-    """Copy for Ticket copies in the browser; this records that the text left the app."""
-    services.session_mark_exported(session=visible_session(request, pk), user=request.user)
+    """Copy for Ticket copies in the browser; this records that the text left the app, and
+    how many findings it kept (redact all / review one by one / copy as is)."""
+    session = visible_session(request, pk)
+    if "choice" not in request.POST:  # no findings: nothing was chosen
+        services.session_mark_exported(session=session, user=request.user)
+        return HttpResponse(status=204)
+    try:
+        services.session_copied_for_ticket(
+            session=session,
+            user=request.user,
+            choice=request.POST.get("choice", ""),
+            found=int(request.POST.get("found", "0")),
+            kept=int(request.POST.get("kept", "0")),
+            kinds=[k for k in request.POST.get("kinds", "").split(",") if k in redaction.KINDS],
+            request=request,
+        )
+    except ValueError as refused:  # SessionError is a ValueError; so is int("x")
+        message = str(refused) if isinstance(refused, services.SessionError) else "Bad numbers."
+        return with_toast(HttpResponse(message, status=400, content_type="text/plain"), message)
     return HttpResponse(status=204)
 
 

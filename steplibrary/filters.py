@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from flows.models import Category, Tag
+from resolutionflow import search as ranked_search
 from steplibrary.models import LibraryStep, StepType, Visibility
 
 ORDERINGS = {
+    "best": (F(ranked_search.RANK).desc(), "-usage_count", "title", "pk"),
     "popular": ("-usage_count", "title", "pk"),
     "helpful": ("-helpful_yes", "helpful_no", "title", "pk"),
     "title": ("title", "pk"),
     "recent": ("-updated_at", "pk"),
 }
-MAX_SEARCH_WORDS = 8
+ORDERING_LABELS = {
+    "best": "Best match",
+    "popular": "Most used",
+    "helpful": "Most helpful",
+    "title": "Title",
+    "recent": "Recently changed",
+}
 
 
 class LibraryStepFilterSet(django_filters.FilterSet):
@@ -39,10 +47,9 @@ class LibraryStepFilterSet(django_filters.FilterSet):
     )
     source_tree = django_filters.UUIDFilter(label="Source flow id")
     is_active = django_filters.BooleanFilter(label="Active (default true)")
+    # Empty: best match while searching, else most used (a search ranks; a list does not).
     ordering = django_filters.ChoiceFilter(
-        choices=[(key, key.capitalize()) for key in ORDERINGS],
-        method="order",
-        empty_label="Most used",
+        choices=list(ORDERING_LABELS.items()), method="order", empty_label="Best match"
     )
 
     class Meta:
@@ -50,10 +57,16 @@ class LibraryStepFilterSet(django_filters.FilterSet):
         fields = ["q", "step_type", "visibility", "category", "tag", "synced", "source_tree"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Every word must appear in the title, instructions, help text or commands."""
-        for word in value.lower().split()[:MAX_SEARCH_WORDS]:
+        """SQLite: every word in the title, instructions, help text or commands, title matches
+        first. PostgreSQL ranks in `qs` (RankedResults), which needs the whole page."""
+        words = ranked_search.search_words(value)
+        if not words or ranked_search.is_postgres():
+            return queryset
+        for word in words:
             queryset = queryset.filter(search_text__contains=word)
-        return queryset
+        return queryset.annotate(
+            **{ranked_search.RANK: ranked_search.title_rank(words=words, title="title")}
+        )
 
     def filter_category(self, queryset: QuerySet, name: str, value: Category) -> QuerySet:
         return queryset.filter(
@@ -70,14 +83,27 @@ class LibraryStepFilterSet(django_filters.FilterSet):
         )
 
     def order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.order_by(*ORDERINGS.get(value, ORDERINGS["popular"]))
+        return queryset  # applied in `qs`, which knows whether a search ranked the rows
 
     @property
-    def qs(self) -> QuerySet:
+    def qs(self) -> QuerySet | ranked_search.RankedResults:
+        """The filtered entries in the chosen order; a search on PostgreSQL answers a
+        RankedResults (full-text match, typo fallback, best match) that pages slice."""
         queryset = super().qs
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
         if data.get("is_active") is None:
             queryset = queryset.filter(is_active=True)  # retired flows' steps stay out of sight
-        if not data.get("ordering"):
-            queryset = queryset.order_by(*ORDERINGS["popular"])
-        return queryset
+        chosen = data.get("ordering") or "best"
+        words = ranked_search.search_words(data.get("q") or "")
+        if words and ranked_search.is_postgres():
+            return ranked_search.RankedResults(
+                queryset,
+                words=words,
+                title_column="steplibrary_librarystep.title",
+                title_field="title",
+                tiebreak=ORDERINGS["popular"],
+                order=None if chosen == "best" else ORDERINGS[chosen],
+            )
+        if chosen == "best" and ranked_search.RANK not in queryset.query.annotations:
+            chosen = "popular"  # nothing to rank: the list's own order
+        return queryset.order_by(*ORDERINGS[chosen])

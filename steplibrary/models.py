@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -122,6 +123,9 @@ class LibraryStep(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
 
     search_text = models.TextField(blank=True, default="", editable=False)
+    # PostgreSQL's ranked search (steplibrary.services.SEARCH_VECTOR_SQL); a GIN index made by
+    # the migration. Empty on SQLite, which searches search_text instead.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,13 +12,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 
 from accounts.models import User
 from flows.models import Category, Tag
 from flows.services import category_for, tags_for
 from resolutionflow.errors import ServiceError
+from resolutionflow.search import is_postgres
 from steplibrary.models import LibraryStep, StepType, Visibility
 
 MAX_COMMANDS = 20
@@ -329,3 +331,49 @@ def library_step_vote(
         helpful_yes=Greatest(F("helpful_yes") + yes_delta, Value(0)),
         helpful_no=Greatest(F("helpful_no") + no_delta, Value(0)),
     )
+
+
+# --- search ---------------------------------------------------------------------------------
+
+# An entry's search vector, computed by PostgreSQL from the row as saved: title (A);
+# instructions, help text and group label (B); command labels and text, its tags and, for a
+# synced entry, its flow's tags (C). steplibrary/migrations/0004_search_vector.py holds a
+# frozen copy for the backfill.
+SEARCH_VECTOR_SQL = """
+setweight(to_tsvector('english', regexp_replace(
+    coalesce(steplibrary_librarystep.title, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
+    steplibrary_librarystep.content ->> 'instructions',
+    steplibrary_librarystep.content ->> 'help_text',
+    steplibrary_librarystep.content ->> 'group_label'
+), '[^[:alnum:]]+', ' ', 'g')), 'B')
+|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
+    array_to_string(ARRAY(
+        SELECT v #>> '{}' FROM jsonb_path_query(steplibrary_librarystep.content,
+            'lax $.commands[*].label', '{}', true) AS v
+    ), ' '),
+    array_to_string(ARRAY(
+        SELECT v #>> '{}' FROM jsonb_path_query(steplibrary_librarystep.content,
+            'lax $.commands[*].command', '{}', true) AS v
+    ), ' '),
+    (SELECT string_agg(t.name, ' ') FROM flows_tag t
+        JOIN steplibrary_librarystep_tags lt ON lt.tag_id = t.id
+        WHERE lt.librarystep_id = steplibrary_librarystep.id),
+    (SELECT string_agg(t.name, ' ') FROM flows_tag t
+        JOIN flows_tree_tags tt ON tt.tag_id = t.id
+        WHERE tt.tree_id = steplibrary_librarystep.source_tree_id
+        AND steplibrary_librarystep.is_flow_synced)
+), '[^[:alnum:]]+', ' ', 'g')), 'C')
+"""
+# The fields the vector is made of (tags are watched through their m2m signal).
+SEARCH_FIELDS = frozenset({"title", "content", "source_tree", "source_tree_id", "is_flow_synced"})
+
+
+def steps_search_refresh(*, steps: QuerySet[LibraryStep]) -> int:
+    """Recompute these entries' search vectors in one UPDATE (PostgreSQL; SQLite has none).
+
+    Called after every save and tag change (steplibrary/signals.py) and by the sync after its
+    upsert, so every write path (pages, API, admin, sync, copies) keeps the vector current."""
+    if not is_postgres():
+        return 0
+    return steps.order_by().update(search_vector=RawSQL(SEARCH_VECTOR_SQL, []))

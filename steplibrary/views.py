@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows.models import Tree
-from resolutionflow.pages import is_partial, paginate, with_toast
+from resolutionflow.pages import is_partial, paginate_capped, with_toast
 from steplibrary import selectors, services, sync
 from steplibrary.filters import LibraryStepFilterSet
 from steplibrary.forms import LibraryStepForm, initial_for_copy, initial_from_step
@@ -47,7 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "filterset": filterset,
-        "page": paginate(request, filterset.qs, PAGE_SIZE),
+        "page": paginate_capped(request, filterset.qs, PAGE_SIZE),
         "choices": selectors.filter_choices(user=request.user),  # lazy: unused by the partial
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "ordering")),
     }
@@ -92,7 +92,7 @@ def browse(request: HttpRequest) -> HttpResponse:
     browser_id = safe_element_id(request.GET.get("browser", ""))
     context = {
         "filterset": filterset,
-        "page": paginate(request, filterset.qs, BROWSER_PAGE_SIZE),
+        "page": paginate_capped(request, filterset.qs, BROWSER_PAGE_SIZE),
         "choices": selectors.filter_choices(user=request.user),
         "choose_url": safe_choose_url(request),
         "choose_label": request.GET.get("choose_label", "")[:40] or "Choose",

@@ -43,6 +43,10 @@ class FlowViewSet(
 ):
     """Flows the caller may see: public published content and their account's flows.
 
+    `q` searches by relevance (`ordering=best`, the default with `q`; on PostgreSQL: name, then
+    description, then category and tags, then step titles; prefixes and typos). With `q`,
+    `count` stops at 1001: more than 1,000 matches are not counted to the last one.
+
     `PUT`/`PATCH` of `tree_structure` or `intake_form` must send the `revision` the change is
     based on; if the flow changed since (in the editor, another script), the answer is 409 with
     `code: stale_revision` and the current `revision`, and nothing is saved. On a published

@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sessions import runtime, services
+from sessions import analytics, runtime, services
 from sessions.exports import FORMATS
 from sessions.models import Batch, FlowSession, Outcome, TargetList
 
@@ -170,6 +170,8 @@ class ExportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=list(FORMATS), default="psa")
     timestamps = serializers.BooleanField(default=True)
     cut_off = serializers.IntegerField(min_value=1, required=False)
+    include_commands = serializers.BooleanField(required=False, allow_null=True, default=None)
+    redact = serializers.BooleanField(default=False)
 
 
 class TargetSerializer(serializers.Serializer):
@@ -300,3 +302,85 @@ class BatchLaunchSerializer(serializers.Serializer):
         if not attrs.get("targets") and attrs.get("target_list") is None:
             raise serializers.ValidationError({"targets": "Give targets or a target_list."})
         return attrs
+
+
+# --- analytics (read-only answers; the figures come from sessions.analytics) ------------
+
+
+class AnalyticsQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(
+        choices=list(analytics.PERIODS), default=analytics.DEFAULT_PERIOD, required=False
+    )
+
+
+class OutcomeCountsSerializer(serializers.Serializer):
+    resolved = serializers.IntegerField(help_text="Resolved, workaround, resolved externally.")
+    escalated = serializers.IntegerField()
+    unresolved = serializers.IntegerField(help_text="Unresolved and cancelled.")
+    abandoned = serializers.IntegerField(help_text="In progress, untouched for 7 days.")
+    in_progress = serializers.IntegerField()
+
+
+class DurationSerializer(serializers.Serializer):
+    median_s = serializers.IntegerField(allow_null=True)
+    p90_s = serializers.IntegerField(allow_null=True)
+
+
+class NodeFiguresSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    heading = serializers.CharField()
+    reached = serializers.IntegerField(help_text="Runs that arrived at this node.")
+    ended = serializers.IntegerField(help_text="Completed runs that ended on this node.")
+    abandoned = serializers.IntegerField(help_text="Abandoned runs that stopped on this node.")
+
+
+class StepFiguresSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    heading = serializers.CharField()
+    ticked = serializers.IntegerField(help_text="Runs that ticked it.")
+    skipped = serializers.IntegerField(help_text="Completed runs that left it unticked.")
+    custom_after = serializers.IntegerField(help_text="Runs with a custom step right after it.")
+    thumbs_up = serializers.IntegerField()
+    thumbs_down = serializers.IntegerField()
+    avg_tick_s = serializers.IntegerField(
+        allow_null=True, help_text="Average seconds from the previous tick to this one."
+    )
+    flags = serializers.ListField(child=serializers.ChoiceField(analytics.FLAG_CHOICES))
+
+
+class RatingsSerializer(serializers.Serializer):
+    average = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+    distribution = serializers.DictField(
+        child=serializers.IntegerField(), help_text='Stars ("1"…"5") → ratings.'
+    )
+
+
+class WeekSerializer(OutcomeCountsSerializer):
+    week = serializers.DateField(help_text="The Monday the week starts on.")
+
+
+class HistogramBinSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FlagSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The step or node id; the flow's id for `stale`.")
+    flag = serializers.ChoiceField(analytics.FLAG_CHOICES)
+
+
+class FlowAnalyticsSerializer(serializers.Serializer):
+    """A flow's figures over `period` (runs by start time, changes by event time)."""
+
+    flow = serializers.UUIDField()
+    period = serializers.ChoiceField(list(analytics.PERIODS))
+    runs = serializers.IntegerField()
+    outcomes = OutcomeCountsSerializer()
+    duration = DurationSerializer()
+    nodes = NodeFiguresSerializer(many=True, help_text="Troubleshooting flows; else empty.")
+    steps = StepFiguresSerializer(many=True, help_text="Checklists; else empty.")
+    ratings = RatingsSerializer()
+    weeks = WeekSerializer(many=True)
+    histogram = HistogramBinSerializer(many=True, help_text="Completed runs by duration.")
+    flags = FlagSerializer(many=True, help_text="Step-health flags (last 90 days).")

@@ -10,10 +10,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from flows.models import Tree
 from resolutionflow.schema import CONFLICT
-from sessions import exports, selectors, services
+from sessions import analytics, exports, selectors, services
 from sessions.api import serializers as s
 from sessions.filters import SessionFilterSet
 from sessions.models import Batch, FlowSession, FlowSessionQuerySet, TargetList
@@ -145,6 +146,29 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             OpenApiParameter("format", str, enum=list(exports.FORMATS), default="psa"),
             OpenApiParameter("timestamps", bool, default=True),
             OpenApiParameter("cut_off", int, description="Stop after step N."),
+            OpenApiParameter(
+                "include_commands",
+                bool,
+                description="Print the flow's commands under the steps that were ticked (or "
+                "the actions confirmed). Default: on for procedural and maintenance sessions, "
+                "off for troubleshooting.",
+            ),
+            OpenApiParameter(
+                "redact",
+                bool,
+                default=False,
+                description="Replace each secret found (passwords, keys, tokens, connection "
+                "strings; internal addresses when the team asks) with `[REDACTED:<kind>]`. "
+                "Always on when the team's “always redact” setting is. The stored session "
+                "is not changed.",
+            ),
+            OpenApiParameter(
+                exports.FINDINGS_HEADER,
+                int,
+                location=OpenApiParameter.HEADER,
+                response=[200],
+                description="How many findings this answer redacted (0 when not redacting).",
+            ),
         ],
         responses={
             (200, media_type): OpenApiTypes.STR
@@ -154,19 +178,26 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The session as text for a ticket (`text/plain` for psa and text, `text/markdown`,
-        `text/html`); marks it exported when the caller ran it (or is an admin of its account)."""
+        `text/html`), redacted with `redact=1`; marks it exported when the caller ran it (or
+        is an admin of its account)."""
         session = self.get_object()
         options = self.valid(s.ExportQuerySerializer, data=request.query_params)
-        body = exports.export_session(
+        document = exports.export_document(
             session,
             fmt=options["format"],
             timestamps=options["timestamps"],
             cut_off=options.get("cut_off"),
+            include_commands=options.get("include_commands"),
         )
+        redact = options["redact"] or bool(session.account and session.account.always_redact)
         if session.can_mark_exported(request.user):  # a teammate's download does not count
             services.session_mark_exported(session=session, user=request.user)
         content_type, _ = exports.FORMATS[options["format"]]
-        return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+        response = HttpResponse(
+            document.text(redact=redact), content_type=f"{content_type}; charset=utf-8"
+        )
+        response[exports.FINDINGS_HEADER] = str(len(document.found) if redact else 0)
+        return response
 
 
 class TargetListViewSet(viewsets.ModelViewSet):
@@ -236,3 +267,24 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+class FlowAnalyticsView(APIView):
+    """A flow's analytics (engineers and above of its account; staff for default flows)."""
+
+    @extend_schema(
+        operation_id="flows_analytics_retrieve",
+        parameters=[
+            OpenApiParameter(
+                "period", str, enum=list(analytics.PERIODS), default=analytics.DEFAULT_PERIOD
+            )
+        ],
+        responses={200: s.FlowAnalyticsSerializer},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        """Runs, outcomes, durations, per-node or per-step figures, ratings and health flags."""
+        tree = analytics.analytics_tree(request.user, pk)
+        query = s.AnalyticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        figures = analytics.flow_analytics(tree, query.validated_data["period"])
+        return Response(figures.as_json())

@@ -24,26 +24,29 @@
 
   // The Clipboard API exists only in secure contexts (https, localhost). MSP intranets often
   // serve plain http, so fall back to a selected hidden textarea and execCommand("copy").
-  function copyText(text) {
+  // `container`: where the fallback's textarea goes; inside an open modal it must be the modal,
+  // or Bootstrap's focus trap takes the focus (and the selection) back before the copy.
+  function copyText(text, container) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
+      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text, container); });
     }
-    return legacyCopy(text);
+    return legacyCopy(text, container);
   }
 
-  function legacyCopy(text) {
+  function legacyCopy(text, container) {
+    var parent = container || document.body;
     return new Promise(function (resolve, reject) {
       var area = document.createElement("textarea");
       area.value = text;
       area.setAttribute("readonly", "");
       area.style.position = "fixed";
       area.style.top = "-1000px";
-      document.body.appendChild(area);
+      parent.appendChild(area);
       area.select();
       area.setSelectionRange(0, text.length);
       var ok = false;
       try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      document.body.removeChild(area);
+      parent.removeChild(area);
       if (ok) { resolve(); } else { reject(new Error("copy refused")); }
     });
   }

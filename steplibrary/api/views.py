@@ -20,7 +20,10 @@ class LibraryStepViewSet(viewsets.ModelViewSet):
 
     Entries synced from a published flow are read-only: PUT, PATCH and DELETE answer 400 with
     `code: managed_by_source_flow`; save a copy (`POST /api/steps/{id}/copy/`) to customise.
-    Lists show active entries unless `is_active=false` is asked for.
+    Lists show active entries unless `is_active=false` is asked for. `q` searches by relevance
+    (`ordering=best`, the default with `q`; on PostgreSQL: title, then instructions and help
+    text, then commands and tags; prefixes and typos). With `q`, `count` stops at 1001: more
+    than 1,000 matches are not counted to the last one.
     """
 
     serializer_class = LibraryStepSerializer

@@ -44,7 +44,7 @@ def test_schema_is_valid_openapi_3_without_generator_warnings(tmp_path: Path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     document = yaml.safe_load(out.read_text())
     assert document["openapi"].startswith("3.0")
-    assert len(operations(document)) == 49  # + GET /api/audit/ and /api/audit/{id}/
+    assert len(operations(document)) == 50  # + GET /api/flows/{id}/analytics/
 
 
 def test_every_operation_documents_the_error_body(schema_document):

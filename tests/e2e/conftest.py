@@ -104,7 +104,8 @@ def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/flows/")
+    # Engineers and above land on their dashboard, viewers on the flow library.
+    page.wait_for_url(re.compile(r"/(dashboard|flows)/$"))
     page.wait_for_load_state()
 
 

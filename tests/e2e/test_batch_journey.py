@@ -1,17 +1,30 @@
 """Issue 4's journey: launch a batch, work a target in a second browser, watch the first
-page update itself, then see the banner and the run history on the flow."""
+page update itself, then see the banner and the run history on the flow. Issue 11's: state
+chips, the search and the poll of a bigger batch."""
 
 import re
 
 from playwright.sync_api import Page, expect
 
+from accounts.models import User
 from flows.models import Tree
+from sessions import services, tidy
 from tests.e2e.conftest import log_in
 
 
+def live(locator) -> None:
+    """Wait until htmx has processed this element (a fresh page or a swap)."""
+    expect(locator).to_be_visible()
+    locator.page.wait_for_function(
+        "el => el['htmx-internal-data'] !== undefined", arg=locator.element_handle()
+    )
+
+
 def fill_intake(page: Page, tree: Tree) -> None:
+    ticket = tidy.ticket_field(tree.intake_form)  # asked once, as the ticket number (issue 14)
     for field in tree.intake_form:
-        locator = page.locator(f"#id_var_{field['name']}")
+        name = "ticket_number" if field["name"] == ticket else f"var_{field['name']}"
+        locator = page.locator(f"#id_{name}")
         if field["type"] == "select":
             locator.select_option(field["options"][0])
         elif field.get("required"):
@@ -20,6 +33,7 @@ def fill_intake(page: Page, tree: Tree) -> None:
 
 def complete_target(page: Page, label: str) -> None:
     card = page.locator(f".target-card[data-target='{label}']")
+    live(card.get_by_role("button", name="Start"))
     card.get_by_role("button", name="Start").click()
     page.wait_for_load_state()
     expect(page.locator("#batch-strip")).to_contain_text(label)
@@ -78,3 +92,83 @@ def test_batch_of_three_targets_updates_live(demo, new_page):
     expect(row.locator(".batch-summary")).to_have_text("3 resolved")
     row.locator("td").nth(2).click()
     expect(lead).to_have_url(batch_url)
+
+
+def intake_answers(tree: Tree) -> dict[str, str]:
+    return {
+        f["name"]: f["options"][0] if f["type"] == "select" else "CHG0042" for f in tree.intake_form
+    }
+
+
+def test_big_batch_chips_search_and_live_poll(demo, new_page):
+    tree = Tree.objects.get(default_key="rds-session-host-monthly-patching")
+    owner = User.objects.get(email="owner@demo.local")
+    labels = [f"web-{i:02}" for i in range(20)] + [f"db-{i:02}" for i in range(10)]
+    batch = services.batch_launch(
+        tree=tree, user=owner, targets=labels, variables=intake_answers(tree)
+    )
+    sessions = {s.target_label: s for s in batch.sessions.all()}
+    for label in ("web-00", "web-01", "db-00"):
+        started = services.batch_session_start(session=sessions[label], user=owner)
+        if label != "db-00":
+            services.session_complete(session=started, user=owner, outcome="resolved")
+
+    page = new_page()
+    answers: list[int] = []
+    page.on(
+        "response",
+        lambda r: answers.append(r.status) if f"/batches/{batch.pk}/" in r.url else None,
+    )
+    log_in(page, "engineer@demo.local")
+    page.goto(f"/flows/{tree.pk}/batches/{batch.pk}/")
+    chips = page.locator("#batch-chips")
+    expect(chips.locator("[data-chip=not_started]")).to_contain_text("27")
+    expect(chips.locator("[data-chip=in_progress]")).to_contain_text("1")
+    expect(chips.locator("[data-chip=resolved]")).to_contain_text("2")
+    # Completed targets start collapsed.
+    expect(page.locator("#batch-done")).not_to_have_attribute("open", "")
+    expect(page.locator(".target-card[data-target='web-00']")).to_be_hidden()
+
+    # A chip shows one state; the URL keeps it.
+    live(chips.locator("[data-chip=in_progress]"))
+    chips.locator("[data-chip=in_progress]").click()
+    expect(page.locator(".target-card")).to_have_count(1)
+    expect(page.locator(".target-card")).to_have_attribute("data-target", "db-00")
+    expect(page).to_have_url(re.compile(r"state=in_progress"))
+
+    # Back to all, then the search narrows as you type (keyboard: "/" focuses it).
+    live(page.locator("#batch-chips [data-chip=all]"))
+    page.locator("#batch-chips [data-chip=all]").click()
+    expect(page.locator(".target-card:visible")).to_have_count(28)
+    page.keyboard.press("/")
+    expect(page.locator("#batch-q")).to_be_focused()
+    page.keyboard.type("db-0")
+    expect(page.locator(".target-card")).to_have_count(10)
+    expect(page.locator("#batch-shown")).to_contain_text("10 of 30 targets shown")
+
+    # Another engineer starts db-05: the poll brings it in, within the search.
+    services.batch_session_start(session=sessions["db-05"], user=owner)
+    card = page.locator(".target-card[data-target='db-05']")
+    expect(card).to_have_attribute("data-state", "in_progress", timeout=12_000)
+    expect(page.locator("#batch-chips [data-chip=in_progress]")).to_contain_text("2")
+    expect(page.locator("#batch-q")).to_have_value("db-0")
+
+    # Nothing changes: the next poll is a 304 and nothing is swapped.
+    page.evaluate(
+        "window.__swapped = false; "
+        "document.addEventListener('htmx:afterSwap', () => { window.__swapped = true })"
+    )
+    before = answers.count(304)
+    page.wait_for_timeout(5_500)
+    assert answers.count(304) > before
+    assert page.evaluate("window.__swapped") is False
+
+    # The completed section a reader opened stays open when a change is swapped in.
+    page.locator("#batch-q").fill("")
+    expect(page.locator(".target-card")).to_have_count(30)
+    page.locator("#batch-done > summary").click()
+    expect(page.locator(".target-card[data-target='web-00']")).to_be_visible()
+    services.batch_session_start(session=sessions["web-05"], user=owner)
+    card = page.locator(".target-card[data-target='web-05']")
+    expect(card).to_have_attribute("data-state", "in_progress", timeout=12_000)
+    expect(page.locator(".target-card[data-target='web-00']")).to_be_visible()

@@ -251,7 +251,8 @@ def test_history_and_runner_query_counts_are_constant(
     assert len(few.captured_queries) == len(many.captured_queries)
     with django_assert_max_num_queries(6):
         client.get(url("run", proc_session))
-    with django_assert_max_num_queries(10):  # auth 2, read, lock, write, re-read, votes
+    # auth 2, read, lock, write, event, its counters, re-read, votes
+    with django_assert_max_num_queries(12):
         client.post(url("step", proc_session, "patch"), {"done": "1"}, **HTMX)
 
 

@@ -1,0 +1,11 @@
+"""Analytics pages under /flows/: /flows/<id>/analytics/ and /flows/review/."""
+
+from django.urls import path
+
+from sessions import analytics_views
+
+app_name = "analytics"
+urlpatterns = [
+    path("review/", analytics_views.needs_review, name="review"),
+    path("<uuid:pk>/analytics/", analytics_views.flow_analytics, name="flow"),
+]
