@@ -799,12 +799,16 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         print(f"database: {connection.vendor}; median of {ROUNDS} rounds")
-        only_scale = os.environ.get("BENCH_ONLY") == "search"
+        only = os.environ.get("BENCH_ONLY", "")  # "search", or part of benchmarks' names
+        only_scale = only == "search"
         for bench in [] if only_scale else BENCHMARKS:
+            if only and only not in bench.__name__:
+                continue  # BENCH_ONLY=batch: the batch status and launch benchmarks only
             for label, ms in bench():
                 print(f"  {label:<56} {ms:8.2f} ms")
-        print(f"search at scale: {SCALE_ROUNDS} rounds each, server time in-process, in ms")
-        search_at_scale()
+        if only_scale or not only:
+            print(f"search at scale: {SCALE_ROUNDS} rounds each, server time in-process, in ms")
+            search_at_scale()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
