@@ -162,24 +162,26 @@ class RankedResults:
     def _tiered(self, start: int, stop: int) -> list:
         columns = ("pk", "tier", *(name.lstrip("-") for name in self.tiebreak if name != "pk"))
         plain = self.matches.order_by().select_related(None).prefetch_related(None)
-        if self.typo:  # no title tier: every typo match is a title match
-            first, rest = plain, plain.none()
+        if self.typo:  # one tier: every typo match is a close spelling of the title
+            ids = list(plain.order_by(*self.tiebreak).values_list("pk", flat=True)[start:stop])
         else:
             first, rest = plain.filter(self.title_match), plain.filter(self.title_miss)
-        branches = [
-            branch.annotate(tier=Value(tier)).values_list(*columns).order_by(*self.tiebreak)[:stop]
-            for tier, branch in ((1, first), (2, rest))
-        ]
-        union = branches[0].union(branches[1], all=True).order_by("tier", *self.tiebreak)
-        ids = [row[0] for row in union[start:stop]]
+            branches = [
+                branch.annotate(tier=Value(tier))
+                .values_list(*columns)
+                .order_by(*self.tiebreak)[:stop]
+                for tier, branch in ((1, first), (2, rest))
+            ]
+            union = branches[0].union(branches[1], all=True).order_by("tier", *self.tiebreak)
+            ids = [row[0] for row in union[start:stop]]
         rows = {row.pk: row for row in self.matches.order_by().filter(pk__in=ids)}
         return [rows[pk] for pk in ids if pk in rows]
 
 
-def capped_count(queryset: QuerySet, limit: int = RANK_LIMIT) -> int:
-    """COUNT(*) that stops after limit + 1 rows: a common word among 50,000 rows need not be
-    counted to the last one to say "1,000+"."""
-    return queryset.order_by().values("pk")[: limit + 1].count()
+def capped_count(queryset: QuerySet) -> int:
+    """COUNT(*) that stops after RANK_LIMIT + 1 rows: a common word among 50,000 rows need not
+    be counted to the last one to say "1,000+"."""
+    return queryset.order_by().values("pk")[: RANK_LIMIT + 1].count()
 
 
 def title_rank(*, words: list[str], title: str) -> Expression:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.html import format_html_join
+
 from flows.diagram import BOX_HEIGHT, layout_height, tree_layout
 from sessions.analytics import BUCKET_LABELS, BUCKETS, NodeRow
 
@@ -126,6 +128,96 @@ class Diagram:
     nodes: list[DiagramNode]
     width: int
     height: int
+
+    def edges_svg(self) -> str:
+        """Elbow lines from each parent down and across to its children."""
+        return format_html_join(
+            "",
+            '<path class="chart-edge" d="M{} {}V{}H{}"/>',
+            (
+                (item.parent_x, item.parent_y, item.y + BOX_HEIGHT // 2, item.x)
+                for item in self.nodes
+                if item.parent_x is not None
+            ),
+        )
+
+    def nodes_svg(self) -> str:
+        """Each node: a focusable group whose <title> and aria-label say its figures, a box, a
+        bar as long as its reach, its heading and its counts written out (■ ended, ◌ abandoned).
+        Built with format_html (escaped) rather than template tags: trees have hundreds of nodes."""
+        return format_html_join("", NODE_SVG, (node_svg_args(item) for item in self.nodes))
+
+
+NODE_SVG = (
+    '<g class="drop-node" tabindex="0" data-node="{}" data-reached="{}" aria-label="{}">'
+    "<title>{}</title>"
+    '<rect class="drop-box drop-{}" x="{}" y="{}" width="{}" height="{}" rx="4"/>'
+    '<rect class="drop-reach" x="{}" y="{}" width="{}" height="8"/>'
+    '<text class="drop-heading" x="{}" y="{}">{}</text>'
+    '<text class="drop-figures" x="{}" y="{}">{}</text></g>'
+)
+
+
+def node_svg_args(item: DiagramNode) -> tuple:
+    row = item.row
+    figures = f"reached {row.reached}"
+    if row.ended:
+        figures += f" · ■ ended {row.ended}"
+    if row.abandoned:
+        figures += f" · ◌ abandoned {row.abandoned}"
+    figures += "".join(f" · ⚑ {label}" for label in row.flag_labels)
+    heading = row.heading if len(row.heading) <= 70 else row.heading[:69] + "…"
+    return (
+        row.id,
+        row.reached,
+        item.title,
+        item.title,
+        row.type,
+        item.x,
+        item.y,
+        item.width,
+        item.box_height,
+        item.x,
+        item.y + 36,
+        round(item.reach_width, 1),
+        item.x + 8,
+        item.y + 16,
+        heading,
+        item.x + 8,
+        item.y + 31,
+        figures,
+    )
+
+
+NODE_ROW = (
+    '<tr data-node="{}"><th scope="row" class="fw-normal {}">{}</th>'
+    '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
+    "<td>{}</td></tr>"
+)
+
+
+def node_table_rows(rows: list[NodeRow]) -> str:
+    """The drop-off table's rows (format_html, for the same reason as the diagram)."""
+    return format_html_join(
+        "",
+        NODE_ROW,
+        (
+            (
+                row.id,
+                f"ps-{min(row.depth + 1, 5)}",
+                row.heading,
+                row.reached,
+                row.ended,
+                row.abandoned,
+                format_html_join(
+                    " ",
+                    '<span class="badge text-bg-warning">{}</span>',
+                    ((label,) for label in row.flag_labels),
+                ),
+            )
+            for row in rows
+        ),
+    )
 
 
 def drop_off_diagram(structure: Any, rows: list[NodeRow], width: int = WIDTH) -> Diagram:

@@ -25,6 +25,8 @@ def test_fork_a_default_troubleshooting_flow_from_the_library(demo, new_page):
     parent = Tree.objects.get(default_key="sonicwall-vpn-tunnel-down")
     page = new_page()
     log_in(page, "engineer@demo.local")
+    page.goto("/flows/")  # engineers land on their dashboard; the library is one click away
+    page.wait_for_load_state()
     card = page.locator(f'article.flow-card[data-flow-id="{parent.pk}"]')
     modal = page.locator("#fork-modal")
     name = modal.get_by_label("Name of your copy")

@@ -663,16 +663,16 @@ def test_editor_queries_do_not_grow_with_the_flow(
     )
     client.force_login(engineer)
     client.get(url("edit", small))  # warm the session
-    # 4 of these read the step-health flags behind the editor's badges (any flow size).
-    with django_assert_max_num_queries(12) as few:
+    # One of these reads the step-health flags behind the editor's badges (any flow size).
+    with django_assert_max_num_queries(9) as few:
         client.get(url("edit", small))
-    with django_assert_max_num_queries(12) as many:
+    with django_assert_max_num_queries(9) as many:
         response = client.get(url("edit", large))
     assert response.status_code == 200
     assert len(few.captured_queries) == len(many.captured_queries)
-    with django_assert_max_num_queries(18) as change_few:
+    with django_assert_max_num_queries(15) as change_few:
         post(client, url("editor_node_move", small, "s1"), small, {"direction": "up"})
-    with django_assert_max_num_queries(18) as change_many:
+    with django_assert_max_num_queries(15) as change_many:
         post(client, url("editor_node_move", large, "s1"), large, {"direction": "up"})
     assert len(change_few.captured_queries) == len(change_many.captured_queries)
 

@@ -235,3 +235,14 @@ def test_the_sync_and_flow_tags_update_synced_entries(engineer, owner, procedure
     flow_services.tree_update(tree=procedure, user=owner, tags=["onboarding"])
     assert found(engineer, "onboarding") >= {"Check a licence is free", "Create the user"}
     assert LibraryStep.objects.filter(source_tree=procedure, is_active=True).count() == 2
+
+
+@pg_only
+def test_many_typo_matches_are_listed_most_used_first(client, engineer, monkeypatch):
+    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    step(engineer, "Check replication now", usage=1)
+    step(engineer, "Replication report", usage=7)
+    client.force_login(engineer)
+    response = client.get(INDEX, {"q": "replciation"}, **HTMX)
+    assert "1+ steps" in response.content.decode()
+    assert shown_titles(response) == ["Replication report", "Check replication now"]
