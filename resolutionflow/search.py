@@ -178,6 +178,29 @@ class RankedResults:
         return [rows[pk] for pk in ids if pk in rows]
 
 
+def in_order(
+    queryset: QuerySet, *, query: str, chosen: str, orderings: dict[str, tuple], title_field: str
+) -> QuerySet | RankedResults:
+    """A FilterSet's rows in the chosen order (``orderings`` holds "best" and "popular"). A
+    search on PostgreSQL answers RankedResults (full-text match, typo fallback, best match),
+    which pages slice; elsewhere "best" is SQLite's title-first rank, or without a search the
+    list's own order (most used)."""
+    words = search_words(query)
+    if words and is_postgres():
+        meta = queryset.model._meta
+        return RankedResults(
+            queryset,
+            words=words,
+            title_column=f"{meta.db_table}.{meta.get_field(title_field).column}",
+            title_field=title_field,
+            tiebreak=orderings["popular"],
+            order=None if chosen == "best" else orderings[chosen],
+        )
+    if chosen == "best" and RANK not in queryset.query.annotations:
+        chosen = "popular"  # nothing to rank: the list's own order
+    return queryset.order_by(*orderings[chosen])
+
+
 def capped_count(queryset: QuerySet) -> int:
     """COUNT(*) that stops after RANK_LIMIT + 1 rows: a common word among 50,000 rows need not
     be counted to the last one to say "1,000+"."""
