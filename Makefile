@@ -59,8 +59,9 @@ bench: $(VENV)/.dev-installed
 # INSTANCES=2: two gunicorns sharing PostgreSQL and Redis. See tests/load/run.py.
 INSTANCES ?= 1
 PAGES ?= 1000
+CACHE ?= redis
 loadtest: $(VENV)/.dev-installed
-	$(BIN)/python -m tests.load.run --instances $(INSTANCES) --pages $(PAGES)
+	$(BIN)/python -m tests.load.run --instances $(INSTANCES) --pages $(PAGES) --cache $(CACHE)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

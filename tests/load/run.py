@@ -109,6 +109,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--pages", type=int, default=1000, help="open status pages (≤ 1,000)")
+    parser.add_argument(
+        "--cache",
+        choices=("redis", "local"),
+        default="redis",
+        help="redis: the workers share one cache, as deployed (default); local: per worker",
+    )
     args = parser.parse_args()
 
     database = os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_DB)
@@ -123,7 +129,7 @@ def main() -> int:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     env.pop("REDIS_URL", None)
-    if args.instances > 1:  # app servers that scale out share the cache
+    if args.instances > 1 or args.cache == "redis":  # workers and servers share the cache
         env["REDIS_URL"] = os.environ.get("LOADTEST_REDIS_URL", DEFAULT_REDIS)
     print(f"database {database}; cache {env.get('REDIS_URL', 'local memory per worker')}")
     recreate_database(database)
