@@ -692,8 +692,12 @@ def team_dashboard(user: Any, limit: int = 8) -> Dashboard:
     batches = list(
         Batch.objects.filter(account_id=user.account_id)
         .annotate(
-            total=Count("sessions"),
-            done=Count("sessions", filter=Q(sessions__status=SessionStatus.COMPLETED)),
+            total=Count("sessions", filter=Q(sessions__current=True)),
+            done=Count(
+                "sessions",
+                filter=Q(sessions__current=True)
+                & (Q(sessions__status=SessionStatus.COMPLETED) | ~Q(sessions__mark="")),
+            ),
         )
         .filter(done__lt=F("total"))
         .select_related("tree")

@@ -156,6 +156,10 @@ def locked_open_session(session: FlowSession, user: User) -> FlowSession:
         raise SessionClosed("This session is completed and can no longer be changed.")
     if fresh.status == SessionStatus.PENDING:
         raise SessionClosed("This session has not been started yet.")
+    if fresh.mark:
+        raise SessionClosed(
+            f"This target is marked {fresh.get_mark_display().lower()} and can no longer change."
+        )
     return fresh
 
 
@@ -484,6 +488,10 @@ def session_complete(
         fresh, user, EventKind.COMPLETE, node_id=fresh.current_node_id, payload={"outcome": outcome}
     )
     record_events(fresh, skipped_events(fresh, user))
+    if fresh.batch_id is not None:
+        from sessions.batch_control import after_target_finished  # batch_control builds on us
+
+        after_target_finished(fresh, user)
     return fresh
 
 
@@ -694,8 +702,13 @@ def batch_launch(
     target_list: TargetList | None = None,
     ticket_number: str = "",
     variables: dict[str, Any] | None = None,
+    canary: int = 0,
+    assign: Any = None,
 ) -> Batch:
-    """One batch and one not-started session per target, all or nothing."""
+    """One batch and one not-started session per target, all or nothing. The first `canary`
+    targets go first; `assign` is "round_robin" or {label: email} (batch_control.assignees)."""
+    from sessions.batch_control import assignees  # batch_control builds on this module
+
     if not user.can_edit_content or user.account_id is None:
         raise PermissionDenied("Engineers launch maintenance batches.")
     if tree.tree_type != "maintenance":
@@ -710,12 +723,21 @@ def batch_launch(
         raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
     ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
     answers = intake_answers(tree, variables)
+    try:
+        canary = int(canary or 0)
+    except (TypeError, ValueError):
+        canary = -1
+    if not 0 <= canary <= len(cleaned):
+        raise ValidationError({"canary": f"A canary count is 0 to {len(cleaned)}."})
+    owners = assignees(user=user, labels=[t["label"] for t in cleaned], assign=assign)
     batch = Batch.objects.create(
         tree=tree,
         account=user.account,
         created_by=user,
         target_list=target_list,
         ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
+        variables=answers,
+        canary=canary,
     )
     snapshot = tree.runnable_structure()
     FlowSession.objects.bulk_create(
@@ -731,8 +753,10 @@ def batch_launch(
             variables={**answers, BUILTIN_TARGET_VARIABLE: target["label"]},
             batch=batch,
             target_label=target["label"],
+            position=position,
+            assigned_to=owners.get(target["label"]),
         )
-        for target in cleaned
+        for position, target in enumerate(cleaned)
     )
     detail = {"flow": tree.name, "targets": len(cleaned), "ticket_number": batch.ticket_number}
     audit_record(AuditAction.BATCH_LAUNCHED, actor=user, target=batch, detail=detail)
@@ -747,10 +771,14 @@ def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
         raise SessionError("Only batch targets are started this way.")
     if user.account_id != session.account_id and not user.is_staff:
         raise PermissionDenied("This batch belongs to another team.")
+    from sessions.batch_control import guard_start  # batch_control builds on this module
+
     with transaction.atomic():
-        won = FlowSession.objects.filter(pk=session.pk, status=SessionStatus.PENDING).update(
-            status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now()
-        )
+        if session.status == SessionStatus.PENDING:
+            guard_start(session)  # paused, marked, superseded or waiting for the canary: 409
+        won = FlowSession.objects.filter(
+            pk=session.pk, status=SessionStatus.PENDING, mark="", current=True
+        ).update(status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now())
         if won:
             Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
             bump_batch_revision(session.batch_id)
