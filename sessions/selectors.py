@@ -45,7 +45,9 @@ class TargetCard:
     html: str = ""  # the card as rendered, set by the status view
     waiting: bool = False  # not started, held back until the canary targets are resolved
     canary: bool = False
-    actions: str = ""  # Retry / Mark buttons, set by the status view
+    retry_url: str = ""  # set by the status view when the target can be retried
+    mark_url: str = ""  # set by the status view while the target can be marked
+    earlier: list[FlowSession] = field(default_factory=list)  # earlier attempts, oldest first
 
     @property
     def state(self) -> str:
@@ -272,6 +274,18 @@ def batch_status(batch: Batch) -> BatchStatus:
     for card in running:
         card.step, card.steps = runtime.step_of_total(card.session, step_ids)
     mark_canary(batch, cards)
+    retried = [card for card in cards if card.session.attempt > 1]
+    if retried:
+        earlier = (
+            FlowSession.objects.filter(batch=batch, current=False)
+            .only("id", "attempt", "target_label")
+            .order_by("attempt")
+        )
+        by_label: dict[str, list[FlowSession]] = {}
+        for session in earlier:
+            by_label.setdefault(session.target_label, []).append(session)
+        for card in retried:
+            card.earlier = by_label.get(card.session.target_label, [])
     return BatchStatus(batch, cards)
 
 
