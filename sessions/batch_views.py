@@ -78,6 +78,8 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
                 target_list=form.cleaned_data.get("target_list"),
                 ticket_number=form.cleaned_data["ticket_number"],
                 variables=form.intake_answers(),
+                canary=form.cleaned_data.get("canary") or 0,
+                assign=form.cleaned_data.get("assign") or None,
             )
         except ValidationError as invalid:
             form.add_service_errors(invalid)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from flows.models import Tree
 from sessions import tidy
+from sessions.batch_control import last_batch_values
 from sessions.exports import FORMATS
 from sessions.models import Outcome, TargetList
 from sessions.services import targets_parse
@@ -78,10 +79,28 @@ class BatchLaunchForm(IntakeFieldsMixin, forms.Form):
     )
     ticket_number = forms.CharField(max_length=100, required=False, label="Ticket number")
 
+    canary = forms.IntegerField(
+        min_value=0,
+        initial=0,
+        required=False,
+        label="Canary targets",
+        help_text="The first N targets go first; the rest wait until they are resolved.",
+    )
+    assign = forms.ChoiceField(
+        choices=[("", "Nobody (engineers pick targets)"), ("round_robin", "Round-robin")],
+        required=False,
+        label="Assign targets",
+    )
+
     def __init__(self, *args: Any, tree: Tree, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["target_list"].queryset = TargetList.objects.for_user(user)
         self.add_intake_fields(tree)
+        if not self.is_bound:
+            # Start from this team's last batch of the flow: monthly runs retype nothing.
+            for name, value in last_batch_values(tree, user).items():
+                if INTAKE_PREFIX + name in self.fields:
+                    self.fields[INTAKE_PREFIX + name].initial = value
 
     def targets(self) -> list[dict[str, str]] | None:
         """Typed targets win; None means "use the chosen list"."""

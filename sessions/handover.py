@@ -104,6 +104,22 @@ def handover_line(payload: dict[str, Any], at: Any, *, tz: Any = None) -> str:
     return f"{verb} from {payload.get('from') or '—'} to {payload.get('to')} at {local:%H:%M}{said}"
 
 
+def handover_options(session: FlowSession, user: User) -> dict[str, Any]:
+    """What the session page offers this user: hand over (runner or admin, with the team's
+    other engineers to choose from) or take over (another engineer of the team)."""
+    running = session.status == SessionStatus.IN_PROGRESS and not session.mark
+    is_admin = user.account_id == session.account_id and user.has_role(Role.ADMIN)
+    can_hand = running and (session.can_run(user) or is_admin)
+    can_take = running and not session.can_run(user) and is_engineer_of(user, session.account_id)
+    engineers: list[User] = []
+    if can_hand:
+        people = User.objects.filter(account_id=session.account_id, is_active=True)
+        engineers = [
+            p for p in people.order_by("email") if p.can_edit_content and p.pk != session.user_id
+        ]
+    return {"can_hand_over": can_hand, "can_take_over": can_take, "engineers": engineers}
+
+
 def unread_notifications(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, read_at__isnull=True)
 

@@ -658,8 +658,10 @@ def target_list_save(
     targets: Any,
     description: str = "",
     target_list: TargetList | None = None,
+    default_variables: dict[str, Any] | None = None,
 ) -> TargetList:
-    """Create a target list in the user's account, or update one."""
+    """Create a target list in the user's account, or update one. `default_variables` are
+    intake answers a batch launched on the list starts with (None keeps the current ones)."""
     ensure_can_manage_targets(user)
     name = clean_text(name, name="name", limit=200).strip()
     if not name:
@@ -672,8 +674,19 @@ def target_list_save(
     target_list.name = name
     target_list.description = clean_text(description, name="description", limit=2000)
     target_list.targets = cleaned
+    if default_variables is not None:
+        target_list.default_variables = clean_defaults(default_variables)
     target_list.save()
     return target_list
+
+
+def clean_defaults(values: Any) -> dict[str, str]:
+    if not isinstance(values, dict) or len(values) > 100:
+        raise ValidationError({"default_variables": "At most 100 {field name: value} pairs."})
+    cleaned = {str(k).strip()[:100]: str(v or "").strip() for k, v in values.items()}
+    if any(len(v) > 2000 for v in cleaned.values()):
+        raise ValidationError({"default_variables": "A value has at most 2,000 characters."})
+    return {k: v for k, v in cleaned.items() if k and v}
 
 
 def target_list_delete(*, user: User, target_list: TargetList) -> None:
@@ -721,6 +734,10 @@ def batch_launch(
     )
     if not cleaned:
         raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
+    if target_list is not None and target_list.default_variables:
+        # The list's defaults fill what the launcher left empty.
+        given = {k: v for k, v in (variables or {}).items() if str(v or "").strip()}
+        variables = {**target_list.default_variables, **given}
     ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
     answers = intake_answers(tree, variables)
     try:

@@ -182,10 +182,24 @@ class TargetSerializer(serializers.Serializer):
 class TargetListSerializer(serializers.ModelSerializer):
     targets = TargetSerializer(many=True)
     created_by = email_of("created_by.email")
+    default_variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        help_text="Intake answers a batch launched on this list starts with.",
+    )
 
     class Meta:
         model = TargetList
-        fields = ["id", "name", "description", "targets", "created_by", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "targets",
+            "default_variables",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_by", "created_at", "updated_at"]
 
     def create(self, validated_data: dict[str, Any]) -> TargetList:

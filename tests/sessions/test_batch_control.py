@@ -554,3 +554,131 @@ def test_batch_detail_api_query_count_is_bounded(
         assert client.get(f"/api/batches/{batch.pk}/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/api/batches/").status_code == 200
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def status_url(batch) -> str:
+    return reverse("batches:status", args=[batch.tree_id, batch.pk])
+
+
+def test_status_page_shows_every_state_with_its_own_badge(
+    client, mnt_flow, engineer, dave, django_assert_max_num_queries
+):
+    batch = mixed_batch(mnt_flow, engineer, dave)
+    client.force_login(engineer)
+    with django_assert_max_num_queries(20):
+        body = client.get(status_url(batch)).content.decode()
+    for label in ("Skipped", "Blocked", "Unreachable", "Escalated", "In progress"):
+        assert f"{label}</span>" in body
+    assert "skipped note" in body and "Retry all failed" in body
+    assert "Copy for Ticket" in body and "Launched by:" in body  # the report's preview
+    assert body.count("target-retry") == 3  # escalated, blocked, unreachable
+
+
+def test_card_mark_and_retry_through_htmx(client, mnt_flow, engineer, viewer, outsider):
+    batch = launch(mnt_flow, engineer, ["A"])
+    session = target(batch, "A")
+    args = [batch.tree_id, batch.pk, session.pk]
+    client.force_login(outsider)
+    mark_url = reverse("batches:mark", args=args)
+    assert client.post(mark_url, {"state": "blocked", "note": "x"}, **HTMX).status_code == 404
+    client.force_login(viewer)
+    refused = client.post(mark_url, {"state": "blocked", "note": "x"}, **HTMX)
+    assert refused.status_code == 204 and "rf:toast" in refused["HX-Trigger"]
+    client.force_login(engineer)
+    done = client.post(mark_url, {"state": "unreachable", "note": "no ping"}, **HTMX)
+    assert done.status_code == 200 and done["HX-Refresh"] == "true"
+    retried = client.post(reverse("batches:retry", args=args), **HTMX)
+    assert retried["HX-Refresh"] == "true"
+    body = client.get(status_url(batch)).content.decode()
+    assert "#2" in body and "Earlier:" in body
+
+
+def test_paused_and_canary_banners_and_start_refusal(client, mnt_flow, engineer, dave):
+    batch = launch(mnt_flow, engineer, ["C1", "A", "B"], canary=1)
+    client.force_login(engineer)
+    body = client.get(status_url(batch)).content.decode()
+    assert body.count("Waiting for canary") == 2 and "2 targets waiting" in body
+    client.post(reverse("batches:pause", args=[batch.tree_id, batch.pk]), {"reason": "CAB"})
+    body = client.get(status_url(batch)).content.decode()
+    assert f"Paused by {engineer.display_name}: CAB" in body
+    client.force_login(dave)
+    start_url = reverse("batches:start", args=[batch.tree_id, batch.pk, target(batch, "C1").pk])
+    refused = client.post(start_url, **HTMX)
+    assert refused.status_code == 204 and "paused" in refused["HX-Trigger"]
+    assert client.post(reverse("batches:resume", args=[batch.tree_id, batch.pk])).status_code == 302
+    batch.refresh_from_db()
+    assert batch.is_paused  # dave may not resume
+
+
+def test_my_targets_filter(client, mnt_flow, engineer, dave):
+    batch = launch(mnt_flow, engineer, ["A", "B", "C"], assign={"B": "dave@acme.test"})
+    client.force_login(dave)
+    body = client.get(status_url(batch) + "?mine=1", **HTMX).content.decode()
+    assert 'data-target="B"' in body and 'data-target="A"' not in body
+    assert "1 of 3 targets shown" in body
+
+
+def test_launch_form_is_prefilled_from_the_last_batch(client, mnt_flow, engineer):
+    launch(mnt_flow, engineer, ["A"])
+    client.force_login(engineer)
+    body = client.get(reverse("batches:panel", args=[mnt_flow.pk])).content.decode()
+    assert 'value="CHG1"' in body and "Canary targets" in body
+
+
+def test_target_list_defaults_fill_empty_intake_values(mnt_flow, engineer):
+    saved = services.target_list_save(
+        user=engineer, name="RDS", targets=["A"], default_variables={"change": "CHG-LIST"}
+    )
+    batch = services.batch_launch(tree=mnt_flow, user=engineer, target_list=saved, variables={})
+    assert batch.variables == {"change": "CHG-LIST"}
+    typed = services.batch_launch(
+        tree=mnt_flow, user=engineer, target_list=saved, variables={"change": "CHG-2"}
+    )
+    assert typed.variables == {"change": "CHG-2"}
+
+
+def test_handover_page_flow_and_dashboard_badge(client, mnt_flow, engineer, dave):
+    batch = launch(mnt_flow, engineer, ["A"])
+    session = start(batch, "A", engineer)
+    client.force_login(engineer)
+    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    assert "Hand over to" in page and "dave@acme.test" in page
+    client.post(
+        reverse("flowsessions:handover", args=[session.pk]),
+        {"to": "dave@acme.test", "note": "over to you"},
+    )
+    client.force_login(dave)
+    board = client.get(reverse("dashboard")).content.decode()
+    assert 'id="notifications-badge">1<' in board
+    listing = client.get(reverse("flowsessions:notifications")).content.decode()
+    assert "over to you" in listing
+    board = client.get(reverse("dashboard")).content.decode()
+    assert "notifications-badge" not in board
+    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    assert "handed over from" in page
+
+
+def test_takeover_page_sends_the_new_runner_to_the_run(client, mnt_flow, engineer, dave):
+    batch = launch(mnt_flow, engineer, ["A"])
+    session = start(batch, "A", engineer)
+    client.force_login(dave)
+    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    assert "Take over" in page
+    answer = client.post(reverse("flowsessions:takeover", args=[session.pk]), {"note": "ill"})
+    assert answer.status_code == 302 and answer["Location"].endswith("/run/")
+
+
+def test_batch_report_download(client, mnt_flow, engineer, outsider):
+    batch = launch(mnt_flow, engineer, ["A"], ticket_number="CHG-5")
+    url = reverse("batches:report", args=[batch.tree_id, batch.pk])
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(engineer)
+    answer = client.get(url, {"format": "markdown"})
+    assert answer.status_code == 200 and "CHG-5" in answer.content.decode()
+    assert client.get(url, {"format": "pdf"}).status_code == 400
