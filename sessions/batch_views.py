@@ -198,8 +198,9 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
             "path": path,
             "poll_url": path + card_filter.query(),
             "shown": len(shown),
-            "open_cards": [card for card in shown if not card.done],
-            "done_cards": [card for card in shown if card.done],
+            # Blocked and unreachable targets wait for someone to act: they stay in view.
+            "open_cards": [card for card in shown if not closed(card)],
+            "done_cards": [card for card in shown if closed(card)],
             "my_query": card_filter.query(mine="" if card_filter.assignee else "1"),
         },
     )
@@ -209,6 +210,10 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
         "finished": status.finished,
         "own": own,
     }
+
+
+def closed(card: selectors.TargetCard) -> bool:
+    return card.done and card.session.mark not in batch_control.RETRYABLE_MARKS
 
 
 def cached_cards(key: str, batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, Any]:

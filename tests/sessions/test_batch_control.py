@@ -353,6 +353,7 @@ def test_taking_over_while_the_runner_ticks_loses_nothing():
     accepted: list[str] = []
     refused: list[str] = []
     barrier = threading.Barrier(2)
+    ticking = threading.Event()
 
     def tick() -> None:
         try:
@@ -363,6 +364,8 @@ def test_taking_over_while_the_runner_ticks_loses_nothing():
                         session=session, user=old, step_id=f"s{i}", done=True
                     )
                     accepted.append(f"s{i}")
+                    if len(accepted) == 5:
+                        ticking.set()  # the take-over now races the remaining ticks
                 except PermissionDenied:
                     refused.append(f"s{i}")
         finally:
@@ -371,6 +374,7 @@ def test_taking_over_while_the_runner_ticks_loses_nothing():
     def take() -> None:
         try:
             barrier.wait()
+            ticking.wait(timeout=10)
             handover.session_takeover(session=session, user=new, note="covering")
         finally:
             connections.close_all()
