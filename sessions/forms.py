@@ -120,6 +120,13 @@ class TargetListForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
         help_text="One target per line; notes after a bar: RDS-01 | Session host, rack 3",
     )
+    default_variables = forms.CharField(
+        required=False,
+        max_length=20_000,
+        label="Default intake values",
+        widget=forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
+        help_text="One per line, field name = value: a batch on this list starts with them.",
+    )
 
     def __init__(self, *args: Any, instance: TargetList | None = None, **kwargs: Any) -> None:
         if instance is not None and not (args and args[0]):
@@ -130,11 +137,25 @@ class TargetListForm(forms.Form):
                     f"{t['label']} | {t['notes']}" if t.get("notes") else t["label"]
                     for t in instance.targets
                 ),
+                "default_variables": "\n".join(
+                    f"{k} = {v}" for k, v in (instance.default_variables or {}).items()
+                ),
             }
         super().__init__(*args, **kwargs)
 
     def clean_targets(self) -> list[dict[str, str]]:
         return targets_parse(self.cleaned_data["targets"])
+
+    def clean_default_variables(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for line in self.cleaned_data["default_variables"].splitlines():
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip():
+                raise ValidationError(f"“{line.strip()[:40]}” is not “field name = value”.")
+            values[name.strip()] = value.strip()
+        return values
 
 
 def intake_field(spec: dict[str, Any]) -> forms.Field:

@@ -20,6 +20,7 @@ from sessions.models import (
     Notification,
     SessionEvent,
     SessionStatus,
+    TargetList,
 )
 from tests.conftest import api_as
 from tests.factories import AccountFactory, TreeFactory, UserFactory
@@ -686,3 +687,21 @@ def test_batch_report_download(client, mnt_flow, engineer, outsider):
     answer = client.get(url, {"format": "markdown"})
     assert answer.status_code == 200 and "CHG-5" in answer.content.decode()
     assert client.get(url, {"format": "pdf"}).status_code == 400
+
+
+def test_target_list_page_saves_default_intake_values(client, engineer):
+    client.force_login(engineer)
+    answer = client.post(
+        reverse("targets:create"),
+        {"name": "RDS", "targets": "A\nB", "default_variables": "change = CHG-7\n\n"},
+    )
+    assert answer.status_code == 302, answer.content.decode()
+    saved = TargetList.objects.get(name="RDS")
+    assert saved.default_variables == {"change": "CHG-7"}
+    page = client.get(reverse("targets:edit", args=[saved.pk])).content.decode()
+    assert "change = CHG-7" in page
+    bad = client.post(
+        reverse("targets:edit", args=[saved.pk]),
+        {"name": "RDS", "targets": "A", "default_variables": "no equals sign"},
+    )
+    assert "is not “field name = value”" in bad.content.decode()
