@@ -684,7 +684,7 @@ def team_dashboard(user: Any, limit: int = 8) -> Dashboard:
     now = timezone.now()
     since = month_start(now)
     open_sessions = list(
-        FlowSession.objects.filter(user=user, status=SessionStatus.IN_PROGRESS)
+        FlowSession.objects.filter(user=user, status=SessionStatus.IN_PROGRESS, mark="")
         .select_related("tree", "batch")
         .defer("structure_snapshot", "tree__tree_structure", "tree__draft_structure")
         .order_by("-updated_at")[:limit]

@@ -705,3 +705,15 @@ def test_target_list_page_saves_default_intake_values(client, engineer):
         {"name": "RDS", "targets": "A", "default_variables": "no equals sign"},
     )
     assert "is not “field name = value”" in bad.content.decode()
+
+
+def test_history_and_session_page_show_the_mark(client, mnt_flow, engineer):
+    batch = launch(mnt_flow, engineer, ["A"])
+    session = start(batch, "A", engineer)
+    batch_control.target_mark(session=session, user=engineer, state="blocked", note="CAB says no")
+    client.force_login(engineer)
+    history = client.get(reverse("flowsessions:history")).content.decode()
+    assert "bi-sign-stop-fill" in history and "Blocked</span>" in history
+    assert "Resume</a>" not in history
+    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    assert "Blocked</span> CAB says no" in page
