@@ -170,9 +170,11 @@ def target_mark(*, session: FlowSession, user: User, state: str, note: str) -> F
     note = clean_text(note, name="note", limit=2000).strip()
     if not note:
         raise ValidationError({"note": "Say why (a reason or a note)."})
-    fresh = FlowSession.objects.select_for_update().get(pk=session.pk)
-    if fresh.batch_id is None:
+    if session.batch_id is None:
         raise SessionError("Only batch targets are marked.")
+    # Batch row first, then the target: the order Start takes them, so the two never deadlock.
+    Batch.objects.select_for_update().filter(pk=session.batch_id).first()
+    fresh = FlowSession.objects.select_for_update().get(pk=session.pk)
     ensure_works_batch(user, fresh.account_id)
     if not fresh.current:
         raise TargetRefused(f"A later attempt of {fresh.target_label} exists.")
@@ -227,8 +229,13 @@ def target_retry(*, session: FlowSession, user: User) -> FlowSession:
 
 
 def failed_targets(batch: Batch) -> list[FlowSession]:
-    sessions = FlowSession.objects.filter(batch=batch, current=True).order_by("position")
-    return [s for s in sessions.defer("structure_snapshot", "path") if retry_refusal(s) is None]
+    sessions = (
+        FlowSession.objects.filter(batch=batch, current=True)
+        .select_related("assigned_to")
+        .defer("structure_snapshot", "path")
+        .order_by("position")
+    )
+    return [s for s in sessions if retry_refusal(s) is None]
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Issue 13: per-target marks, retries, pause / resume / cancel, canary first, assignment,
 hand-over and take-over, the batch report: services and API, on both databases."""
 
+import contextlib
 import csv
 import io
 import threading
@@ -717,3 +718,52 @@ def test_history_and_session_page_show_the_mark(client, mnt_flow, engineer):
     assert "Resume</a>" not in history
     page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
     assert "Blocked</span> CAB says no" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_and_starting_one_target_at_once_never_deadlocks():
+    account = AccountFactory()
+    lead = UserFactory(account=account, role=Role.ENGINEER)
+    other = UserFactory(account=account, role=Role.ENGINEER)
+    flow = TreeFactory(
+        account=account,
+        author=lead,
+        tree_type=TreeType.MAINTENANCE,
+        intake_form=[{"name": "change", "label": "Change", "type": "text", "required": True}],
+    )
+    batch = launch(flow, lead, [f"T{i}" for i in range(6)])
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def run(act) -> None:  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait()
+            for i in range(6):
+                with contextlib.suppress(batch_control.TargetRefused, services.SessionClosed):
+                    act(FlowSession.objects.get(batch=batch, target_label=f"T{i}"))
+        except Exception as error:  # noqa: BLE001 — a deadlock or anything else fails the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(
+            target=run,
+            args=(lambda s: services.batch_session_start(session=s, user=other),),
+        ),
+        threading.Thread(
+            target=run,
+            args=(
+                lambda s: batch_control.target_mark(
+                    session=s, user=lead, state="skipped", note="not needed"
+                ),
+            ),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for session in FlowSession.objects.filter(batch=batch):
+        assert session.mark == "skipped" or session.status == SessionStatus.IN_PROGRESS
