@@ -391,6 +391,16 @@ def target_assign(*, session: FlowSession, user: User, to: User | None) -> FlowS
     return fresh
 
 
+def target_assign_email(*, session: FlowSession, user: User, to: str | None) -> FlowSession:
+    """The API's and the card's form: the engineer by email (None or "" unassigns)."""
+    person = None
+    if to:
+        person = User.objects.filter(email__iexact=to.strip()).first()
+        if person is None:
+            raise ValidationError({"to": "Choose an engineer of this team."})
+    return target_assign(session=session, user=user, to=person)
+
+
 def last_batch_values(tree: Any, user: User) -> dict[str, Any]:
     """The intake values of this account's last batch of the flow: the launch form's start."""
     last = (

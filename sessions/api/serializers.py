@@ -455,6 +455,12 @@ class PauseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+class AssignSerializer(serializers.Serializer):
+    to = serializers.EmailField(
+        allow_null=True, help_text="An engineer of the team; null unassigns."
+    )
+
+
 class CancelledSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField(help_text="How many not-started targets were skipped.")
 

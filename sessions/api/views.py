@@ -89,6 +89,16 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         new = batch_control.target_retry(session=self.get_object(), user=request.user)
         return self.respond(new, status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.AssignSerializer, responses={200: s.FlowSessionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        """Assign a batch target to an engineer of the team (or unassign it with null)."""
+        data = self.valid(s.AssignSerializer)
+        session = batch_control.target_assign_email(
+            session=self.get_object(), user=request.user, to=data["to"]
+        )
+        return self.respond(session)
+
     @extend_schema(
         request=s.HandoverSerializer,
         responses={200: s.FlowSessionDetailSerializer, 409: CONFLICT},

@@ -54,8 +54,8 @@ def test_schema_is_valid_openapi_3_without_generator_warnings(tmp_path: Path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     document = yaml.safe_load(out.read_text())
     assert document["openapi"].startswith("3.0")
-    # + GET /api/flows/{id}/analytics/, + issue 13's nine batch/session actions and the report
-    assert len(operations(document)) == 60
+    # + GET /api/flows/{id}/analytics/, + issue 13's ten batch/session actions and the report
+    assert len(operations(document)) == 61
 
 
 def test_every_operation_documents_the_error_body(schema_document):

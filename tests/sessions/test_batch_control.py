@@ -767,3 +767,17 @@ def test_marking_and_starting_one_target_at_once_never_deadlocks():
     assert errors == []
     for session in FlowSession.objects.filter(batch=batch):
         assert session.mark == "skipped" or session.status == SessionStatus.IN_PROGRESS
+
+
+def test_api_assign_later(mnt_flow, engineer, dave, viewer, outsider):
+    batch = launch(mnt_flow, engineer, ["A"])
+    url = f"/api/sessions/{target(batch, 'A').pk}/assign/"
+    assert api_as(outsider).post(url, {"to": "dave@acme.test"}, format="json").status_code == 404
+    assert api_as(viewer).post(url, {"to": "dave@acme.test"}, format="json").status_code == 403
+    bad = api_as(engineer).post(url, {"to": "carol@acme.test"}, format="json")
+    assert bad.status_code == 400 and "to" in bad.json()
+    assert api_as(engineer).post(url, {"to": "dave@acme.test"}, format="json").status_code == 200
+    body = api_as(engineer).get(f"/api/batches/{batch.pk}/").json()
+    assert body["targets"][0]["assigned_to"] == "dave@acme.test"
+    assert api_as(engineer).post(url, {"to": None}, format="json").status_code == 200
+    assert target(batch, "A").assigned_to is None
