@@ -74,6 +74,22 @@ def retry(request: HttpRequest, tree_id: Any, batch_id: Any, session_id: Any) ->
     return card_answer(request, batch, None, f"{new.target_label}: attempt {new.attempt} ready.")
 
 
+@login_required
+@require_POST
+def assign(request: HttpRequest, tree_id: Any, batch_id: Any, session_id: Any) -> HttpResponse:
+    """Assign a target by email, or to the person pressing "Assign to me" (to=me)."""
+    batch = batch_of(request, tree_id, batch_id)
+    session = target_of(batch, session_id)
+    to = request.POST.get("to", "")
+    if to == "me":
+        to = request.user.email
+    try:
+        batch_control.target_assign_email(session=session, user=request.user, to=to)
+    except REFUSALS as refused:
+        return card_answer(request, batch, refused, "")
+    return card_answer(request, batch, None, f"{session.target_label} assigned.")
+
+
 def batch_action(request: HttpRequest, tree_id: Any, batch_id: Any, act, done) -> HttpResponse:  # type: ignore[no-untyped-def]
     batch = batch_of(request, tree_id, batch_id)
     try:

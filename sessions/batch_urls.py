@@ -24,6 +24,11 @@ urlpatterns = [
         batch_control_views.retry,
         name="retry",
     ),
+    path(
+        "<uuid:tree_id>/batches/<uuid:batch_id>/assign/<uuid:session_id>/",
+        batch_control_views.assign,
+        name="assign",
+    ),
     path("<uuid:tree_id>/batches/<uuid:batch_id>/pause/", batch_control_views.pause, name="pause"),
     path(
         "<uuid:tree_id>/batches/<uuid:batch_id>/resume/", batch_control_views.resume, name="resume"

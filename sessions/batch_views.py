@@ -154,6 +154,7 @@ def card_html(card: selectors.TargetCard) -> str:
         card.canary,
         bool(card.retry_url),
         bool(card.mark_url),
+        bool(card.assign_url),
         tuple(earlier.pk for earlier in card.earlier),
     )
     html = _card_memo.get(shown)
@@ -178,6 +179,8 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
         args = [batch.tree_id, batch.pk, card.session.pk]
         if card.state in ("not_started", "in_progress"):
             card.mark_url = reverse("batches:mark", args=args)
+            if card.session.assigned_to_id is None:
+                card.assign_url = reverse("batches:assign", args=args)
         if batch_control.retry_refusal(card.session) is None:
             card.retry_url = reverse("batches:retry", args=args)
         if card.state == "not_started":

@@ -47,6 +47,7 @@ class TargetCard:
     canary: bool = False
     retry_url: str = ""  # set by the status view when the target can be retried
     mark_url: str = ""  # set by the status view while the target can be marked
+    assign_url: str = ""  # "Assign to me", set by the status view on unassigned open targets
     earlier: list[FlowSession] = field(default_factory=list)  # earlier attempts, oldest first
 
     @property

@@ -781,3 +781,16 @@ def test_api_assign_later(mnt_flow, engineer, dave, viewer, outsider):
     assert body["targets"][0]["assigned_to"] == "dave@acme.test"
     assert api_as(engineer).post(url, {"to": None}, format="json").status_code == 200
     assert target(batch, "A").assigned_to is None
+
+
+def test_assign_to_me_from_the_card(client, mnt_flow, engineer, dave):
+    batch = launch(mnt_flow, engineer, ["A", "B"])
+    client.force_login(dave)
+    body = client.get(status_url(batch)).content.decode()
+    assert body.count("Assign to me") == 2
+    url = reverse("batches:assign", args=[batch.tree_id, batch.pk, target(batch, "A").pk])
+    assert client.post(url, {"to": "me"}, **HTMX)["HX-Refresh"] == "true"
+    assert target(batch, "A").assigned_to == dave
+    body = client.get(status_url(batch) + "?mine=1").content.decode()
+    assert 'data-target="A"' in body and 'data-target="B"' not in body
+    assert dave.display_name in body
