@@ -58,8 +58,9 @@ bench: $(VENV)/.dev-installed
 # 1,000 open batch status pages and ten engineers against gunicorn on PostgreSQL (not in CI).
 # INSTANCES=2: two gunicorns sharing PostgreSQL and Redis. See tests/load/run.py.
 INSTANCES ?= 1
+PAGES ?= 1000
 loadtest: $(VENV)/.dev-installed
-	$(BIN)/python -m tests.load.run --instances $(INSTANCES)
+	$(BIN)/python -m tests.load.run --instances $(INSTANCES) --pages $(PAGES)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

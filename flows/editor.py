@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from accounts.models import User
 from flows import nodes, structure
@@ -148,9 +147,9 @@ def _all_ids(work: Working) -> set[str]:
     return {place.node["id"] for place in _places(work) if isinstance(place.node.get("id"), str)}
 
 
-def _new_id(text: str, taken: set[str], fallback: str) -> str:
-    """A readable, unique slug from the node's text (errors name nodes by id)."""
-    return nodes.claim_unique(slugify(text)[:40].strip("-_") or fallback, taken)
+def _new_id(node_type: str, taken: set[str]) -> str:
+    """A short id that never changes (messages name nodes by their heading, not their id)."""
+    return nodes.short_id(node_type, taken)
 
 
 def _heading(node: dict) -> str:
@@ -356,12 +355,38 @@ def tree_node_remove(*, tree: Tree, user: User, revision: int | None, node_id: s
     return _change(tree=tree, user=user, revision=revision, apply=apply)
 
 
-def tree_node_move(
-    *, tree: Tree, user: User, revision: int | None, node_id: str, direction: Direction
-) -> Edited:
-    """Move a node one place up or down among its siblings (a step within the checklist)."""
+def _destination(index: int, length: int, direction: Any, to: Any) -> int:
+    """Where a move ends: one place up or down (the arrow buttons), or position ``to`` (a
+    drag and drop), kept inside the list. The one rule both ways of reordering share."""
+    if to is not None:
+        if type(to) is not int:
+            raise refuse("Say where to move it: a position in the list.")
+        return max(0, min(to, length - 1))
     if direction not in ("up", "down"):
         raise refuse("Move up or down.")
+    return max(0, min(index - 1 if direction == "up" else index + 1, length - 1))
+
+
+def _move_item(items: list, index: int, destination: int) -> bool:
+    """Move ``items[index]`` to ``destination``; False when it is already there."""
+    if destination == index:
+        return False
+    items.insert(destination, items.pop(index))
+    return True
+
+
+def tree_node_move(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    direction: Direction | None = None,
+    to: int | None = None,
+) -> Edited:
+    """Move a node among its siblings (a step within the checklist): one place up or down
+    with the arrow buttons, or to position ``to`` when dragged. The end step stays last."""
+    _destination(0, 1, direction, to)  # refuses a bad request before locking anything
 
     def apply(work: Working) -> Outcome:
         place = _find(work, node_id)
@@ -370,13 +395,8 @@ def tree_node_move(
         if place.node.get("type") == "procedure_end":
             raise refuse("The end step is always last.", node_id=node_id)
         siblings, index = place.siblings, place.index
-        other = index - 1 if direction == "up" else index + 1
-        neighbour = siblings[other] if 0 <= other < len(siblings) else None
-        if neighbour is None or (
-            isinstance(neighbour, dict) and neighbour.get("type") == "procedure_end"
-        ):
-            return node_id, ""  # already at the edge: nothing to do
-        siblings[index], siblings[other] = neighbour, place.node
+        movable = len(siblings) - (1 if _is_end(siblings[-1]) else 0)  # never past the end
+        _move_item(siblings, index, _destination(index, movable, direction, to))
         return node_id, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)
@@ -464,7 +484,7 @@ def tree_node_add(
     def apply(work: Working) -> Outcome:
         place = _find(work, parent_id)
         parent = place.node
-        new = _new_node(node_type, text, _new_id(text, _all_ids(work), node_type))
+        new = _new_node(node_type, text, _new_id(node_type, _all_ids(work)))
         if parent.get("type") == "decision":
             children = parent.setdefault("children", [])
             if not isinstance(children, list):
@@ -510,6 +530,36 @@ def tree_option_add(
     return _change(tree=tree, user=user, revision=revision, apply=apply)
 
 
+def tree_node_attach(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    from_id: str,
+    label: str = "",
+) -> Edited:
+    """Connect a node nothing leads to: a new answer of decision `from_id` (labelled `label`)
+    leads to it, or action `from_id` continues with it. The node stays where it sits."""
+
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        if not isinstance(from_id, str) or not from_id:
+            raise refuse("Choose the question or action that leads here.", field="from_id")
+        source = _find(work, from_id).node
+        if source.get("type") == "decision":
+            _add_option(source, _clean_label(source, label), node_id)
+            how = f"the answer “{_short(label.strip())}” of “{_heading(source)}”"
+        elif source.get("type") == "action":
+            source["next_node_id"] = node_id
+            how = f"“{_heading(source)}”"
+        else:
+            raise refuse("Only a question or an action can lead to a node.", field="from_id")
+        return node_id, f"“{_heading(node)}” is now reached from {how}."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
 def tree_option_update(
     *,
     tree: Tree,
@@ -528,6 +578,29 @@ def tree_option_update(
         option["label"] = _clean_label(node, label, skip=index)
         option["next_node_id"] = _clean_target(work, node_id, next_node_id, "next_node_id") or ""
         return node_id, f"Saved the option “{option['label']}”."
+
+    return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+def tree_option_move(
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    node_id: str,
+    index: int,
+    direction: Direction | None = None,
+    to: int | None = None,
+) -> Edited:
+    """Reorder a decision's options (the order the engineer sees them in)."""
+    _destination(0, 1, direction, to)
+
+    def apply(work: Working) -> Outcome:
+        node = _find(work, node_id).node
+        _option_at(node, index)
+        options = _options(node)
+        _move_item(options, index, _destination(index, len(options), direction, to))
+        return node_id, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)
 
@@ -563,7 +636,9 @@ def _keep_end_last(work: Working) -> None:
     ends = [step for step in steps if _is_end(step)]
     if not ends:
         taken = _all_ids(work)
-        steps.append({"id": _new_id("end", taken, "end"), "type": "procedure_end", "title": "Done"})
+        steps.append(
+            {"id": _new_id("procedure_end", taken), "type": "procedure_end", "title": "Done"}
+        )
         return
     steps[:] = [step for step in steps if not _is_end(step)] + ends
 
@@ -586,8 +661,7 @@ def tree_step_add(
 
     def apply(work: Working) -> Outcome:
         steps = _steps(work)
-        fallback = "section" if step_type == "section_header" else "step"
-        new = {"id": _new_id(title, _all_ids(work), fallback), "type": step_type, "title": title}
+        new = {"id": _new_id(step_type, _all_ids(work)), "type": step_type, "title": title}
         if after_id:
             position = _find(work, after_id).index + 1
         else:  # after the last real step; the end step is put back last below
@@ -702,17 +776,21 @@ def tree_intake_field_remove(*, tree: Tree, user: User, revision: int | None, in
 
 
 def tree_intake_field_move(
-    *, tree: Tree, user: User, revision: int | None, index: int, direction: Direction
+    *,
+    tree: Tree,
+    user: User,
+    revision: int | None,
+    index: int,
+    direction: Direction | None = None,
+    to: int | None = None,
 ) -> Edited:
-    if direction not in ("up", "down"):
-        raise refuse("Move up or down.")
+    """Reorder the intake questions: up/down with the buttons, or to ``to`` when dragged."""
+    _destination(0, 1, direction, to)
 
     def apply(work: Working) -> Outcome:
         form = _intake(work)
         position = _intake_index(form, index)
-        other = position - 1 if direction == "up" else position + 1
-        if 0 <= other < len(form):
-            form[position], form[other] = form[other], form[position]
+        _move_item(form, position, _destination(position, len(form), direction, to))
         return None, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)

@@ -14,6 +14,7 @@ from flows import editor, nodes, selectors, structure
 from flows.forms import (
     AddNodeForm,
     AddStepForm,
+    AttachForm,
     DetailsForm,
     EditorForm,
     IntakeFieldForm,
@@ -54,21 +55,42 @@ class NodeRow:
 
     @property
     def heading(self) -> str:
-        return nodes.heading(self.node)
+        """The question or title; an empty one gets a hint instead of the node's id."""
+        text = nodes.heading(self.node, fallback="", with_id=False)
+        if text:
+            return text
+        if self.is_root and self.node_type == "decision":
+            return "Your first question (not written yet)"
+        return f"New {nodes.node_label(self.node_type).lower()} (no title yet)"
+
+    @property
+    def is_blank(self) -> bool:
+        return not nodes.heading(self.node, fallback="", with_id=False)
 
 
 def _titles(tree: Tree, data: Any) -> dict[str, str]:
     """Each node's id and a short heading, in document order."""
     titles = {}
     for node_id, node in structure.node_index(tree.tree_type, data).items():
-        text = nodes.heading(node, with_id=False)  # the select shows the id beside it
+        text = nodes.heading(node, with_id=False, fallback="(no title yet)")
         titles[node_id] = f"{text[:70]}…" if len(text) > 70 else text
     return titles
 
 
+def _targets(titles: dict[str, str]) -> list[tuple[str, str]]:
+    """Select choices named by heading; ids are hidden unless two headings are the same."""
+    seen: dict[str, int] = {}
+    for text in titles.values():
+        seen[text] = seen.get(text, 0) + 1
+    return [
+        (node_id, f"{text} · {node_id}" if seen[text] > 1 else text)
+        for node_id, text in titles.items()
+    ]
+
+
 def link_targets(tree: Tree, data: Any) -> list[tuple[str, str]]:
     """Every node an option or action can lead to, labelled for a select."""
-    return [(node_id, f"{text} · {node_id}") for node_id, text in _titles(tree, data).items()]
+    return _targets(_titles(tree, data))
 
 
 def _id_counts(tree: Tree, data: Any) -> dict[str, int]:
@@ -83,7 +105,7 @@ def _id_counts(tree: Tree, data: Any) -> dict[str, int]:
 def _tree_rows(tree: Tree, data: Any, ctx: EditorState) -> list[NodeRow]:
     """The troubleshooting tree as flat, indented rows (depth-first, like the detail page)."""
     titles = _titles(tree, data)
-    targets = [(node_id, f"{text} · {node_id}") for node_id, text in titles.items()]
+    targets = _targets(titles)
     counts = _id_counts(tree, data)
     rows: list[NodeRow] = []
     for visit in nodes.walk(tree.tree_type, data):
@@ -190,11 +212,59 @@ class EditorState:
     alerts: list[str] = field(default_factory=list)
     errors_by_node: dict[str | None, list] = field(default_factory=dict)
     staff: bool = False  # only staff may pick "Public" library visibility
+    # Completeness problems (what publishing needs) show once the author has tried to publish;
+    # until then a new flow is not covered in errors for what nobody has written yet.
+    checked: bool = False
 
     def is_open(self, node_id: str) -> bool:
         """The node just changed (or asked for) and nodes whose form failed show their form."""
         failed = any(key.split(":")[1:2] == [node_id] for key in self.failed)
         return node_id == self.open_id or failed
+
+
+@dataclass
+class RepairRow:
+    """A node nothing leads to, with the form that attaches it (its delete reuses the row's)."""
+
+    key: str
+    node_id: str
+    heading: str
+    noun: str
+    form: AttachForm
+
+
+def repair_rows(tree: Tree, data: Any, state: EditorState) -> list[RepairRow]:
+    """The troubleshooting nodes no path from the first question reaches, each offered to be
+    attached to a reached question or action, or deleted."""
+    unreachable = structure.unreachable_ids(tree.tree_type, data)
+    if not unreachable:
+        return []
+    index = structure.node_index(tree.tree_type, data)
+    titles = _titles(tree, data)
+    sources = [
+        (node_id, f"{nodes.node_label(node.get('type'))}: {titles[node_id]}")
+        for node_id, node in index.items()
+        if node_id not in unreachable and node.get("type") in ("decision", "action")
+    ]
+    decisions = {node_id for node_id, node in index.items() if node.get("type") == "decision"}
+    rows = []
+    for number, node_id in enumerate(unreachable):
+        key = f"r{number}"
+        form = state.failed.get(f"attach:{node_id}") or AttachForm(
+            key=key, sources=sources, decisions=decisions
+        )
+        node = index[node_id]
+        kind = nodes.node_type(node.get("type"))
+        rows.append(RepairRow(key, node_id, titles[node_id], kind.noun if kind else "node", form))
+    return rows
+
+
+def _open_blank_start(tree: Tree, data: Any, state: EditorState) -> None:
+    """A new troubleshooting flow opens on its empty first question, ready to type."""
+    if state.open_id or tree.is_checklist or not isinstance(data, dict):
+        return
+    if not nodes.heading(data, fallback="", with_id=False) and isinstance(data.get("id"), str):
+        state.open_id = data["id"]
 
 
 def editor_context(
@@ -206,13 +276,16 @@ def editor_context(
     state = state or EditorState()
     state.staff = user.is_staff
     data = structure.normalise_structure(tree.tree_type, tree.editing_structure)
-    structure_errors = structure.validate_structure(tree.tree_type, tree.editing_structure)
+    structure_errors = structure.validate_structure(
+        tree.tree_type, tree.editing_structure, for_publish=state.checked
+    )
     intake = tree.editing_intake_form
-    intake_errors = structure.validate_intake_form(intake) if tree.is_checklist else []
+    intake_errors = structure.validate_intake_form(intake)
     state.errors_by_node = selectors.errors_by_node(structure_errors)
+    _open_blank_start(tree, data, state)
     rows = editor_rows(tree, data, state)
     intake_rows = []
-    if tree.is_checklist and isinstance(intake, list):
+    if isinstance(intake, list):
         intake_rows = [
             (
                 index,
@@ -225,11 +298,13 @@ def editor_context(
         "tree": tree,
         "rows": rows,
         "intake_rows": intake_rows,
+        "repair_rows": [] if tree.is_checklist else repair_rows(tree, data, state),
         "intake_add_form": state.failed.get("intake-add") or IntakeFieldForm(key="q-new"),
         "step_add_form": state.failed.get("step-add") or AddStepForm(key="step-new"),
         "structure_errors": structure_errors,
         "intake_errors": intake_errors,
         "problem_count": len(structure_errors) + len(intake_errors),
+        "checked": state.checked,
         "alerts": state.alerts,
         "open_key": state.open_id,
         "details_form": details_form or DetailsForm(user=user, tree=tree),

@@ -27,6 +27,7 @@ from flows.editor_rows import EditorState, editor_context, editor_rows, link_tar
 from flows.forms import (
     AddNodeForm,
     AddStepForm,
+    AttachForm,
     DetailsForm,
     EditorForm,
     IntakeFieldForm,
@@ -60,9 +61,17 @@ def posted_revision(request: HttpRequest) -> int:
         return -1
 
 
+def _checked_key(tree: Tree) -> str:
+    return f"rf-editor-checked-{tree.pk}"
+
+
 def render_editor(
     request: HttpRequest, tree: Tree, state: EditorState | None = None, *, status: int = 200
 ) -> HttpResponse:
+    """The editor page (or its body for htmx). Once the author tried to publish, every render
+    lists what publishing still needs (remembered in the login session, per flow)."""
+    state = state or EditorState()
+    state.checked = state.checked or bool(request.session.get(_checked_key(tree)))
     template = f"{TEMPLATE}#body" if request.htmx else TEMPLATE
     return render(request, template, editor_context(request.user, tree, state), status=status)
 
@@ -179,7 +188,8 @@ def details(request: HttpRequest, pk: Any) -> HttpResponse:
         form = DetailsForm(user=request.user, tree=tree)
         status = 200
     template = f"{TEMPLATE}#details" if request.htmx else TEMPLATE
-    context = editor_context(request.user, tree, details_form=form)
+    state = EditorState(checked=bool(request.session.get(_checked_key(tree))))
+    context = editor_context(request.user, tree, state, details_form=form)
     return render(request, template, context, status=status)
 
 
@@ -218,12 +228,21 @@ def node_remove(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     return apply_change(request, tree, editor.tree_node_remove, node_id=node_id)
 
 
+def move_arguments(request: HttpRequest) -> dict[str, Any]:
+    """A move posts `direction` (the up/down buttons) or `to` (a drag and drop's new place)."""
+    to = request.POST.get("to")
+    if to is None:
+        return {"direction": request.POST.get("direction", "")}
+    return {"to": int(to) if to.strip().isdigit() else to}
+
+
 @login_required
 @require_POST
 def node_move(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
     tree = editable_tree(request, pk)
-    direction = request.POST.get("direction", "")
-    return apply_change(request, tree, editor.tree_node_move, node_id=node_id, direction=direction)
+    return apply_change(
+        request, tree, editor.tree_node_move, node_id=node_id, **move_arguments(request)
+    )
 
 
 @login_required
@@ -243,6 +262,25 @@ def node_add(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
         form=form,
         form_key=f"add:{node_id}",
         parent_id=node_id,
+    )
+
+
+@login_required
+@require_POST
+def node_attach(request: HttpRequest, pk: Any, node_id: str) -> HttpResponse:
+    """Repair: connect a node nothing leads to from a question (new answer) or an action."""
+    tree = editable_tree(request, pk)
+    data = tree.editing_structure
+    index = structure.node_index(tree.tree_type, data)
+    decisions = {key for key, node in index.items() if node.get("type") == "decision"}
+    form = AttachForm(request.POST, key="failed", sources=_targets(tree), decisions=decisions)
+    return apply_change(
+        request,
+        tree,
+        editor.tree_node_attach,
+        form=form,
+        form_key=f"attach:{node_id}",
+        node_id=node_id,
     )
 
 
@@ -274,6 +312,20 @@ def option_update(request: HttpRequest, pk: Any, node_id: str, index: int) -> Ht
         form_key=f"option:{node_id}:{index}",
         node_id=node_id,
         index=index,
+    )
+
+
+@login_required
+@require_POST
+def option_move(request: HttpRequest, pk: Any, node_id: str, index: int) -> HttpResponse:
+    tree = editable_tree(request, pk)
+    return apply_change(
+        request,
+        tree,
+        editor.tree_option_move,
+        node_id=node_id,
+        index=index,
+        **move_arguments(request),
     )
 
 
@@ -333,9 +385,8 @@ def intake_remove(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
 @require_POST
 def intake_move(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
     tree = editable_tree(request, pk)
-    direction = request.POST.get("direction", "")
     return apply_change(
-        request, tree, editor.tree_intake_field_move, index=index, direction=direction
+        request, tree, editor.tree_intake_field_move, index=index, **move_arguments(request)
     )
 
 
@@ -352,12 +403,14 @@ def publish(request: HttpRequest, pk: Any) -> HttpResponse:
         alerts = [editor.CONFLICT_MESSAGE]
         return render_editor(request, reloaded(tree), EditorState(alerts=alerts), status=409)
     except services.PublishRefused as refused:
+        request.session[_checked_key(tree)] = True
         count = len(refused.errors)
         alert = (
             f"Not published: {count} problem{'s' if count != 1 else ''} must be fixed first; "
             "each is listed below and marked on its node."
         )
         return render_editor(request, tree, EditorState(alerts=[alert]), status=INVALID)
+    request.session.pop(_checked_key(tree), None)
     messages.success(request, f"“{tree.name}” is published.")
     url = reverse("flows:detail", args=[tree.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

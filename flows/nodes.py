@@ -49,6 +49,7 @@ class FieldSpec:
     blank_label: str = ""  # a choice's label for "not set"
     help_text: str = ""
     editable: bool = True  # the visual editor changes it (else only the JSON page does)
+    default: str = ""  # the choice an absent value means; a select lists it once, as the blank
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -61,8 +62,8 @@ class FieldSpec:
         return dict(self.choices).get(value, str(value)) if isinstance(value, str) else ""
 
     def form_choices(self) -> list[tuple[str, str]]:
-        """Choices for a select, the blank one first."""
-        return [("", self.blank_label), *self.choices]
+        """Choices for a select, the blank one first; the default is the blank, not repeated."""
+        return [("", self.blank_label), *(c for c in self.choices if c[0] != self.default)]
 
 
 def is_http_url(value: Any) -> bool:
@@ -92,7 +93,8 @@ CONTENT_TYPE = FieldSpec(
         ("verification", "Verification"),
         ("warning", "Warning"),
     ),
-    blank_label="Action (default)",
+    blank_label="Action",
+    default="action",
 )
 PUBLIC = "public"  # the library visibility only staff may choose
 LIBRARY_VISIBILITY = FieldSpec(
@@ -117,6 +119,8 @@ class NodeType:
     heading_field: str = "title"
     has_children: bool = False
     forbidden: tuple[str, ...] = ()  # fields this kind must not carry (solutions end the flow)
+    id_prefix: str = "n"  # new nodes get short ids: q1, a2, step3 (never slugs of their text)
+    once: bool = False  # at most one per flow (the end step): its id is the bare prefix
 
     def field(self, name: str) -> FieldSpec | None:
         return next((spec for spec in self.fields if spec.name == name), None)
@@ -151,13 +155,21 @@ NODE_TYPE_TABLE: tuple[NodeType, ...] = (
         "decision",
         "troubleshooting",
         (
-            _text("question", "Question", required=True),
+            FieldSpec(
+                "question",
+                "text",
+                "Question",
+                True,
+                MAX_TEXT,
+                help_text="What the engineer is asked, e.g. “Is the VDA registered?”",
+            ),
             _text("title", "Title", editable=False),
             DESCRIPTION,
             FieldSpec("options", "links", "Options", editable=False),
         ),
         heading_field="question",
         has_children=True,
+        id_prefix="q",
     ),
     NodeType(
         "action",
@@ -177,6 +189,7 @@ NODE_TYPE_TABLE: tuple[NodeType, ...] = (
             ),
         ),
         forbidden=("children",),
+        id_prefix="a",
     ),
     NodeType(
         "solution",
@@ -185,6 +198,7 @@ NODE_TYPE_TABLE: tuple[NodeType, ...] = (
         "troubleshooting",
         (_text("title", "Title", required=True), DESCRIPTION),
         forbidden=("options", "children", "next_node_id"),
+        id_prefix="s",
     ),
     NodeType(
         "section_header",
@@ -192,6 +206,7 @@ NODE_TYPE_TABLE: tuple[NodeType, ...] = (
         "section header",
         "steps",
         (_text("title", "Title", required=True), DESCRIPTION),
+        id_prefix="sec",
     ),
     NodeType(
         "procedure_step",
@@ -210,6 +225,7 @@ NODE_TYPE_TABLE: tuple[NodeType, ...] = (
             FieldSpec("reference_url", "url", "Reference link", max_length=MAX_URL),
             LIBRARY_VISIBILITY,
         ),
+        id_prefix="step",
     ),
     NodeType(
         "procedure_end",
@@ -217,6 +233,8 @@ NODE_TYPE_TABLE: tuple[NodeType, ...] = (
         "end step",
         "steps",
         (_text("title", "Title"), DESCRIPTION),
+        id_prefix="end",
+        once=True,
     ),
 )
 NODE_TYPES_BY_NAME: dict[str, NodeType] = {t.name: t for t in NODE_TYPE_TABLE}
@@ -322,6 +340,21 @@ INTAKE_FIELDS_BY_NAME = {spec.name: spec for spec in INTAKE_FIELDS}
 def intake_type_choices(order: Iterable[str] = INTAKE_TYPES) -> list[tuple[str, str]]:
     labels = dict(INTAKE_TYPE_TABLE)
     return [(name, labels[name]) for name in order]
+
+
+def short_id(node_type_name: str, taken: set[str]) -> str:
+    """A new node's id: its type's prefix and the first free number (q1, a2, step7), recorded
+    in ``taken``. Short and stable: renaming the node never changes it."""
+    known = node_type(node_type_name)
+    prefix = known.id_prefix if known else "n"
+    if known and known.once and prefix not in taken:
+        taken.add(prefix)
+        return prefix
+    number = 1
+    while f"{prefix}{number}" in taken:
+        number += 1
+    taken.add(f"{prefix}{number}")
+    return f"{prefix}{number}"
 
 
 def claim_unique(base: str, taken: set[str], separator: str = "-") -> str:

@@ -160,14 +160,37 @@ def _display_id(node: Any) -> str | None:
 
 @dataclass(frozen=True)
 class _Ref:
-    """How errors refer to a node: by id when it has one, otherwise by its position."""
+    """How errors refer to a node: by id when it has one, otherwise by its position.
+
+    ``title`` is the node's heading (its question or title) when it has one: messages meant
+    for authors name the node by it, the way the editor shows it (``who``)."""
 
     node_id: str | None
     position: str
+    title: str = ""
+    is_root: bool = False
+    number: int | None = None  # a checklist step's place, counted from 1
 
     def name(self, noun: str) -> str:
         # With an id the error already says which node; without one, the position does.
         return noun if self.node_id else f"{noun} at {self.position}"
+
+    def who(self, noun: str) -> str:
+        """'Is the VDA registered?', else "The first question", "Step 3" or "A decision"."""
+        if self.title:
+            return _q(self.title)
+        if self.is_root:
+            return "The first question"
+        if self.number is not None:
+            return f"Step {self.number}" if noun == "step" else f"The {noun} at step {self.number}"
+        if not self.node_id:
+            return f"The {noun} at {self.position}"
+        return f"{'An' if noun[:1] in 'aeiou' else 'A'} {noun}"
+
+
+def _title(node: Any) -> str:
+    """A node's heading for messages: its question or title, never its id."""
+    return nodes.heading(node, fallback="", with_id=False).strip()
 
 
 # --- traversal ------------------------------------------------------------------------------
@@ -189,7 +212,9 @@ class _Visit:
 
     @property
     def ref(self) -> _Ref:
-        return _Ref(_display_id(self.node), self.position)
+        return _Ref(
+            _display_id(self.node), self.position, _title(self.node), is_root=self.index is None
+        )
 
 
 def _walk_tree(root: Any, *, max_depth: int | None = None) -> Iterator[_Visit]:
@@ -475,15 +500,31 @@ def _check_type(node: dict, ref: _Ref, rules: _Rules, out: _Errors) -> str | Non
     return value
 
 
+# What a message calls a structural field, and what to write into a required one.
+_PLAIN_FIELDS = {"options": "answers", "children": "nested nodes", "next_node_id": "next step"}
+_WRITE_HINTS = {"question": "write what the engineer is asked", "title": "give it a title"}
+
+
 def _check_required(node: dict, ref: _Ref, rule: nodes.NodeType, out: _Errors) -> None:
     """Publish only: the type's required text is written, and its forbidden fields are empty."""
-    noun = ref.name(rule.label)
+    who = ref.who(rule.noun)
     for key in rule.required_text:
         if _is_blank(node.get(key)):
-            out.add(ref.node_id, key, f"{noun} has no {key}.")
+            spec = rule.field(key)
+            label = spec.label.lower() if spec else key
+            hint = _WRITE_HINTS.get(key, "fill it in")
+            if ref.is_root and key == "question":
+                out.add(ref.node_id, key, f"The first question is empty: {hint} first.")
+            else:
+                out.add(ref.node_id, key, f"{who} has no {label}: {hint}.")
     for key in rule.forbidden:
         if _has_content(node.get(key)):
-            out.add(ref.node_id, key, f"{noun} cannot have {key}.")
+            plain = _PLAIN_FIELDS.get(key, key)
+            article = "an" if rule.noun[:1] in "aeiou" else "a"
+            message = f"{who} is {article} {rule.noun}, which cannot have {plain}: remove them."
+            if rule.name == "solution":
+                message = f"{who} is a solution, so the flow ends there: remove its {plain}."
+            out.add(ref.node_id, key, message)
 
 
 def _check_fields(node: dict, ref: _Ref, out: _Errors) -> None:
@@ -557,9 +598,10 @@ def _check_node(node: dict, ref: _Ref, rules: _Rules, out: _Errors, complete: bo
 
 
 def _option_name(index: int, option: dict) -> str:
+    """ "answer 'No'", or "answer 2" while it has no label."""
     label = option.get("label")
     return (
-        f"Option {_q(label)}" if isinstance(label, str) and label.strip() else f"Option {index + 1}"
+        f"answer {_q(label)}" if isinstance(label, str) and label.strip() else f"answer {index + 1}"
     )
 
 
@@ -584,17 +626,18 @@ def _check_option(
         message = f"Option {index + 1} must be an object with label and next_node_id."
         out.add(ref.node_id, field, f"{message} Found {_kind(option)}.")
         return
-    name = _option_name(index, option)
+    name = f"{ref.who('decision')} → {_option_name(index, option)}"
     label, target = option.get("label"), option.get("next_node_id")
     if label is None or (complete and _is_blank(label)):
-        out.add(ref.node_id, f"{field}.label", f"{name} has no label.")
+        out.add(ref.node_id, f"{field}.label", f"{name} has no label: name the answer, e.g. 'Yes'.")
     elif not isinstance(label, str):
         out.add(ref.node_id, f"{field}.label", f"label must be text, not {_kind(label)}.")
     elif complete and label.strip().casefold() in labels:
-        out.add(ref.node_id, f"{field}.label", f"Two options are labelled {_q(label.strip())}.")
+        twice = f"has two answers labelled {_q(label.strip())}: rename one"
+        out.add(ref.node_id, f"{field}.label", f"{ref.who('decision')} {twice}.")
     else:
         labels.add(label.strip().casefold())
-    missing = f"{name} has no next_node_id." if complete else None
+    missing = f"{name} leads nowhere: pick the next step." if complete else None
     _check_target(ref, f"{field}.next_node_id", target, missing, out)
 
 
@@ -603,7 +646,8 @@ def _check_tree_node(node: dict, ref: _Ref, node_type: str | None, out: _Errors,
     options = node.get("options")
     if options is None or options == []:
         if complete and node_type == "decision":
-            out.add(ref.node_id, "options", f"{ref.name('Decision')} has no options.")
+            add = "add at least one, e.g. 'Yes' and 'No', and pick where each leads"
+            out.add(ref.node_id, "options", f"{ref.who('decision')} has no answers yet: {add}.")
     elif not isinstance(options, list):
         out.add(ref.node_id, "options", f"options must be a list, not {_kind(options)}.")
     else:
@@ -617,12 +661,12 @@ def _check_tree_node(node: dict, ref: _Ref, node_type: str | None, out: _Errors,
         )
     missing = None
     if complete and node_type == "action":
-        missing = f"{ref.name('Action')} has no next_node_id; say which node comes next."
+        missing = f"{ref.who('action')} leads nowhere: pick what comes after this action."
     _check_target(ref, "next_node_id", node.get("next_node_id"), missing, out)
 
 
 def _links(node: dict) -> list[tuple[str, str, str]]:
-    """Outgoing links as (field, who, target): a decision's options, an action's next node."""
+    """Outgoing links as (field, which, target): a decision's options, an action's next node."""
     node_type, options, target = node.get("type"), node.get("options"), node.get("next_node_id")
     if node_type == "decision" and isinstance(options, list):
         return [
@@ -631,34 +675,69 @@ def _links(node: dict) -> list[tuple[str, str, str]]:
             if isinstance(option, dict) and isinstance(option.get("next_node_id"), str)
         ]
     if node_type == "action" and isinstance(target, str):
-        return [("next_node_id", "next_node_id", target)]
+        return [("next_node_id", "", target)]
     return []
+
+
+def _node_ref(node: dict) -> _Ref:
+    return _Ref(_display_id(node), "", _title(node))
+
+
+def _noun(node: dict) -> str:
+    kind = nodes.node_type(node.get("type"))
+    return kind.noun if kind else "node"
 
 
 def _check_links(tree_nodes: list[dict], index: dict[str, dict], out: _Errors) -> None:
     for node in tree_nodes:
-        for field, who, target in _links(node):
+        who = _node_ref(node).who(_noun(node))
+        for field, which, target in _links(node):
             if target and target not in index:
-                out.add(_display_id(node), field, f"{who} points to unknown node {_q(target)}.")
+                source = f"{who} → {which}" if which else who
+                gone = f"leads to {_q(target)}, which does not exist: pick the next step"
+                out.add(_display_id(node), field, f"{source} {gone}.")
 
 
-def _check_reachable(
-    root: dict, tree_nodes: list[dict], index: dict[str, dict], out: _Errors
-) -> None:
+def _reached(root: dict, index: dict[str, dict]) -> set[str] | None:
+    """Ids reached from the root through options and next steps; None without a usable root."""
     root_id = root.get("id")
     if not isinstance(root_id, str) or root_id not in index:
-        return  # the root's id problem is already reported
+        return None
     reached, queue = {root_id}, [root_id]
     while queue:
         for _field, _who, target in _links(index[queue.pop()]):
             if target in index and target not in reached:
                 reached.add(target)
                 queue.append(target)
+    return reached
+
+
+def unreachable_ids(tree_type: str, data: Any) -> list[str]:
+    """Nodes of a troubleshooting tree that no path from the first question reaches, in
+    document order (what the editor's repair panel offers to attach or delete)."""
+    if tree_type != "troubleshooting" or not isinstance(data, dict):
+        return []
+    index = node_index(tree_type, data)
+    reached = _reached(data, index)
+    if reached is None:
+        return []
+    return [node_id for node_id in index if node_id not in reached]
+
+
+def _check_reachable(
+    root: dict, tree_nodes: list[dict], index: dict[str, dict], out: _Errors
+) -> None:
+    reached = _reached(root, index)
+    if reached is None:
+        return  # the root's id problem is already reported
     for node in tree_nodes:
         node_id = node.get("id")
         if isinstance(node_id, str) and node_id in index and node_id not in reached:
-            message = "This node is not reachable from the root; link an option or action to it."
-            out.add(_display_id(node), None, message)
+            who = _node_ref(node).who(_noun(node))
+            fix = "link an answer or an action to it, or delete it"
+            out.add(
+                _display_id(node), None, f"{who} cannot be reached from the first question: {fix}."
+            )
 
 
 def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
@@ -679,13 +758,15 @@ def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
         return
     root_type = root.get("type")
     if isinstance(root_type, str) and root_type in _TREE_RULES and root_type != "decision":
-        message = f"The root node must be a decision, not {_q(root_type)}."
+        label = nodes.node_label(root_type).lower()
+        message = f"The first node must be a question (a decision), not a {label}: change its type."
         out.add(_display_id(root), "type", message)
     index = node_index("troubleshooting", root)
     _check_links(tree_nodes, index, out)
     _check_reachable(root, tree_nodes, index, out)
     if not any(node.get("type") == "solution" for node in tree_nodes):
-        out.add(None, None, "The flow has no solution node; add at least one outcome.")
+        add = "add at least one solution where the troubleshooting ends"
+        out.add(None, None, f"The flow has no solution yet: {add}.")
 
 
 # --- procedural / maintenance rules ---------------------------------------------------------
@@ -694,15 +775,16 @@ def _validate_tree(root: dict, out: _Errors, complete: bool) -> None:
 def _check_end(steps: list[Any], ends: list[tuple[int, _Ref]], out: _Errors) -> None:
     """Exactly one procedure_end, and it is the last step."""
     if not ends:
-        out.add(None, "steps", "The flow has no procedure_end step; the last step must be one.")
+        out.add(None, "steps", "The checklist has no end step: add one as the last step.")
         return
     first, first_ref = ends[0]
     for _index, ref in ends[1:]:
-        message = f"{ref.name('End step')} repeats procedure_end; a flow has exactly one."
+        message = f"{ref.who('end step')} is a second end step: a checklist has one; delete it."
         out.add(ref.node_id, "type", message)
     after = steps[first + 1 :]
     if any(not (isinstance(s, dict) and s.get("type") == "procedure_end") for s in after):
-        out.add(first_ref.node_id, "type", f"{first_ref.name('End step')} must be the last step.")
+        message = f"{first_ref.who('end step')} must be the last step: move the others above it."
+        out.add(first_ref.node_id, "type", message)
 
 
 def _validate_steps(data: dict, out: _Errors, complete: bool) -> None:
@@ -720,7 +802,7 @@ def _validate_steps(data: dict, out: _Errors, complete: bool) -> None:
             field = f"steps[{index}]"
             out.add(None, field, f"{field} must be a step object, not {_kind(step)}.")
             continue
-        ref = _Ref(_display_id(step), f"steps[{index}]")
+        ref = _Ref(_display_id(step), f"steps[{index}]", _title(step), number=index + 1)
         step_type = _check_node(step, ref, _STEP_RULES, out, complete)
         _check_unique_id(step, seen_ids, out)
         if step_type == "procedure_end":
@@ -729,7 +811,7 @@ def _validate_steps(data: dict, out: _Errors, complete: bool) -> None:
         return
     _check_end(steps, ends, out)
     if not any(isinstance(s, dict) and s.get("type") == "procedure_step" for s in steps):
-        out.add(None, "steps", "The flow has no procedure steps; add at least one.")
+        out.add(None, "steps", "The checklist has no steps yet: add at least one step.")
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -799,7 +881,7 @@ def _validate_intake(data: Any, out: _Errors) -> None:
             continue
         name = item.get("name")
         ok_name = isinstance(name, str) and 0 < len(name) <= MAX_ID_LEN
-        ref = _Ref(name if ok_name else None, f"position {index + 1}")
+        ref = _Ref(name if ok_name else None, str(index + 1))  # "intake question 2"
         _check_intake_name(name, ref, names, out)
         _check_intake_label(item.get("label"), ref, out)
         _check_intake_type(item, ref, out)
@@ -828,11 +910,12 @@ def _check_intake_values(item: dict, ref: _Ref, out: _Errors) -> None:
 
 def _check_intake_name(name: Any, ref: _Ref, names: set[str], out: _Errors) -> None:
     if _is_blank(name):
-        out.add(None, "name", f"{ref.name('Field')} has no name.")
+        fix = "give it one, e.g. 'upn', to use as [VAR:upn]"
+        out.add(None, "name", f"Intake question {ref.position} has no variable name: {fix}.")
     elif not isinstance(name, str):
-        out.add(None, "name", f"The name of the field at {ref.position} must be text.")
+        out.add(None, "name", f"The name of intake question {ref.position} must be text.")
     elif len(name) > MAX_ID_LEN:
-        out.add(None, "name", f"The name of the field at {ref.position} is too long.")
+        out.add(None, "name", f"The name of intake question {ref.position} is too long.")
     elif not _VAR_NAME_RE.fullmatch(name):
         rule = "letters, digits, '_' and '-' (it is used as [VAR:name])"
         out.add(ref.node_id, "name", f"Field name {_q(name)} may only contain {rule}.")
@@ -844,7 +927,8 @@ def _check_intake_name(name: Any, ref: _Ref, names: set[str], out: _Errors) -> N
 
 def _check_intake_label(label: Any, ref: _Ref, out: _Errors) -> None:
     if _is_blank(label):
-        out.add(ref.node_id, "label", f"{ref.name('Field')} has no label.")
+        who = f"Intake question {_q(ref.node_id)}" if ref.node_id else "An intake question"
+        out.add(ref.node_id, "label", f"{who} has no label: write what the engineer is asked.")
     elif not isinstance(label, str):
         out.add(ref.node_id, "label", f"label must be text, not {_kind(label)}.")
     elif len(label) > MAX_TEXT:
@@ -854,14 +938,17 @@ def _check_intake_label(label: Any, ref: _Ref, out: _Errors) -> None:
 def _check_intake_type(item: dict, ref: _Ref, out: _Errors) -> None:
     field_type, required, options = item.get("type"), item.get("required"), item.get("options")
     if _is_blank(field_type):
-        out.add(ref.node_id, "type", f"{ref.name('Field')} has no type.")
+        who = f"Intake question {_q(ref.node_id) if ref.node_id else ref.position}"
+        out.add(ref.node_id, "type", f"{who} has no answer type: choose one.")
     elif field_type not in INTAKE_TYPES:
         expected = ", ".join(INTAKE_TYPES)
         out.add(ref.node_id, "type", f"Unknown field type {_q(field_type)}; expected {expected}.")
     if required is not None and not isinstance(required, bool):
         out.add(ref.node_id, "required", f"required must be true or false, not {_kind(required)}.")
     if field_type == "select" and (options is None or options == []):
-        out.add(ref.node_id, "options", f"{ref.name('Select field')} needs at least one option.")
+        who = f"Intake question {_q(ref.node_id)}" if ref.node_id else "An intake question"
+        fix = "add at least one option, one per line"
+        out.add(ref.node_id, "options", f"{who} is a choice that needs at least one option: {fix}.")
     elif options is not None:
         _check_intake_options(options, ref, out)
 

@@ -36,6 +36,11 @@ urlpatterns = [
         name="editor_node_add",
     ),
     path(
+        "<uuid:pk>/edit/nodes/<str:node_id>/attach/",
+        editor_views.node_attach,
+        name="editor_node_attach",
+    ),
+    path(
         "<uuid:pk>/edit/nodes/<str:node_id>/remove/",
         editor_views.node_remove,
         name="editor_node_remove",
@@ -54,6 +59,11 @@ urlpatterns = [
         "<uuid:pk>/edit/nodes/<str:node_id>/options/<int:index>/",
         editor_views.option_update,
         name="editor_option",
+    ),
+    path(
+        "<uuid:pk>/edit/nodes/<str:node_id>/options/<int:index>/move/",
+        editor_views.option_move,
+        name="editor_option_move",
     ),
     path(
         "<uuid:pk>/edit/nodes/<str:node_id>/options/<int:index>/remove/",

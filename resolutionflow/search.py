@@ -162,24 +162,49 @@ class RankedResults:
     def _tiered(self, start: int, stop: int) -> list:
         columns = ("pk", "tier", *(name.lstrip("-") for name in self.tiebreak if name != "pk"))
         plain = self.matches.order_by().select_related(None).prefetch_related(None)
-        if self.typo:  # no title tier: every typo match is a title match
-            first, rest = plain, plain.none()
+        if self.typo:  # one tier: every typo match is a close spelling of the title
+            ids = list(plain.order_by(*self.tiebreak).values_list("pk", flat=True)[start:stop])
         else:
             first, rest = plain.filter(self.title_match), plain.filter(self.title_miss)
-        branches = [
-            branch.annotate(tier=Value(tier)).values_list(*columns).order_by(*self.tiebreak)[:stop]
-            for tier, branch in ((1, first), (2, rest))
-        ]
-        union = branches[0].union(branches[1], all=True).order_by("tier", *self.tiebreak)
-        ids = [row[0] for row in union[start:stop]]
+            branches = [
+                branch.annotate(tier=Value(tier))
+                .values_list(*columns)
+                .order_by(*self.tiebreak)[:stop]
+                for tier, branch in ((1, first), (2, rest))
+            ]
+            union = branches[0].union(branches[1], all=True).order_by("tier", *self.tiebreak)
+            ids = [row[0] for row in union[start:stop]]
         rows = {row.pk: row for row in self.matches.order_by().filter(pk__in=ids)}
         return [rows[pk] for pk in ids if pk in rows]
 
 
-def capped_count(queryset: QuerySet, limit: int = RANK_LIMIT) -> int:
-    """COUNT(*) that stops after limit + 1 rows: a common word among 50,000 rows need not be
-    counted to the last one to say "1,000+"."""
-    return queryset.order_by().values("pk")[: limit + 1].count()
+def in_order(
+    queryset: QuerySet, *, query: str, chosen: str, orderings: dict[str, tuple], title_field: str
+) -> QuerySet | RankedResults:
+    """A FilterSet's rows in the chosen order (``orderings`` holds "best" and "popular"). A
+    search on PostgreSQL answers RankedResults (full-text match, typo fallback, best match),
+    which pages slice; elsewhere "best" is SQLite's title-first rank, or without a search the
+    list's own order (most used)."""
+    words = search_words(query)
+    if words and is_postgres():
+        meta = queryset.model._meta
+        return RankedResults(
+            queryset,
+            words=words,
+            title_column=f"{meta.db_table}.{meta.get_field(title_field).column}",
+            title_field=title_field,
+            tiebreak=orderings["popular"],
+            order=None if chosen == "best" else orderings[chosen],
+        )
+    if chosen == "best" and RANK not in queryset.query.annotations:
+        chosen = "popular"  # nothing to rank: the list's own order
+    return queryset.order_by(*orderings[chosen])
+
+
+def capped_count(queryset: QuerySet) -> int:
+    """COUNT(*) that stops after RANK_LIMIT + 1 rows: a common word among 50,000 rows need not
+    be counted to the last one to say "1,000+"."""
+    return queryset.order_by().values("pk")[: RANK_LIMIT + 1].count()
 
 
 def title_rank(*, words: list[str], title: str) -> Expression:

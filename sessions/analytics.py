@@ -1,8 +1,9 @@
-"""Flow analytics: what happens in runs, aggregated in SQL from sessions and their event log.
+"""Flow analytics: what happens in runs, summed in SQL from the daily rollup of the event log.
 
-Every figure is a GROUP BY or a conditional COUNT, so the number of queries is the same for
-ten sessions or a hundred thousand. The same functions serve the page, the CSV, the API, the
-team dashboard and the step-health flags; flags for many flows at once group by flow too.
+Every figure is a GROUP BY over `FlowCount` (kept by `sessions.rollup` in each event's
+transaction) or over a flow's open runs, so the number of queries — and the rows read — do not
+grow with the number of sessions. The same functions serve the page, the CSV, the API and the
+step-health flags (flags for many flows at once group by flow); the dashboard reads sessions.
 """
 
 from __future__ import annotations
@@ -37,11 +38,9 @@ from flows.models import Tree
 from sessions.models import (
     ALL_TIME,
     Batch,
-    EventKind,
     FlowCount,
     FlowSession,
     Outcome,
-    SessionEvent,
     SessionStatus,
 )
 
@@ -489,13 +488,9 @@ def as_date(value: date | datetime) -> date:
 
 
 def latest_comments(tree: Tree, since: datetime | None, limit: int = 5) -> list[FlowSession]:
-    """The newest rating comments (found through the rating events' index)."""
-    ratings = SessionEvent.objects.filter(tree=tree, kind=EventKind.RATING, payload__comment=True)
-    if since is not None:
-        ratings = ratings.filter(at__gte=since)
-    latest = ratings.order_by("-at").values("session_id")[: limit * 2]
+    """The newest rating comments of runs started in the period (a partial index finds them)."""
     return list(
-        FlowSession.objects.filter(pk__in=latest)
+        runs_of([tree.pk], since)
         .exclude(rating_comment="")
         .select_related("user")
         .only(*COMMENT_FIELDS)

@@ -43,6 +43,7 @@ def flow_analytics(request: HttpRequest, pk: Any) -> HttpResponse:
         "diagram": charts.drop_off_diagram(tree.tree_structure, figures.nodes)
         if figures.is_troubleshooting
         else None,
+        "node_rows": charts.node_table_rows(figures.nodes),
         "flag_labels": analytics.FLAG_LABELS,
         "stale": any(flag.flag == "stale" for flag in figures.flags),
         "can_verify": tree.can_be_edited_by(request.user),

@@ -6,7 +6,10 @@ series has a pattern as well as a colour, so nothing is told by colour alone."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
+
+from django.utils.safestring import mark_safe
 
 from flows.diagram import BOX_HEIGHT, layout_height, tree_layout
 from sessions.analytics import BUCKET_LABELS, BUCKETS, NodeRow
@@ -126,6 +129,65 @@ class Diagram:
     nodes: list[DiagramNode]
     width: int
     height: int
+
+    def edges_svg(self) -> str:
+        """Elbow lines from each parent down and across to its children (numbers only)."""
+        return mark_safe(  # noqa: S308 - integers only
+            "".join(
+                f'<path class="chart-edge" d="M{item.parent_x} {item.parent_y}'
+                f'V{item.y + BOX_HEIGHT // 2}H{item.x}"/>'
+                for item in self.nodes
+                if item.parent_x is not None
+            )
+        )
+
+    def nodes_svg(self) -> str:
+        """Each node: a focusable group whose <title> and aria-label say its figures, a box, a
+        bar as long as its reach, its heading and its counts written out (■ ended, ◌ abandoned).
+        Plain strings with every text escaped (not template tags: trees have hundreds of nodes,
+        and the page must stay fast)."""
+        return mark_safe("".join(node_svg(item) for item in self.nodes))  # noqa: S308
+
+
+def node_svg(item: DiagramNode) -> str:
+    row = item.row
+    figures = f"reached {row.reached}"
+    if row.ended:
+        figures += f" · ■ ended {row.ended}"
+    if row.abandoned:
+        figures += f" · ◌ abandoned {row.abandoned}"
+    figures += "".join(f" · ⚑ {label}" for label in row.flag_labels)
+    heading = row.heading if len(row.heading) <= 70 else row.heading[:69] + "…"
+    title = escape(item.title)
+    x, y = item.x, item.y
+    return (
+        f'<g class="drop-node" tabindex="0" data-node="{escape(row.id)}" '
+        f'data-reached="{row.reached}" aria-label="{title}"><title>{title}</title>'
+        f'<rect class="drop-box drop-{escape(row.type)}" x="{x}" y="{y}" width="{item.width}" '
+        f'height="{item.box_height}" rx="4"/>'
+        f'<rect class="drop-reach" x="{x}" y="{y + 36}" width="{item.reach_width:.1f}" '
+        'height="8"/>'
+        f'<text class="drop-heading" x="{x + 8}" y="{y + 16}">{escape(heading)}</text>'
+        f'<text class="drop-figures" x="{x + 8}" y="{y + 31}">{escape(figures)}</text></g>'
+    )
+
+
+def node_table_rows(rows: list[NodeRow]) -> str:
+    """The drop-off table's rows, built like the diagram (every text escaped)."""
+    return mark_safe(  # noqa: S308
+        "".join(
+            f'<tr data-node="{escape(row.id)}"><th scope="row" class="fw-normal '
+            f'ps-{min(row.depth + 1, 5)}">{escape(row.heading)}</th>'
+            f'<td class="text-end">{row.reached}</td><td class="text-end">{row.ended}</td>'
+            f'<td class="text-end">{row.abandoned}</td><td>'
+            + " ".join(
+                f'<span class="badge text-bg-warning">{escape(label)}</span>'
+                for label in row.flag_labels
+            )
+            + "</td></tr>"
+            for row in rows
+        )
+    )
 
 
 def drop_off_diagram(structure: Any, rows: list[NodeRow], width: int = WIDTH) -> Diagram:

@@ -231,6 +231,12 @@ class FlowSession(models.Model):
             models.Index(fields=["account", "status", "outcome"], name="session_state_idx"),
             # Analytics: a flow's open runs (abandonment is read live).
             models.Index(fields=["tree", "status", "started_at"], name="session_tree_status_idx"),
+            # Analytics: a flow's latest rating comments.
+            models.Index(
+                fields=["tree", "-completed_at"],
+                condition=~Q(rating_comment=""),
+                name="session_comment_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

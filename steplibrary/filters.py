@@ -87,23 +87,15 @@ class LibraryStepFilterSet(django_filters.FilterSet):
 
     @property
     def qs(self) -> QuerySet | ranked_search.RankedResults:
-        """The filtered entries in the chosen order; a search on PostgreSQL answers a
-        RankedResults (full-text match, typo fallback, best match) that pages slice."""
+        """The filtered entries in the chosen order (see ranked_search.in_order)."""
         queryset = super().qs
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
         if data.get("is_active") is None:
             queryset = queryset.filter(is_active=True)  # retired flows' steps stay out of sight
-        chosen = data.get("ordering") or "best"
-        words = ranked_search.search_words(data.get("q") or "")
-        if words and ranked_search.is_postgres():
-            return ranked_search.RankedResults(
-                queryset,
-                words=words,
-                title_column="steplibrary_librarystep.title",
-                title_field="title",
-                tiebreak=ORDERINGS["popular"],
-                order=None if chosen == "best" else ORDERINGS[chosen],
-            )
-        if chosen == "best" and ranked_search.RANK not in queryset.query.annotations:
-            chosen = "popular"  # nothing to rank: the list's own order
-        return queryset.order_by(*ORDERINGS[chosen])
+        return ranked_search.in_order(
+            queryset,
+            query=data.get("q") or "",
+            chosen=data.get("ordering") or "best",
+            orderings=ORDERINGS,
+            title_field="title",
+        )

@@ -335,36 +335,63 @@ def library_step_vote(
 
 # --- search ---------------------------------------------------------------------------------
 
-# An entry's search vector, computed by PostgreSQL from the row as saved: title (A);
-# instructions, help text and group label (B); command labels and text, its tags and, for a
-# synced entry, its flow's tags (C). steplibrary/migrations/0004_search_vector.py holds a
-# frozen copy for the backfill.
-SEARCH_VECTOR_SQL = """
-setweight(to_tsvector('english', regexp_replace(
-    coalesce(steplibrary_librarystep.title, ''), '[^[:alnum:]]+', ' ', 'g')), 'A')
-|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
-    steplibrary_librarystep.content ->> 'instructions',
-    steplibrary_librarystep.content ->> 'help_text',
-    steplibrary_librarystep.content ->> 'group_label'
-), '[^[:alnum:]]+', ' ', 'g')), 'B')
-|| setweight(to_tsvector('english', regexp_replace(concat_ws(' ',
-    array_to_string(ARRAY(
-        SELECT v #>> '{}' FROM jsonb_path_query(steplibrary_librarystep.content,
-            'lax $.commands[*].label', '{}', true) AS v
-    ), ' '),
-    array_to_string(ARRAY(
-        SELECT v #>> '{}' FROM jsonb_path_query(steplibrary_librarystep.content,
-            'lax $.commands[*].command', '{}', true) AS v
-    ), ' '),
-    (SELECT string_agg(t.name, ' ') FROM flows_tag t
-        JOIN steplibrary_librarystep_tags lt ON lt.tag_id = t.id
-        WHERE lt.librarystep_id = steplibrary_librarystep.id),
-    (SELECT string_agg(t.name, ' ') FROM flows_tag t
-        JOIN flows_tree_tags tt ON tt.tag_id = t.id
-        WHERE tt.tree_id = steplibrary_librarystep.source_tree_id
-        AND steplibrary_librarystep.is_flow_synced)
-), '[^[:alnum:]]+', ' ', 'g')), 'C')
-"""
+
+def _vector_sql(*, title: str, body: str, commands: str, tags: str) -> str:
+    """An entry's weighted tsvector from four SQL text expressions: title (A); instructions,
+    help text and group label (B); commands and tags (C). Split into words as a search box is
+    (resolutionflow.search.words_vector_sql)."""
+
+    def words(sql: str) -> str:
+        plain = f"regexp_replace(coalesce({sql}, ''), '[^[:alnum:]]+', ' ', 'g')"
+        return f"to_tsvector('english', {plain})"
+
+    extra = f"concat_ws(' ', {commands}, {tags})"
+    return (
+        f"setweight({words(title)}, 'A') || setweight({words(body)}, 'B') "
+        f"|| setweight({words(extra)}, 'C')"
+    )
+
+
+_COMMANDS_SQL = ", ".join(
+    f"""array_to_string(ARRAY(SELECT v #>> '{{}}' FROM jsonb_path_query(
+        steplibrary_librarystep.content, 'lax $.commands[*].{key}', '{{}}', true) AS v), ' ')"""
+    for key in ("label", "command")
+)
+_FLOW_TAGS_SQL = """(SELECT string_agg(t.name, ' ') FROM flows_tag t
+    JOIN flows_tree_tags tt ON tt.tag_id = t.id WHERE tt.tree_id = {tree})"""
+
+# The vector from the saved row (refreshes after saves and tag changes). Synced entries wear
+# their flow's tags. steplibrary/migrations/0004_search_vector.py holds a frozen copy.
+SEARCH_VECTOR_SQL = _vector_sql(
+    title="steplibrary_librarystep.title",
+    body="concat_ws(' ', steplibrary_librarystep.content ->> 'instructions', "
+    "steplibrary_librarystep.content ->> 'help_text', "
+    "steplibrary_librarystep.content ->> 'group_label')",
+    commands=f"concat_ws(' ', {_COMMANDS_SQL})",
+    tags="concat_ws(' ', (SELECT string_agg(t.name, ' ') FROM flows_tag t "
+    "JOIN steplibrary_librarystep_tags lt ON lt.tag_id = t.id "
+    "WHERE lt.librarystep_id = steplibrary_librarystep.id), "
+    "CASE WHEN steplibrary_librarystep.is_flow_synced THEN "
+    + _FLOW_TAGS_SQL.format(tree="steplibrary_librarystep.source_tree_id")
+    + " END)",
+)
+# The same vector from the values of a synced row, so the sync's one upsert writes it: a second
+# UPDATE of every row would double the cost of publishing a 1,000-step flow.
+SYNCED_VECTOR_SQL = _vector_sql(
+    title="%s::text", body="%s::text", commands="%s::text", tags=_FLOW_TAGS_SQL.format(tree="%s")
+)
+
+
+def synced_search_vector(*, title: str, content: dict[str, Any], tree_id: Any) -> RawSQL | None:
+    """The search vector of a synced row about to be upserted (None on SQLite)."""
+    if not is_postgres():
+        return None
+    body = " ".join(content.get(key) or "" for key in ("instructions", "help_text", "group_label"))
+    listed = content.get("commands") or []  # labels, then commands: as SEARCH_VECTOR_SQL reads
+    commands = " ".join([c["label"] for c in listed] + [c["command"] for c in listed])
+    return RawSQL(SYNCED_VECTOR_SQL, [title, body, commands, tree_id])
+
+
 # The fields the vector is made of (tags are watched through their m2m signal).
 SEARCH_FIELDS = frozenset({"title", "content", "source_tree", "source_tree_id", "is_flow_synced"})
 

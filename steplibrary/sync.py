@@ -21,7 +21,7 @@ from accounts.models import User
 from flows import structure
 from flows.models import Tree
 from steplibrary.models import LibraryStep, StepType, Visibility, search_text_for
-from steplibrary.services import steps_search_refresh
+from steplibrary.services import synced_search_vector
 
 TITLE_MAX = LibraryStep._meta.get_field("title").max_length
 NODE_ID_MAX = LibraryStep._meta.get_field("source_node_id").max_length
@@ -35,6 +35,7 @@ UPSERT_FIELDS = [
     "created_by",
     "account",
     "search_text",
+    "search_vector",
     "is_active",
     "is_flow_synced",
     "last_synced_at",
@@ -174,6 +175,9 @@ def library_rows(tree: Tree, *, now: datetime) -> list[LibraryStep]:
             is_active=True,
             last_synced_at=now,
             search_text=search_text_for(entry.title, entry.content),
+            search_vector=synced_search_vector(
+                title=entry.title, content=entry.content, tree_id=tree.pk
+            ),
             created_at=now,
             updated_at=now,
         )
@@ -193,10 +197,6 @@ def steps_sync_from_tree(*, tree: Tree) -> int:
             update_conflicts=True,
             unique_fields=["source_tree", "source_node_id"],
             update_fields=UPSERT_FIELDS,
-        )
-        # The upsert sends no signals: the search vectors follow in one more statement.
-        steps_search_refresh(
-            steps=LibraryStep.objects.filter(source_tree_id=tree.pk, last_synced_at=now)
         )
     # Every row still in the flow now carries exactly this timestamp; the rest left the flow.
     LibraryStep.objects.filter(source_tree_id=tree.pk, is_flow_synced=True, is_active=True).exclude(

@@ -737,6 +737,58 @@ def session_export() -> list[tuple[str, float]]:
     ]
 
 
+def _wide_tree(count: int) -> dict:
+    """A troubleshooting tree of `count` nodes: decisions with two answers, solutions as
+    leaves, built breadth-first (what a big real flow looks like to the editor)."""
+    root = {"id": "q0", "type": "decision", "question": "Q0?", "options": [], "children": []}
+    queue, made = [root], 1
+    while queue and made < count:
+        parent = queue.pop(0)
+        for label in ("Yes", "No"):
+            if made >= count:
+                break
+            kind = "decision" if made < count // 2 else "solution"
+            node_id = f"{kind[0]}{made}"
+            node = {"id": node_id, "type": kind, "title": f"Node {made}"}
+            if kind == "decision":
+                node.update(question=f"Q{made}?", options=[], children=[])
+                queue.append(node)
+            parent["options"].append({"label": label, "next_node_id": node_id})
+            parent["children"].append(node)
+            made += 1
+    return root
+
+
+@benchmark
+def editor_and_focus_mode() -> list[tuple[str, float]]:
+    from flows.models import TreeStatus, TreeType
+    from sessions import services
+    from tests.factories import TreeFactory
+
+    client, user = logged_in_client()
+    tree = TreeFactory(
+        account=user.account,
+        author=user,
+        status=TreeStatus.DRAFT,
+        tree_structure=_wide_tree(200),
+    )
+    edit = f"/flows/{tree.pk}/edit/"
+    checklist = TreeFactory(account=user.account, author=user, tree_type=TreeType.PROCEDURAL)
+    session = services.session_start(tree=checklist, user=user, variables={})
+    run = f"/sessions/{session.pk}/run/"
+    rows = [("editor page, 200-node tree", median_ms(lambda: client.get(edit)))]
+    client.post(f"/flows/{tree.pk}/edit/publish/", {"revision": tree.revision})  # now checked
+    rows += [
+        (
+            "editor page, 200-node tree, after a publish attempt",
+            median_ms(lambda: client.get(edit)),
+        ),
+        ("checklist runner, full list", median_ms(lambda: client.get(run))),
+        ("checklist runner, focus mode", median_ms(lambda: client.get(run + "?view=focus"))),
+    ]
+    return rows
+
+
 def main() -> None:
     setup_test_environment()
     # Its own database, so a bench never clobbers the test suite's --reuse-db database.
@@ -747,12 +799,16 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         print(f"database: {connection.vendor}; median of {ROUNDS} rounds")
-        only_scale = os.environ.get("BENCH_ONLY") == "search"
+        only = os.environ.get("BENCH_ONLY", "")  # "search", or part of benchmarks' names
+        only_scale = only == "search"
         for bench in [] if only_scale else BENCHMARKS:
+            if only and only not in bench.__name__:
+                continue  # BENCH_ONLY=batch: the batch status and launch benchmarks only
             for label, ms in bench():
                 print(f"  {label:<56} {ms:8.2f} ms")
-        print(f"search at scale: {SCALE_ROUNDS} rounds each, server time in-process, in ms")
-        search_at_scale()
+        if only_scale or not only:
+            print(f"search at scale: {SCALE_ROUNDS} rounds each, server time in-process, in ms")
+            search_at_scale()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -9,6 +9,7 @@ from flows.forms.editor import (
     FORM_FOR_TYPE,
     AddNodeForm,
     AddStepForm,
+    AttachForm,
     EditorForm,
     IntakeFieldForm,
     NodeForm,
@@ -20,6 +21,7 @@ from flows.forms.exchange import ForkForm, ImportForm
 
 __all__ = [
     "AddNodeForm",
+    "AttachForm",
     "AddStepForm",
     "DetailsForm",
     "EditorForm",

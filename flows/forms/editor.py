@@ -31,7 +31,7 @@ def add_service_errors(
         if field in form.fields:
             form.add_error(field, error.message)
         else:
-            loose.append(str(error))
+            loose.append(error.message)  # messages name their node already
     return loose
 
 
@@ -108,6 +108,19 @@ class HttpURLField(forms.CharField):
         return url
 
 
+class DefaultChoiceField(forms.ChoiceField):
+    """A choice whose default is offered once, as the blank ("Action", not "Action (default)"
+    and "Action"): the default posted by name is read as the blank (stored as absent)."""
+
+    def __init__(self, default: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.default = default
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        return "" if value == self.default else value
+
+
 TEXTAREA_ROWS = {"description": 3}  # other long text gets two rows
 
 
@@ -128,6 +141,10 @@ def spec_field(spec: nodes.FieldSpec) -> forms.Field:
     if spec.kind == "minutes":
         return forms.IntegerField(
             min_value=0, max_value=nodes.MAX_MINUTES, required=False, **common
+        )
+    if spec.kind == "choice" and spec.default:
+        return DefaultChoiceField(
+            spec.default, choices=spec.form_choices(), required=False, **common
         )
     if spec.kind in ("choice", "target"):  # a target's choices are the flow's nodes
         return forms.ChoiceField(choices=spec.form_choices(), required=False, **common)
@@ -311,3 +328,28 @@ class IntakeFieldForm(EditorForm):
             "required": data["required"],
             "options": data["options"].splitlines(),
         }
+
+
+class AttachForm(EditorForm):
+    """Repair: connect a node nothing leads to, from a question (a new answer) or an action."""
+
+    from_id = forms.ChoiceField(label="Reached from")
+    label = forms.CharField(
+        label="New answer's label",
+        required=False,
+        max_length=nodes.MAX_LABEL,
+        help_text="When it is reached from a question, e.g. “No”.",
+    )
+
+    def __init__(
+        self, *args: Any, sources: Sequence[tuple[str, str]], decisions: set[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_id"].choices = [("", "— choose a question or action —"), *sources]
+        self.decisions = decisions
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("from_id") in self.decisions and not cleaned.get("label", "").strip():
+            self.add_error("label", "Name the new answer, e.g. “No”.")
+        return cleaned

@@ -203,5 +203,9 @@ class Migration(migrations.Migration):
             model_name='flowsession',
             index=models.Index(fields=['tree', 'status', 'started_at'], name='session_tree_status_idx'),
         ),
+        migrations.AddIndex(
+            model_name='flowsession',
+            index=models.Index(condition=models.Q(('rating_comment', ''), _negated=True), fields=['tree', '-completed_at'], name='session_comment_idx'),
+        ),
         migrations.RunPython(backfill_events, migrations.RunPython.noop),
     ]

@@ -163,6 +163,14 @@
   document.addEventListener("htmx:load", function (event) { applySizes(event.target.parentNode || document); });
   document.addEventListener("DOMContentLoaded", function () { applySizes(); });
 
+  // Rows with data-href open with Enter too when the row itself has the keyboard focus.
+  document.addEventListener("keydown", function (event) {
+    var row = event.target.closest && event.target.closest("tr[data-href]");
+    if (row && event.target === row && event.key === "Enter") {
+      window.location.assign(row.dataset.href);
+    }
+  });
+
   // "Go back" buttons (error pages): no inline onclick under the policy.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-history-back]")) { history.back(); }

@@ -129,3 +129,14 @@ def test_admin_of_the_account_may_read(client, account, ts_flow):
     admin = UserFactory(account=account, role=Role.ADMIN)
     client.force_login(admin)
     assert client.get(url(ts_flow)).status_code == 200
+
+
+def test_diagram_and_table_escape_node_text(client, account, owner):
+    tree = TreeFactory(account=account, author=owner)
+    structure = tree.tree_structure
+    structure["children"][1]["title"] = "<script>alert(1)</script>"
+    Tree.objects.filter(pk=tree.pk).update(tree_structure=structure)
+    client.force_login(owner)
+    page = client.get(url(tree)).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

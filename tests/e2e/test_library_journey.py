@@ -10,6 +10,8 @@ from tests.e2e.conftest import log_in
 def test_engineer_searches_the_library_and_opens_a_flow(demo, new_page):
     page = new_page()
     log_in(page, "engineer@demo.local")
+    page.goto("/flows/")  # engineers land on their dashboard; the library is one click away
+    page.wait_for_load_state()
 
     cards = page.locator("article.flow-card")
     total = cards.count()

@@ -96,6 +96,16 @@ def test_publish_of_an_invalid_flow_is_400_with_node_errors(engineer, own_draft)
     errors = response.json()["errors"]
     assert errors and all({"node_id", "field", "message"} <= set(e) for e in errors)
     assert any(e["node_id"] == "root" for e in errors)
+    # The same plain words as the editor: the node by its heading, and what to do.
+    messages = {e["message"] for e in errors}
+    assert (
+        "'?' has no answers yet: add at least one, e.g. 'Yes' and 'No', and pick where each leads."
+        in messages
+    )
+    assert (
+        "The flow has no solution yet: add at least one solution where the troubleshooting ends."
+        in messages
+    )
     own_draft.refresh_from_db()
     assert own_draft.status == TreeStatus.DRAFT
 

@@ -51,7 +51,7 @@ def refused(call, *args, **kwargs) -> str:
 # --- troubleshooting ------------------------------------------------------------------------
 
 
-def test_add_a_child_to_a_decision_with_a_readable_unique_id(engineer, tree_draft):
+def test_add_a_child_to_a_decision_with_a_short_unique_id(engineer, tree_draft):
     edited = editor.tree_node_add(
         tree=tree_draft,
         user=engineer,
@@ -60,7 +60,7 @@ def test_add_a_child_to_a_decision_with_a_readable_unique_id(engineer, tree_draf
         node_type="solution",
         text="Tunnel restored",
     )
-    assert edited.node_id == "tunnel-restored"
+    assert edited.node_id == "s1"  # short and stable, not a slug of the title
     again = editor.tree_node_add(
         tree=tree_draft,
         user=engineer,
@@ -69,11 +69,11 @@ def test_add_a_child_to_a_decision_with_a_readable_unique_id(engineer, tree_draf
         node_type="solution",
         text="Tunnel restored",
     )
-    assert again.node_id == "tunnel-restored-2"
+    assert again.node_id == "s2"
     children = fresh(tree_draft).tree_structure["children"]
-    assert [c["id"] for c in children[-2:]] == ["tunnel-restored", "tunnel-restored-2"]
+    assert [c["id"] for c in children[-2:]] == ["s1", "s2"]
     assert children[-1] == {
-        "id": "tunnel-restored-2",
+        "id": "s2",
         "type": "solution",
         "title": "Tunnel restored",
     }
@@ -91,10 +91,10 @@ def test_add_a_node_as_the_target_of_an_existing_or_a_new_option(engineer, tree_
         option_index=1,
     )
     root = node(tree_draft, "root")
-    assert root["options"][1] == {"label": "No", "next_node_id": "is-the-peer-reachable"}
-    new = node(tree_draft, "is-the-peer-reachable")
+    assert root["options"][1] == {"label": "No", "next_node_id": "q1"}
+    new = node(tree_draft, "q1")
     assert new == {
-        "id": "is-the-peer-reachable",
+        "id": "q1",
         "type": "decision",
         "question": "Is the peer reachable?",
         "options": [],
@@ -104,14 +104,12 @@ def test_add_a_node_as_the_target_of_an_existing_or_a_new_option(engineer, tree_
         tree=tree_draft,
         user=engineer,
         revision=None,
-        parent_id="is-the-peer-reachable",
+        parent_id="q1",
         node_type="action",
         text="Ping the peer",
         option_label="No reply",
     )
-    assert node(tree_draft, "is-the-peer-reachable")["options"] == [
-        {"label": "No reply", "next_node_id": "ping-the-peer"}
-    ]
+    assert node(tree_draft, "q1")["options"] == [{"label": "No reply", "next_node_id": "a1"}]
 
 
 def test_add_after_an_action_slots_into_the_chain(engineer, tree_draft):
@@ -123,20 +121,20 @@ def test_add_after_an_action_slots_into_the_chain(engineer, tree_draft):
         node_type="action",
         text="Clear the SAs",
     )
-    assert node(tree_draft, "restart")["next_node_id"] == "clear-the-sas"
-    assert node(tree_draft, "clear-the-sas")["next_node_id"] == "root"  # the old next node
+    assert node(tree_draft, "restart")["next_node_id"] == "a1"
+    assert node(tree_draft, "a1")["next_node_id"] == "root"  # the old next node
     children = fresh(tree_draft).tree_structure["children"]
-    assert [c["id"] for c in children] == ["restart", "clear-the-sas", "fixed"]
+    assert [c["id"] for c in children] == ["restart", "a1", "fixed"]
     editor.tree_node_add(
         tree=tree_draft,
         user=engineer,
         revision=None,
-        parent_id="clear-the-sas",
+        parent_id="a1",
         node_type="solution",
         text="Fixed by clearing",
     )
-    assert node(tree_draft, "clear-the-sas")["next_node_id"] == "fixed-by-clearing"
-    assert "next_node_id" not in node(tree_draft, "fixed-by-clearing")
+    assert node(tree_draft, "a1")["next_node_id"] == "s1"
+    assert "next_node_id" not in node(tree_draft, "s1")
 
 
 @pytest.mark.parametrize(
@@ -309,7 +307,7 @@ def test_remove_takes_the_subtree_and_clears_links_into_it(engineer, tree_draft)
         tree=tree_draft,
         user=engineer,
         revision=None,
-        parent_id="peer-reachable",
+        parent_id="q1",
         node_type="solution",
         text="Call the ISP",
         option_label="No",
@@ -319,11 +317,9 @@ def test_remove_takes_the_subtree_and_clears_links_into_it(engineer, tree_draft)
         user=engineer,
         revision=None,
         node_id="restart",
-        changes={"next_node_id": "call-the-isp"},
+        changes={"next_node_id": "s1"},
     )
-    edited = editor.tree_node_remove(
-        tree=tree_draft, user=engineer, revision=None, node_id="peer-reachable"
-    )
+    edited = editor.tree_node_remove(tree=tree_draft, user=engineer, revision=None, node_id="q1")
     assert "and 1 nested node" in edited.message and "2 links" in edited.message
     assert edited.node_id == "root"
     assert ids(tree_draft) == ["root", "restart", "fixed"]
@@ -427,18 +423,18 @@ def test_build_a_checklist_from_nothing_and_publish_it(engineer):
     add("procedure_step", "Assign a licence")
     add("procedure_step", "Enable MFA", after_id=create)
     assert ids(tree) == [
-        "account",
-        "create-the-user",
-        "enable-mfa",
-        "licences",
-        "assign-a-licence",
+        "sec1",
+        "step1",
+        "step3",
+        "sec2",
+        "step2",
         "end",
     ]
     editor.tree_node_update(
         tree=tree,
         user=engineer,
         revision=fresh(tree).revision,
-        node_id="create-the-user",
+        node_id=create,
         changes={
             "description": "Create [VAR:upn] in Entra ID.",
             "commands": [{"language": "powershell", "label": "", "code": "New-MgUser"}],
@@ -457,7 +453,7 @@ def test_build_a_checklist_from_nothing_and_publish_it(engineer):
     published = fresh(services.tree_publish(tree=tree, user=engineer))
     assert published.status == TreeStatus.PUBLISHED
     assert published.intake_form[0]["name"] == "upn"
-    assert node(published, "create-the-user")["library_visibility"] == "team"
+    assert node(published, create)["library_visibility"] == "team"
 
 
 def test_step_update_sets_every_field_of_a_procedure_step(engineer, checklist_draft):
@@ -602,7 +598,7 @@ def test_a_missing_or_misplaced_end_step_is_put_back_last(engineer, account, own
     editor.tree_step_add(
         tree=tree, user=engineer, revision=None, step_type="procedure_step", title="B"
     )
-    assert ids(tree) == ["a", "b", "end"]
+    assert ids(tree) == ["a", "step1", "end"]
     Tree.objects.filter(pk=tree.pk).update(
         tree_structure={"steps": [{"id": "a", "type": "procedure_step", "title": "A"}]}
     )

@@ -87,7 +87,10 @@ def test_choices_and_intake_types_follow_the_spec_with_human_names() -> None:
     assert nodes.choice_label("content_type", "informational") == "Informational"
     assert nodes.choice_label("library_visibility", "team") == "Team only"
     assert nodes.choice_label("library_visibility", None) == "Inherit from flow"
-    assert nodes.choice_label("content_type", "") == "Action (default)"
+    assert nodes.choice_label("content_type", "") == "Action"
+    # The default is the blank choice, listed once (not "Action (default)" and "Action").
+    labels = [label for _value, label in nodes.CONTENT_TYPE.form_choices()]
+    assert labels == ["Action", "Informational", "Verification", "Warning"]
     assert nodes.choice_label("content_type", "odd") == "odd"  # shown as stored, not hidden
     assert set(nodes.INTAKE_TYPES) == {"text", "number", "select", "textarea"}
     assert {spec.name for spec in nodes.INTAKE_FIELDS} == {
@@ -427,7 +430,8 @@ def test_add_forms_and_intake_types_are_labelled_from_the_table(
         ("decision", labels["decision"]),
         ("solution", labels["solution"]),
     ]
-    assert "Decision · <code>root</code>" in body.replace("\n", "").replace(" · start", "")
+    # The id is there for "Show ids", hidden by default.
+    assert '<span class="node-id"> · id <code>root</code></span>' in body
 
 
 def test_detail_page_names_a_steps_kind_in_words(client, engineer, checklist) -> None:

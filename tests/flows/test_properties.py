@@ -282,6 +282,24 @@ def test_a_mutated_well_formed_structure_validates_or_gives_errors(case, publish
 
 
 @settings(**PURE_SETTINGS)
+@given(case=mutated())
+def test_the_repair_panel_lists_only_unreachable_nodes_of_any_structure(case):
+    """Whatever the document, the editor's repair panel gets ids of nodes that exist, and every
+    node the validator reports as unreachable is in the panel."""
+    tree_type, data = case
+    loose = structure.unreachable_ids(tree_type, data)
+    index = structure.node_index(tree_type, data)
+    assert all(node_id in index for node_id in loose)
+    if loose and tree_type == "troubleshooting":
+        reported = {
+            e.node_id
+            for e in structure.validate_structure(tree_type, data)
+            if "cannot be reached from the first question" in e.message
+        }
+        assert reported <= set(loose)
+
+
+@settings(**PURE_SETTINGS)
 @given(data=json_values | st.lists(json_values, max_size=4))
 def test_any_json_intake_form_validates_or_gives_errors(data):
     _only_errors(structure.validate_intake_form(data))

@@ -179,15 +179,15 @@ def _no_question() -> dict:
 @pytest.mark.parametrize(
     ("tree_type", "data", "message"),
     [
-        ("troubleshooting", _no_question(), "has no question"),
-        ("troubleshooting", _tree({"options": []}), "has no options"),
+        ("troubleshooting", _no_question(), "The first question is empty"),
+        ("troubleshooting", _tree({"options": []}), "has no answers yet"),
         (
             "troubleshooting",
             _tree({"options": [{"label": "", "next_node_id": ""}]}),
             "has no label",
         ),
-        ("troubleshooting", _options_target("nowhere"), "points to unknown node"),
-        ("troubleshooting", _options_target(None), "has no next_node_id"),
+        ("troubleshooting", _options_target("nowhere"), "which does not exist: pick the next step"),
+        ("troubleshooting", _options_target(None), "leads nowhere: pick the next step"),
         (
             "troubleshooting",
             _tree(
@@ -198,11 +198,15 @@ def _no_question() -> dict:
                     ]
                 }
             ),
-            "Two options",
+            "has two answers labelled",
         ),
-        ("troubleshooting", _tree({"type": "solution", "title": "Done"}), "must be a decision"),
+        (
+            "troubleshooting",
+            _tree({"type": "solution", "title": "Done"}),
+            "must be a question (a decision)",
+        ),
         ("troubleshooting", _tree({"children": []}), "no solution"),
-        ("procedural", {"steps": []}, "no procedure_end"),
+        ("procedural", {"steps": []}, "has no end step"),
         (
             "procedural",
             {
@@ -241,7 +245,10 @@ def test_intake_form_is_validated_in_full_on_every_save(engineer):
         "(it is used as [VAR:name]).",
     ) in fields
     assert ("intake_form.type", "Unknown field type 'colour'") in fields
-    assert ("intake_form.label", "Field has no label.") in fields
+    assert (
+        "intake_form.label",
+        "Intake question 'bad name' has no label: write what the engineer is asked.",
+    ) in fields
     assert not Tree.objects.exists()
 
 

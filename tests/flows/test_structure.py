@@ -57,6 +57,8 @@ SONICWALL = {
     ],
 }
 
+TUNNEL = "'Does the tunnel show as down on both peers?'"  # messages name a node by its heading
+
 ONBOARDING = {
     "steps": [
         {"id": "prep", "type": "section_header", "title": "Preparation"},
@@ -152,7 +154,7 @@ INVALID_CASES = [
         replace({"id": "root", "type": "solution", "title": "Done"}),
         "root",
         "type",
-        "root node must be a decision",
+        "The first node must be a question (a decision), not a solution: change its type.",
         id="root-not-decision",
     ),
     # --- ids and types ---
@@ -201,7 +203,7 @@ INVALID_CASES = [
         set_(("question",), " "),
         "root",
         "question",
-        "has no question",
+        "The first question is empty: write what the engineer is asked first.",
         id="no-question",
     ),
     pytest.param(
@@ -217,7 +219,7 @@ INVALID_CASES = [
         set_(("options",), []),
         "root",
         "options",
-        "has no options",
+        f"{TUNNEL} has no answers yet: add at least one",
         id="no-options",
     ),
     pytest.param(
@@ -249,7 +251,7 @@ INVALID_CASES = [
         set_(("options", 0, "label"), ""),
         "root",
         "options[0].label",
-        "has no label",
+        f"{TUNNEL} → answer 1 has no label: name the answer",
         id="option-no-label",
     ),
     pytest.param(
@@ -257,7 +259,7 @@ INVALID_CASES = [
         drop(("options", 0, "next_node_id")),
         "root",
         "options[0].next_node_id",
-        "Option 'Yes' has no next_node_id",
+        f"{TUNNEL} → answer 'Yes' leads nowhere: pick the next step.",
         id="option-no-target",
     ),
     pytest.param(
@@ -265,7 +267,7 @@ INVALID_CASES = [
         set_(("options", 1, "label"), " yes"),
         "root",
         "options[1].label",
-        "Two options are labelled 'yes'",
+        f"{TUNNEL} has two answers labelled 'yes': rename one.",
         id="duplicate-label",
     ),
     pytest.param(
@@ -273,7 +275,7 @@ INVALID_CASES = [
         set_(("options", 1, "next_node_id"), "fix-it"),
         "root",
         "options[1].next_node_id",
-        "Option 'No' points to unknown node 'fix-it'",
+        f"{TUNNEL} → answer 'No' leads to 'fix-it', which does not exist: pick the next step.",
         id="dangling-option",
     ),
     pytest.param(
@@ -298,7 +300,7 @@ INVALID_CASES = [
         drop((*RESTART, "title")),
         "restart",
         "title",
-        "Action has no title",
+        "An action has no title: give it a title.",
         id="action-no-title",
     ),
     pytest.param(
@@ -306,7 +308,7 @@ INVALID_CASES = [
         drop((*RESTART, "next_node_id")),
         "restart",
         "next_node_id",
-        "Action has no next_node_id",
+        "'Restart the VPN service' leads nowhere: pick what comes after this action.",
         id="action-no-next",
     ),
     pytest.param(
@@ -314,7 +316,7 @@ INVALID_CASES = [
         set_((*RESTART, "next_node_id"), "reboot"),
         "restart",
         "next_node_id",
-        "points to unknown node 'reboot'",
+        "'Restart the VPN service' leads to 'reboot', which does not exist",
         id="action-dangling",
     ),
     pytest.param(
@@ -322,7 +324,7 @@ INVALID_CASES = [
         set_((*RESTART, "children"), [{"id": "x", "type": "solution", "title": "X"}]),
         "restart",
         "children",
-        "Action cannot have children",
+        "'Restart the VPN service' is an action, which cannot have nested nodes",
         id="action-children",
     ),
     pytest.param(
@@ -380,7 +382,7 @@ INVALID_CASES = [
         set_((*FIXED, "title"), None),
         "fixed",
         "title",
-        "Solution has no title",
+        "A solution has no title: give it a title.",
         id="solution-no-title",
     ),
     pytest.param(
@@ -388,7 +390,7 @@ INVALID_CASES = [
         set_((*FIXED, "next_node_id"), "root"),
         "fixed",
         "next_node_id",
-        "cannot have next_node_id",
+        "'Tunnel restored' is a solution, so the flow ends there: remove its next step.",
         id="solution-next",
     ),
     pytest.param(
@@ -396,7 +398,7 @@ INVALID_CASES = [
         set_((*FIXED, "options"), [{"label": "a", "next_node_id": "root"}]),
         "fixed",
         "options",
-        "cannot have options",
+        "'Tunnel restored' is a solution, so the flow ends there: remove its answers.",
         id="solution-options",
     ),
     pytest.param(
@@ -404,7 +406,8 @@ INVALID_CASES = [
         append(("children",), {"id": "orphan", "type": "solution", "title": "Orphan"}),
         "orphan",
         None,
-        "not reachable from the root",
+        "'Orphan' cannot be reached from the first question: link an answer or an action to it"
+        ", or delete it.",
         id="unreachable",
     ),
     pytest.param(
@@ -471,7 +474,7 @@ INVALID_CASES = [
         set_(("steps", 0, "title"), ""),
         "prep",
         "title",
-        "Section header has no title",
+        "The section header at step 1 has no title: give it a title.",
         id="p-header-no-title",
     ),
     pytest.param(
@@ -479,7 +482,7 @@ INVALID_CASES = [
         drop((*STEP, "title")),
         "create-user",
         "title",
-        "Step has no title",
+        "Step 2 has no title: give it a title.",
         id="p-step-no-title",
     ),
     pytest.param(
@@ -551,7 +554,7 @@ INVALID_CASES = [
         drop(("steps", 3)),
         None,
         "steps",
-        "no procedure_end",
+        "The checklist has no end step: add one as the last step.",
         id="p-no-end",
     ),
     pytest.param(
@@ -567,7 +570,7 @@ INVALID_CASES = [
         append(("steps",), {"id": "end-2", "type": "procedure_end"}),
         "end-2",
         "type",
-        "repeats procedure_end",
+        "is a second end step",
         id="p-end-repeated",
     ),
     pytest.param(
@@ -575,7 +578,7 @@ INVALID_CASES = [
         set_(("steps",), [ONBOARDING["steps"][0], ONBOARDING["steps"][3]]),
         None,
         "steps",
-        "no procedure steps",
+        "The checklist has no steps yet: add at least one step.",
         id="p-no-steps-to-do",
     ),
     pytest.param(
@@ -583,7 +586,7 @@ INVALID_CASES = [
         drop(("steps", 3)),
         None,
         "steps",
-        "no procedure_end",
+        "The checklist has no end step: add one as the last step.",
         id="m-no-end",
     ),
 ]
@@ -957,12 +960,12 @@ def test_valid_intake_form_has_no_errors() -> None:
     [
         ({"fields": []}, None, None, "must be a list of fields"),
         (["username"], None, None, "Field 1 must be an object"),
-        (_intake(0, name=...), None, "name", "Field at position 1 has no name"),
+        (_intake(0, name=...), None, "name", "Intake question 1 has no variable name"),
         (_intake(0, name="user name"), "user name", "name", "may only contain"),
         (_intake(1, name="username"), "username", "name", "Two fields are named 'username'"),
         (_intake(0, label=""), "username", "label", "has no label"),
         (_intake(0, type="date"), "username", "type", "Unknown field type 'date'"),
-        (_intake(0, type=...), "username", "type", "has no type"),
+        (_intake(0, type=...), "username", "type", "has no answer type: choose one"),
         (_intake(0, required="yes"), "username", "required", "true or false"),
         (_intake(2, options=[]), "licence", "options", "needs at least one option"),
         (_intake(2, options="E3,E5"), "licence", "options", "must be a list"),

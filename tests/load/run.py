@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--pages", type=int, default=1000, help="open status pages (≤ 1,000)")
     args = parser.parse_args()
 
     database = os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_DB)
@@ -140,14 +141,20 @@ def main() -> int:
     try:
         for base in bases:
             wait_until_up(base)
-        users = len(plan["watchers"]) + len(plan["engineers"])
+        users = min(args.pages, len(plan["watchers"])) + len(plan["engineers"])
+        rate = min(100, max(10, users // 10))  # users started per second: a ~10 s ramp
         locust = [
             PYTHON, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")),
             "--headless", "--only-summary", "--reset-stats", "--loglevel", "WARNING",
-            "--users", str(users), "--spawn-rate", "100",
-            "--run-time", f"{args.seconds + users // 100}s", "--stop-timeout", "5",
+            "--users", str(users), "--spawn-rate", str(rate),
+            "--run-time", f"{args.seconds + -(-users // rate)}s", "--stop-timeout", "5",
         ]  # fmt: skip
-        load_env = {**env, "LOADTEST_PLAN": str(plan_path), "LOADTEST_HOSTS": ",".join(bases)}
+        load_env = {
+            **env,
+            "LOADTEST_PLAN": str(plan_path),
+            "LOADTEST_HOSTS": ",".join(bases),
+            "LOADTEST_PAGES": str(users - len(plan["engineers"])),
+        }
         code = subprocess.run(locust, cwd=ROOT, env=load_env).returncode
         print(GOAL)
         if args.instances > 1 and not compare_instances(bases, plan):

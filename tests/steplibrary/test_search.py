@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from flows import services as flow_services
+from flows.models import Tree
 from resolutionflow import search
 from steplibrary import services
 from steplibrary.models import LibraryStep, Visibility
@@ -235,3 +236,30 @@ def test_the_sync_and_flow_tags_update_synced_entries(engineer, owner, procedure
     flow_services.tree_update(tree=procedure, user=owner, tags=["onboarding"])
     assert found(engineer, "onboarding") >= {"Check a licence is free", "Create the user"}
     assert LibraryStep.objects.filter(source_tree=procedure, is_active=True).count() == 2
+
+
+@pg_only
+def test_many_typo_matches_are_listed_most_used_first(client, engineer, monkeypatch):
+    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    step(engineer, "Check replication now", usage=1)
+    step(engineer, "Replication report", usage=7)
+    client.force_login(engineer)
+    response = client.get(INDEX, {"q": "replciation"}, **HTMX)
+    assert "1+ steps" in response.content.decode()
+    assert shown_titles(response) == ["Replication report", "Check replication now"]
+
+
+@pg_only
+def test_the_sync_writes_the_same_vector_a_refresh_would(owner, procedure):
+    """The upsert computes the vector from its values (no second write of every row); it must
+    equal what the saved row gives, or searches would drift after the next edit."""
+    flow_services.tree_update(tree=procedure, user=owner, tags=["onboarding", "m365"])
+    flow_services.tree_set_active(tree=procedure, user=owner, active=True)
+    from steplibrary import sync
+
+    sync.steps_sync_from_tree(tree=Tree.objects.get(pk=procedure.pk))
+    entries = LibraryStep.objects.filter(source_tree=procedure)
+    upserted = dict(entries.values_list("pk", "search_vector"))
+    services.steps_search_refresh(steps=entries)
+    assert dict(entries.values_list("pk", "search_vector")) == upserted
+    assert all(upserted.values())
