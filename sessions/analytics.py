@@ -679,7 +679,7 @@ def team_dashboard(user: Any, limit: int = 8) -> Dashboard:
     now = timezone.now()
     since = month_start(now)
     open_sessions = list(
-        FlowSession.objects.filter(user=user, status=SessionStatus.IN_PROGRESS)
+        FlowSession.objects.filter(user=user, status=SessionStatus.IN_PROGRESS, mark="")
         .select_related("tree", "batch")
         .defer("structure_snapshot", "tree__tree_structure", "tree__draft_structure")
         .order_by("-updated_at")[:limit]
@@ -687,8 +687,12 @@ def team_dashboard(user: Any, limit: int = 8) -> Dashboard:
     batches = list(
         Batch.objects.filter(account_id=user.account_id)
         .annotate(
-            total=Count("sessions"),
-            done=Count("sessions", filter=Q(sessions__status=SessionStatus.COMPLETED)),
+            total=Count("sessions", filter=Q(sessions__current=True)),
+            done=Count(
+                "sessions",
+                filter=Q(sessions__current=True)
+                & (Q(sessions__status=SessionStatus.COMPLETED) | ~Q(sessions__mark="")),
+            ),
         )
         .filter(done__lt=F("total"))
         .select_related("tree")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from sessions import analytics, charts
 from sessions.analytics import BUCKET_LABELS, BUCKETS, PERIOD_LABELS, PERIODS
+from sessions.handover import unread_notifications
 
 
 def chosen_period(request: HttpRequest) -> str:
@@ -132,5 +133,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "board": board,
             "buckets": [(name, BUCKET_LABELS[name]) for name in BUCKETS],
             "outcome_strip": charts.share_strip(board.outcomes),
+            "unread": unread_notifications(request.user).count(),
         },
     )

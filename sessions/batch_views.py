@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from flows.models import Tree, TreeType
 from resolutionflow.pages import is_partial, paginate, with_toast
-from sessions import selectors, services
+from sessions import batch_control, batch_report, selectors, services
 from sessions.forms import BatchLaunchForm, TargetListForm
 from sessions.models import Batch, FlowSession, TargetList
 
@@ -78,6 +78,8 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
                 target_list=form.cleaned_data.get("target_list"),
                 ticket_number=form.cleaned_data["ticket_number"],
                 variables=form.intake_answers(),
+                canary=form.cleaned_data.get("canary") or 0,
+                assign=form.cleaned_data.get("assign") or None,
             )
         except ValidationError as invalid:
             form.add_service_errors(invalid)
@@ -102,12 +104,13 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
 # and gzipped. A poll whose If-None-Match still matches answers 304 after the login and one
 # tenancy query, with no template rendered.
 
-CARDS_VERSION = 1  # move when the cards' markup changes, so a shared cache renews on deploy
+CARDS_VERSION = 2  # move when the cards' markup changes, so a shared cache renews on deploy
 CARDS_TTL = 60 * 60
 
 
 def cards_key(batch_id: Any, revision: int, card_filter: selectors.CardFilter) -> str:
-    digest = hashlib.sha256(f"{card_filter.state}\n{card_filter.q}".encode()).hexdigest()[:16]
+    shown = f"{card_filter.state}\n{card_filter.q}\n{card_filter.assignee}"
+    digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
     return f"batch-cards:v{CARDS_VERSION}:{batch_id}:{revision}:{digest}"
 
 
@@ -143,6 +146,16 @@ def card_html(card: selectors.TargetCard) -> str:
         card.steps,
         session.user.display_name if session.user else "",
         session.duration_text,
+        session.mark,
+        session.mark_note,
+        session.attempt,
+        session.assigned_to.display_name if session.assigned_to else "",
+        card.waiting,
+        card.canary,
+        bool(card.retry_url),
+        bool(card.mark_url),
+        bool(card.assign_url),
+        tuple(earlier.pk for earlier in card.earlier),
     )
     html = _card_memo.get(shown)
     if html is None:
@@ -157,16 +170,21 @@ def card_html(card: selectors.TargetCard) -> str:
 def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, Any]:
     """The cards as everyone sees them, plus, per engineer, the View links of their running
     targets and the Resume links that replace them."""
-    batch = get_object_or_404(Batch.objects.select_related("tree"), pk=batch_id)
+    batch = get_object_or_404(Batch.objects.select_related("tree", "paused_by"), pk=batch_id)
     status = selectors.batch_status(batch)
     path = reverse("batches:status", args=[batch.tree_id, batch.pk])
     own: dict[str, list[tuple[str, str]]] = {}
     shown = [card for card in status.cards if card_filter.matches(card)]
     for card in shown:
+        args = [batch.tree_id, batch.pk, card.session.pk]
+        if card.state in ("not_started", "in_progress"):
+            card.mark_url = reverse("batches:mark", args=args)
+            if card.session.assigned_to_id is None:
+                card.assign_url = reverse("batches:assign", args=args)
+        if batch_control.retry_refusal(card.session) is None:
+            card.retry_url = reverse("batches:retry", args=args)
         if card.state == "not_started":
-            card.start_url = reverse(
-                "batches:start", args=[batch.tree_id, batch.pk, card.session.pk]
-            )
+            card.start_url = reverse("batches:start", args=args)
             continue
         card.link = target_link(card, own=False)
         if card.state == "in_progress" and card.session.user_id is not None:
@@ -183,8 +201,10 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
             "path": path,
             "poll_url": path + card_filter.query(),
             "shown": len(shown),
-            "open_cards": [card for card in shown if card.state != "complete"],
-            "done_cards": [card for card in shown if card.state == "complete"],
+            # Blocked and unreachable targets wait for someone to act: they stay in view.
+            "open_cards": [card for card in shown if not closed(card)],
+            "done_cards": [card for card in shown if closed(card)],
+            "my_query": card_filter.query(mine="" if card_filter.assignee else "1"),
         },
     )
     return {
@@ -193,6 +213,10 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
         "finished": status.finished,
         "own": own,
     }
+
+
+def closed(card: selectors.TargetCard) -> bool:
+    return card.done and card.session.mark not in batch_control.RETRYABLE_MARKS
 
 
 def cached_cards(key: str, batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, Any]:
@@ -244,7 +268,7 @@ def status(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     revision = selectors.batch_revision(request.user, tree_id, batch_id)
     if revision is None:
         raise Http404("No such batch.")
-    card_filter = selectors.CardFilter.from_query(request.GET)
+    card_filter = selectors.CardFilter.from_query(request.GET, request.user.pk)
     key = cards_key(batch_id, revision, card_filter)
     etag = cards_etag(key, request.user.pk)
     if is_partial(request):
@@ -254,9 +278,11 @@ def status(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     cards = cached_cards(key, batch_id, card_filter)
     html = personalised(cards, request.user.pk) or cards["html"]
     tree = maintenance_tree(request, tree_id)
+    batch = visible_batch(request, tree, batch_id)
     context = {
         "tree": tree,
-        "batch": visible_batch(request, tree, batch_id),
+        "batch": batch,
+        **batch_control_context(request, batch),
         "card_filter": card_filter,
         "cards": mark_safe(html),  # rendered by render_cards from the escaping template
         "etag": etag,
@@ -264,6 +290,28 @@ def status(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     response = render(request, "flowsessions/batch_status.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def batch_control_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
+    """The batch page's controls (who may use which) and its report for Copy for Ticket,
+    redacted like a session's (a finding never leaves by the copy button)."""
+    user = request.user
+    document = batch_report.report_document(batch, fmt="psa")
+    return {
+        "can_work": can_do(batch_control.ensure_works_batch, user, batch.account_id),
+        "can_control": can_do(batch_control.ensure_controls_batch, user, batch),
+        "report_text": document.text(redact=True),
+        "report_findings": len(document.found),
+        "report_formats": list(batch_report.FORMATS),
+    }
+
+
+def can_do(check, *args: Any) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        check(*args)
+    except PermissionDenied:
+        return False
+    return True
 
 
 @login_required
@@ -276,6 +324,11 @@ def start_target(
     session = get_object_or_404(FlowSession, pk=session_id, batch=batch)
     try:
         session = services.batch_session_start(session=session, user=request.user)
+    except batch_control.TargetRefused as refused:  # paused, or waiting for the canary
+        if request.htmx:
+            return with_toast(HttpResponse(status=204), str(refused), "warning")
+        messages.warning(request, str(refused))
+        return redirect("batches:status", tree_id=tree.pk, batch_id=batch.pk)
     except services.SessionTaken as taken:
         if request.htmx:  # the Start buttons post through htmx; the next poll shows who
             return with_toast(HttpResponse(status=204), str(taken), "info")

@@ -23,7 +23,8 @@ from django.utils.dateparse import parse_datetime
 
 from flows import nodes
 from sessions import redaction, runtime, tidy
-from sessions.models import BUILTIN_TARGET_VARIABLE, FlowSession
+from sessions.handover import handover_line
+from sessions.models import BUILTIN_TARGET_VARIABLE, EventKind, FlowSession, SessionEvent
 
 FORMATS = {
     "psa": ("text/plain", "txt"),
@@ -143,6 +144,13 @@ class Report:
     outcome_notes: str
     next_steps: str
     timestamps: bool
+    # "Handed over from A to B at 14:02: note", oldest first.
+    handovers: list[str] = field(default_factory=list)
+
+
+def handover_lines(session: FlowSession, scan) -> list[str]:  # type: ignore[no-untyped-def]
+    events = SessionEvent.objects.filter(session=session, kind=EventKind.HANDOVER)
+    return [scan(handover_line(e.payload or {}, e.at)) for e in events.order_by("at", "id")]
 
 
 def parse_at(value: Any) -> datetime | None:
@@ -261,6 +269,7 @@ def build_report(
         outcome_notes=scan(session.outcome_notes),
         next_steps=scan(session.next_steps),
         timestamps=timestamps,
+        handovers=handover_lines(session, scan),
     )
 
 
@@ -308,7 +317,7 @@ def render_text(report: Report) -> str:
 
 
 def outcome_lines(report: Report) -> list[str]:
-    lines = []
+    lines = [""] + report.handovers if report.handovers else []
     if report.outcome:
         lines += ["", f"Outcome: {report.outcome}"]
     if report.outcome_notes:
@@ -364,6 +373,8 @@ def render_markdown(report: Report) -> str:
             lines += ["   ```", *tidy.command_lines(command, first="   ", rest="   "), "   ```"]
         if entry.note:
             lines.append(f"   > {md_escape(' '.join(entry.note.split()))}")
+    if report.handovers:
+        lines += ["", *[f"- {md_escape(line)}" for line in report.handovers]]
     if report.outcome:
         lines += ["", "## Outcome", "", f"**{report.outcome}**"]
     if report.outcome_notes:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from flows.models import Tree
 from sessions import tidy
+from sessions.batch_control import last_batch_values
 from sessions.exports import FORMATS
 from sessions.models import Outcome, TargetList
 from sessions.services import targets_parse
@@ -78,10 +79,28 @@ class BatchLaunchForm(IntakeFieldsMixin, forms.Form):
     )
     ticket_number = forms.CharField(max_length=100, required=False, label="Ticket number")
 
+    canary = forms.IntegerField(
+        min_value=0,
+        initial=0,
+        required=False,
+        label="Canary targets",
+        help_text="The first N targets go first; the rest wait until they are resolved.",
+    )
+    assign = forms.ChoiceField(
+        choices=[("", "Nobody (engineers pick targets)"), ("round_robin", "Round-robin")],
+        required=False,
+        label="Assign targets",
+    )
+
     def __init__(self, *args: Any, tree: Tree, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["target_list"].queryset = TargetList.objects.for_user(user)
         self.add_intake_fields(tree)
+        if not self.is_bound:
+            # Start from this team's last batch of the flow: monthly runs retype nothing.
+            for name, value in last_batch_values(tree, user).items():
+                if INTAKE_PREFIX + name in self.fields:
+                    self.fields[INTAKE_PREFIX + name].initial = value
 
     def targets(self) -> list[dict[str, str]] | None:
         """Typed targets win; None means "use the chosen list"."""
@@ -101,6 +120,13 @@ class TargetListForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
         help_text="One target per line; notes after a bar: RDS-01 | Session host, rack 3",
     )
+    default_variables = forms.CharField(
+        required=False,
+        max_length=20_000,
+        label="Default intake values",
+        widget=forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
+        help_text="One per line, field name = value: a batch on this list starts with them.",
+    )
 
     def __init__(self, *args: Any, instance: TargetList | None = None, **kwargs: Any) -> None:
         if instance is not None and not (args and args[0]):
@@ -111,11 +137,25 @@ class TargetListForm(forms.Form):
                     f"{t['label']} | {t['notes']}" if t.get("notes") else t["label"]
                     for t in instance.targets
                 ),
+                "default_variables": "\n".join(
+                    f"{k} = {v}" for k, v in (instance.default_variables or {}).items()
+                ),
             }
         super().__init__(*args, **kwargs)
 
     def clean_targets(self) -> list[dict[str, str]]:
         return targets_parse(self.cleaned_data["targets"])
+
+    def clean_default_variables(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for line in self.cleaned_data["default_variables"].splitlines():
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip():
+                raise ValidationError(f"“{line.strip()[:40]}” is not “field name = value”.")
+            values[name.strip()] = value.strip()
+        return values
 
 
 def intake_field(spec: dict[str, Any]) -> forms.Field:

@@ -48,6 +48,22 @@ OUTCOME_STYLE = {
 }
 
 
+class TargetMark(models.TextChoices):
+    """What a batch target can be marked instead of run to an outcome; none counts as resolved."""
+
+    SKIPPED = "skipped", "Skipped"
+    BLOCKED = "blocked", "Blocked"
+    UNREACHABLE = "unreachable", "Unreachable"
+
+
+# Icon and colour of each mark (distinct from every outcome's).
+MARK_STYLE = {
+    TargetMark.SKIPPED: ("skip-forward-circle", "secondary"),
+    TargetMark.BLOCKED: ("sign-stop-fill", "danger"),
+    TargetMark.UNREACHABLE: ("wifi-off", "dark"),
+}
+
+
 def humanise_duration(delta: timedelta | None) -> str:
     """ "23 min", "1 h 5 min": how long a session took, as the ticket should say it."""
     if delta is None:
@@ -68,6 +84,8 @@ class TargetList(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     targets = models.JSONField(default=list, blank=True, help_text="[{label, notes}]")
+    # Intake answers a batch launched on this list starts with (editable on the launch form).
+    default_variables = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -101,6 +119,18 @@ class Batch(models.Model):
     # Moves (in the same transaction) whenever a target changes in a way the status page shows:
     # the status partial is rendered once per revision and served from the cache until then.
     revision = models.PositiveIntegerField(default=0, editable=False)
+    # The intake answers of the launch: the next launch of the flow starts from them.
+    variables = models.JSONField(default=dict, blank=True)
+    # Only the first `canary` targets (launch order) start until all of them are resolved.
+    canary = models.PositiveIntegerField(default=0)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pause_reason = models.CharField(max_length=300, blank=True)
+    relaunched_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="relaunches"
+    )
 
     objects = AccountScopedQuerySet.as_manager()
 
@@ -111,6 +141,10 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tree} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
 
 class FlowSessionQuerySet(AccountScopedQuerySet["FlowSession"]):
@@ -167,6 +201,16 @@ class FlowSession(models.Model):
         Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
     )
     target_label = models.CharField(max_length=200, blank=True)
+    # Batch targets: launch order (canary = the first N), which attempt this is, and whether it
+    # is the target's latest attempt (earlier attempts stay readable, the cards show the latest).
+    position = models.PositiveIntegerField(default=0)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    current = models.BooleanField(default=True)
+    mark = models.CharField(max_length=16, choices=TargetMark.choices, blank=True)
+    mark_note = models.TextField(blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.CharField(max_length=1000, blank=True)
     exported = models.BooleanField(default=False)
@@ -197,8 +241,13 @@ class FlowSession(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["batch", "target_label"],
-                condition=Q(batch__isnull=False),
+                condition=Q(batch__isnull=False, current=True),
                 name="session_unique_batch_target",
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "target_label", "attempt"],
+                condition=Q(batch__isnull=False),
+                name="session_unique_target_attempt",
             ),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
@@ -240,6 +289,14 @@ class FlowSession(models.Model):
         if not isinstance(text, str):
             return "" if text is None else str(text)
         return structure.fill_variables(text, {k: str(v) for k, v in self.variables.items()})
+
+    @property
+    def mark_icon(self) -> str:
+        return MARK_STYLE.get(self.mark, ("circle", "secondary"))[0]
+
+    @property
+    def mark_colour(self) -> str:
+        return MARK_STYLE.get(self.mark, ("circle", "secondary"))[1]
 
     def can_run(self, user: User) -> bool:
         """Only the engineer running a session changes it."""
@@ -292,6 +349,8 @@ class EventKind(models.TextChoices):
     EXPORT = "export", "Exported"
     COPY = "copy", "Copied for ticket"
     HANDOVER = "handover", "Handed over"
+    MARKED = "marked", "Marked"
+    RETRIED = "retried", "Retried"
 
 
 class SessionEvent(models.Model):
@@ -363,3 +422,25 @@ class FlowCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.key} {self.node_id}: {self.value}"
+
+
+class Notification(models.Model):
+    """An in-app message to one engineer (a session handed to them or taken from them); the
+    dashboard shows the unread count as a badge."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    session = models.ForeignKey(
+        FlowSession, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text

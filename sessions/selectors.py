@@ -17,6 +17,7 @@ from flows import nodes
 from flows.models import Tree, TreeType
 from sessions import runtime
 from sessions.models import (
+    MARK_STYLE,
     OUTCOME_STYLE,
     Batch,
     EventKind,
@@ -24,8 +25,14 @@ from sessions.models import (
     Outcome,
     SessionEvent,
     SessionStatus,
+    TargetMark,
     humanise_duration,
 )
+
+# A batch's targets are its sessions' latest attempts; earlier attempts are read from a card.
+CURRENT = Q(sessions__current=True)
+DONE_TARGET = Q(sessions__status=SessionStatus.COMPLETED) | ~Q(sessions__mark="")
+MARKS = tuple(TargetMark.values)
 
 
 @dataclass
@@ -36,18 +43,34 @@ class TargetCard:
     link: str = ""  # View (or Resume) for started targets, set by the status view
     start_url: str = ""
     html: str = ""  # the card as rendered, set by the status view
+    waiting: bool = False  # not started, held back until the canary targets are resolved
+    canary: bool = False
+    retry_url: str = ""  # set by the status view when the target can be retried
+    mark_url: str = ""  # set by the status view while the target can be marked
+    assign_url: str = ""  # "Assign to me", set by the status view on unassigned open targets
+    earlier: list[FlowSession] = field(default_factory=list)  # earlier attempts, oldest first
 
     @property
     def state(self) -> str:
+        """not_started, in_progress, complete, or a mark: skipped, blocked, unreachable."""
+        if self.session.mark:
+            return self.session.mark
         return {
             SessionStatus.PENDING: "not_started",
             SessionStatus.IN_PROGRESS: "in_progress",
         }.get(self.session.status, "complete")
 
     @property
+    def done(self) -> bool:
+        """Complete or marked: nobody works on it any more (retry makes a new attempt)."""
+        return self.state not in ("not_started", "in_progress")
+
+    @property
     def colour(self) -> str:
         if self.state == "complete":
             return OUTCOME_STYLE.get(self.session.outcome, ("", "secondary"))[1]
+        if self.session.mark:
+            return self.session.mark_colour
         return "warning" if self.state == "in_progress" else "light"
 
 
@@ -62,7 +85,21 @@ class BatchStatus:
 
     @property
     def complete(self) -> int:
-        return sum(card.state == "complete" for card in self.cards)
+        """Targets done: completed with an outcome, or marked."""
+        return sum(card.done for card in self.cards)
+
+    @property
+    def mark_counts(self) -> list[tuple[str, str, int]]:
+        counts = Counter(card.session.mark for card in self.cards if card.session.mark)
+        return [
+            (TargetMark(value).label, MARK_STYLE[value][1], counts[value])
+            for value in TargetMark.values
+            if counts[value]
+        ]
+
+    @property
+    def waiting(self) -> int:
+        return sum(card.waiting for card in self.cards)
 
     @property
     def in_progress(self) -> int:
@@ -103,7 +140,10 @@ class BatchStatus:
     @property
     def summary(self) -> str:
         """ "10 resolved · 1 escalated · 1 not started"."""
-        parts = [f"{count} {label.lower()}" for label, _, count in self.outcome_counts]
+        parts = [
+            f"{count} {label.lower()}"
+            for label, _, count in [*self.outcome_counts, *self.mark_counts]
+        ]
         if self.in_progress:
             parts.append(f"{self.in_progress} in progress")
         not_started = self.total - self.complete - self.in_progress
@@ -113,7 +153,12 @@ class BatchStatus:
 
 
 # The state chips of a status page: not started, in progress, then each outcome.
-STATE_LABELS = {"not_started": "Not started", "in_progress": "In progress", **dict(Outcome.choices)}
+STATE_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    **dict(Outcome.choices),
+    **dict(TargetMark.choices),
+}
 MAX_SEARCH = 100
 
 
@@ -123,22 +168,27 @@ class CardFilter:
 
     state: str = ""
     q: str = ""
+    # "My targets": the viewer's user id, set by the view from ?mine=1 (part of the cache key).
+    assignee: str = ""
 
     @classmethod
-    def from_query(cls, params: Mapping[str, Any]) -> CardFilter:
+    def from_query(cls, params: Mapping[str, Any], user_id: Any = None) -> CardFilter:
         """Unknown states mean "all"; the search is trimmed, spaces collapsed, at most 100."""
         state = str(params.get("state") or "")
         q = " ".join(str(params.get("q") or "").split())[:MAX_SEARCH]
-        return cls(state if state in STATE_LABELS else "", q)
+        mine = str(user_id) if params.get("mine") and user_id is not None else ""
+        return cls(state if state in STATE_LABELS else "", q, mine)
 
     def matches(self, card: TargetCard) -> bool:
         if self.q and self.q.lower() not in card.session.target_label.lower():
             return False
+        if self.assignee and str(card.session.assigned_to_id) != self.assignee:
+            return False
         return not self.state or self.state in (card.state, card.session.outcome)
 
     def query(self, **change: str) -> str:
-        """ "?state=…&q=…" for a link that keeps the rest of the filter ("" when empty)."""
-        values = {"state": self.state, "q": self.q, **change}
+        """ "?state=…&q=…&mine=1" for a link that keeps the rest of the filter."""
+        values = {"state": self.state, "q": self.q, "mine": "1" if self.assignee else "", **change}
         pairs = {key: value for key, value in values.items() if value}
         return f"?{urlencode(pairs)}" if pairs else ""
 
@@ -163,8 +213,10 @@ def batch_chips(status: BatchStatus, card_filter: CardFilter) -> list[Chip]:
     over the whole batch; a chip's link keeps the search and toggles its state."""
     counts = Counter(card.state for card in status.cards)
     counts.update(card.session.outcome for card in status.cards if card.state == "complete")
+    counts.update(card.session.mark for card in status.cards if card.session.mark)
     colours = {"not_started": "secondary", "in_progress": "warning"}
     colours.update({value: style[1] for value, style in OUTCOME_STYLE.items()})
+    colours.update({value: style[1] for value, style in MARK_STYLE.items()})
     chips = [
         Chip("", "All", "dark", status.total, not card_filter.state, card_filter.query(state=""))
     ]
@@ -195,7 +247,12 @@ def batch_revision(user: User, tree_id: Any, batch_id: Any) -> int | None:
 
 
 def batch_sessions(batch: Batch) -> QuerySet[FlowSession]:
-    return batch.sessions.select_related("user").order_by("target_label")
+    """The batch's targets: the latest attempt of each."""
+    return (
+        batch.sessions.filter(current=True)
+        .select_related("user", "assigned_to")
+        .order_by("target_label")
+    )
 
 
 # What a status card never reads: the bulk of each row, left in the database.
@@ -217,7 +274,33 @@ def batch_status(batch: Batch) -> BatchStatus:
     step_ids = batch_step_ids(batch) if running else []
     for card in running:
         card.step, card.steps = runtime.step_of_total(card.session, step_ids)
+    mark_canary(batch, cards)
+    retried = [card for card in cards if card.session.attempt > 1]
+    if retried:
+        earlier = (
+            FlowSession.objects.filter(batch=batch, current=False)
+            .only("id", "attempt", "target_label")
+            .order_by("attempt")
+        )
+        by_label: dict[str, list[FlowSession]] = {}
+        for session in earlier:
+            by_label.setdefault(session.target_label, []).append(session)
+        for card in retried:
+            card.earlier = by_label.get(card.session.target_label, [])
     return BatchStatus(batch, cards)
+
+
+def mark_canary(batch: Batch, cards: list[TargetCard]) -> None:
+    """Flag the canary cards, and the not-started others while the canary is unresolved."""
+    if not batch.canary:
+        return
+    canaries = [card for card in cards if card.session.position < batch.canary]
+    passed = all(
+        card.state == "complete" and card.session.outcome == Outcome.RESOLVED for card in canaries
+    )
+    for card in cards:
+        card.canary = card.session.position < batch.canary
+        card.waiting = not passed and not card.canary and card.state == "not_started"
 
 
 def batch_dots(batch: Batch) -> BatchStatus:
@@ -231,8 +314,8 @@ def batches_of_tree(tree: Tree, user: User) -> QuerySet[Batch]:
         .filter(tree=tree)
         .select_related("created_by")
         .annotate(
-            total=Count("sessions"),
-            done=Count("sessions", filter=Q(sessions__status=SessionStatus.COMPLETED)),
+            total=Count("sessions", filter=CURRENT),
+            done=Count("sessions", filter=CURRENT & DONE_TARGET),
         )
         .order_by("-created_at")
     )
@@ -246,14 +329,20 @@ def unfinished_batches(tree: Tree, user: User) -> QuerySet[Batch]:
 def with_history_dots(batches: QuerySet[Batch]) -> QuerySet[Batch]:
     """Each batch's sessions (just what a mini dot needs), in one extra query per page."""
     heavy = ("structure_snapshot", "intake_form_snapshot", "path", "step_state", "custom_steps")
-    dots = FlowSession.objects.select_related("user").defer(*heavy).order_by("target_label")
+    dots = (
+        FlowSession.objects.filter(current=True)
+        .select_related("user", "assigned_to")
+        .defer(*heavy)
+        .order_by("target_label")
+    )
     return batches.prefetch_related(Prefetch("sessions", queryset=dots, to_attr="dot_sessions"))
 
 
 def batch_progress(session: FlowSession) -> tuple[int, int]:
     """For the runner's context strip: (complete, total) of the session's batch."""
-    counts = FlowSession.objects.filter(batch_id=session.batch_id).aggregate(
-        total=Count("id"), done=Count("id", filter=Q(status=SessionStatus.COMPLETED))
+    counts = FlowSession.objects.filter(batch_id=session.batch_id, current=True).aggregate(
+        total=Count("id"),
+        done=Count("id", filter=Q(status=SessionStatus.COMPLETED) | ~Q(mark="")),
     )
     return counts["done"], counts["total"]
 
@@ -316,6 +405,14 @@ def event_detail(event: SessionEvent) -> str:
         return f"{payload.get('rating')}/5"
     if event.kind == EventKind.COPY:
         return copy_detail(payload)
+    if event.kind == EventKind.HANDOVER:
+        verb = "taken over" if payload.get("how") == "takeover" else "handed over"
+        said = f": {payload['note']}" if payload.get("note") else ""
+        return f"{verb} from {payload.get('from') or '—'} to {payload.get('to')}{said}"
+    if event.kind == EventKind.MARKED:
+        return f"{payload.get('state', '')}: {payload.get('note', '')}"
+    if event.kind == EventKind.RETRIED:
+        return f"attempt {payload.get('attempt')} started"
     return ""
 
 

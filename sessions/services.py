@@ -156,6 +156,10 @@ def locked_open_session(session: FlowSession, user: User) -> FlowSession:
         raise SessionClosed("This session is completed and can no longer be changed.")
     if fresh.status == SessionStatus.PENDING:
         raise SessionClosed("This session has not been started yet.")
+    if fresh.mark:
+        raise SessionClosed(
+            f"This target is marked {fresh.get_mark_display().lower()} and can no longer change."
+        )
     return fresh
 
 
@@ -484,6 +488,10 @@ def session_complete(
         fresh, user, EventKind.COMPLETE, node_id=fresh.current_node_id, payload={"outcome": outcome}
     )
     record_events(fresh, skipped_events(fresh, user))
+    if fresh.batch_id is not None:
+        from sessions.batch_control import after_target_finished  # batch_control builds on us
+
+        after_target_finished(fresh, user)
     return fresh
 
 
@@ -650,8 +658,10 @@ def target_list_save(
     targets: Any,
     description: str = "",
     target_list: TargetList | None = None,
+    default_variables: dict[str, Any] | None = None,
 ) -> TargetList:
-    """Create a target list in the user's account, or update one."""
+    """Create a target list in the user's account, or update one. `default_variables` are
+    intake answers a batch launched on the list starts with (None keeps the current ones)."""
     ensure_can_manage_targets(user)
     name = clean_text(name, name="name", limit=200).strip()
     if not name:
@@ -664,8 +674,19 @@ def target_list_save(
     target_list.name = name
     target_list.description = clean_text(description, name="description", limit=2000)
     target_list.targets = cleaned
+    if default_variables is not None:
+        target_list.default_variables = clean_defaults(default_variables)
     target_list.save()
     return target_list
+
+
+def clean_defaults(values: Any) -> dict[str, str]:
+    if not isinstance(values, dict) or len(values) > 100:
+        raise ValidationError({"default_variables": "At most 100 {field name: value} pairs."})
+    cleaned = {str(k).strip()[:100]: str(v or "").strip() for k, v in values.items()}
+    if any(len(v) > 2000 for v in cleaned.values()):
+        raise ValidationError({"default_variables": "A value has at most 2,000 characters."})
+    return {k: v for k, v in cleaned.items() if k and v}
 
 
 def target_list_delete(*, user: User, target_list: TargetList) -> None:
@@ -694,8 +715,13 @@ def batch_launch(
     target_list: TargetList | None = None,
     ticket_number: str = "",
     variables: dict[str, Any] | None = None,
+    canary: int = 0,
+    assign: Any = None,
 ) -> Batch:
-    """One batch and one not-started session per target, all or nothing."""
+    """One batch and one not-started session per target, all or nothing. The first `canary`
+    targets go first; `assign` is "round_robin" or {label: email} (batch_control.assignees)."""
+    from sessions.batch_control import assignees  # batch_control builds on this module
+
     if not user.can_edit_content or user.account_id is None:
         raise PermissionDenied("Engineers launch maintenance batches.")
     if tree.tree_type != "maintenance":
@@ -708,14 +734,27 @@ def batch_launch(
     )
     if not cleaned:
         raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
+    if target_list is not None and target_list.default_variables:
+        # The list's defaults fill what the launcher left empty.
+        given = {k: v for k, v in (variables or {}).items() if str(v or "").strip()}
+        variables = {**target_list.default_variables, **given}
     ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
     answers = intake_answers(tree, variables)
+    try:
+        canary = int(canary or 0)
+    except (TypeError, ValueError):
+        canary = -1
+    if not 0 <= canary <= len(cleaned):
+        raise ValidationError({"canary": f"A canary count is 0 to {len(cleaned)}."})
+    owners = assignees(user=user, labels=[t["label"] for t in cleaned], assign=assign)
     batch = Batch.objects.create(
         tree=tree,
         account=user.account,
         created_by=user,
         target_list=target_list,
         ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
+        variables=answers,
+        canary=canary,
     )
     snapshot = tree.runnable_structure()
     FlowSession.objects.bulk_create(
@@ -731,8 +770,10 @@ def batch_launch(
             variables={**answers, BUILTIN_TARGET_VARIABLE: target["label"]},
             batch=batch,
             target_label=target["label"],
+            position=position,
+            assigned_to=owners.get(target["label"]),
         )
-        for target in cleaned
+        for position, target in enumerate(cleaned)
     )
     detail = {"flow": tree.name, "targets": len(cleaned), "ticket_number": batch.ticket_number}
     audit_record(AuditAction.BATCH_LAUNCHED, actor=user, target=batch, detail=detail)
@@ -747,10 +788,14 @@ def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
         raise SessionError("Only batch targets are started this way.")
     if user.account_id != session.account_id and not user.is_staff:
         raise PermissionDenied("This batch belongs to another team.")
+    from sessions.batch_control import guard_start  # batch_control builds on this module
+
     with transaction.atomic():
-        won = FlowSession.objects.filter(pk=session.pk, status=SessionStatus.PENDING).update(
-            status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now()
-        )
+        if session.status == SessionStatus.PENDING:
+            guard_start(session)  # paused, marked, superseded or waiting for the canary: 409
+        won = FlowSession.objects.filter(
+            pk=session.pk, status=SessionStatus.PENDING, mark="", current=True
+        ).update(status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now())
         if won:
             Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
             bump_batch_revision(session.batch_id)

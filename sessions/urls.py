@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions import views
+from sessions import batch_control_views, views
 
 app_name = "flowsessions"
 urlpatterns = [
@@ -33,4 +33,7 @@ urlpatterns = [
     path("<uuid:pk>/rate/", views.rate, name="rate"),
     path("<uuid:pk>/export/", views.export, name="export"),
     path("<uuid:pk>/exported/", views.mark_exported, name="exported"),
+    path("<uuid:pk>/handover/", batch_control_views.session_handover, name="handover"),
+    path("<uuid:pk>/takeover/", batch_control_views.session_takeover, name="takeover"),
+    path("notifications/", batch_control_views.notifications, name="notifications"),
 ]

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from flows import nodes
 from flows.models import Tree
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import exports, redaction, runtime, selectors, services
+from sessions import exports, handover, redaction, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
 from sessions.models import FlowSession, Outcome
@@ -436,6 +436,7 @@ def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
         "complete_form": complete_form_for(session),
         "can_run": session.can_run(request.user) and not session.is_completed,
         "can_mark_exported": session.can_mark_exported(request.user),
+        **handover.handover_options(session, request.user),
         "outcomes": Outcome,
         "ask_rating": request.GET.get("rate") == "1" and session.rating is None,
         "timeline": selectors.session_timeline(session),

@@ -5,9 +5,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sessions import analytics, runtime, services
+from sessions import analytics, batch_report, runtime, services
 from sessions.exports import FORMATS
-from sessions.models import Batch, FlowSession, Outcome, TargetList
+from sessions.models import Batch, FlowSession, Outcome, TargetList, TargetMark
 
 
 def email_of(source: str) -> serializers.EmailField:
@@ -182,10 +182,24 @@ class TargetSerializer(serializers.Serializer):
 class TargetListSerializer(serializers.ModelSerializer):
     targets = TargetSerializer(many=True)
     created_by = email_of("created_by.email")
+    default_variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        help_text="Intake answers a batch launched on this list starts with.",
+    )
 
     class Meta:
         model = TargetList
-        fields = ["id", "name", "description", "targets", "created_by", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "targets",
+            "default_variables",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_by", "created_at", "updated_at"]
 
     def create(self, validated_data: dict[str, Any]) -> TargetList:
@@ -208,7 +222,10 @@ class BatchTargetSerializer(serializers.ModelSerializer):
 
     state = serializers.SerializerMethodField()
     user = email_of("user.email")
+    assigned_to = email_of("assigned_to.email")
     outcome = outcome_field()
+    note = serializers.CharField(source="mark_note", read_only=True)
+    waiting_for_canary = serializers.SerializerMethodField()
     step = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField()
 
@@ -220,7 +237,11 @@ class BatchTargetSerializer(serializers.ModelSerializer):
             "status",
             "state",
             "outcome",
+            "note",
+            "attempt",
             "user",
+            "assigned_to",
+            "waiting_for_canary",
             "step",
             "steps",
             "started_at",
@@ -230,8 +251,17 @@ class BatchTargetSerializer(serializers.ModelSerializer):
     def card(self, session: FlowSession):  # type: ignore[no-untyped-def]
         return self.context["cards"][session.pk]
 
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=["not_started", "in_progress", "complete", *TargetMark.values]
+        )
+    )
     def get_state(self, session: FlowSession) -> str:
+        """not_started, in_progress, complete (see `outcome`), skipped, blocked, unreachable."""
         return self.card(session).state
+
+    def get_waiting_for_canary(self, session: FlowSession) -> bool:
+        return self.card(session).waiting
 
     def get_step(self, session: FlowSession) -> int | None:
         return self.card(session).step or None
@@ -246,6 +276,11 @@ class BatchSerializer(serializers.ModelSerializer):
     targets = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
+    paused = serializers.SerializerMethodField()
+    paused_by = email_of("paused_by.email")
+    relaunched_from = serializers.UUIDField(
+        source="relaunched_from_id", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Batch
@@ -255,6 +290,12 @@ class BatchSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "ticket_number",
+            "variables",
+            "canary",
+            "paused",
+            "paused_by",
+            "pause_reason",
+            "relaunched_from",
             "target_list",
             "progress",
             "summary",
@@ -283,6 +324,9 @@ class BatchSerializer(serializers.ModelSerializer):
     def get_summary(self, batch: Batch) -> str:
         return self.status(batch).summary
 
+    def get_paused(self, batch: Batch) -> bool:
+        return batch.is_paused
+
 
 class BatchLaunchSerializer(serializers.Serializer):
     tree = serializers.UUIDField()
@@ -296,6 +340,13 @@ class BatchLaunchSerializer(serializers.Serializer):
     ticket_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
     variables = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=2000), required=False
+    )
+    canary = serializers.IntegerField(
+        min_value=0, required=False, default=0, help_text="Only the first N targets start first."
+    )
+    assign = serializers.JSONField(
+        required=False,
+        help_text='"round_robin" over the team\'s engineers, or {target label: engineer email}.',
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -384,3 +435,36 @@ class FlowAnalyticsSerializer(serializers.Serializer):
     weeks = WeekSerializer(many=True)
     histogram = HistogramBinSerializer(many=True, help_text="Completed runs by duration.")
     flags = FlagSerializer(many=True, help_text="Step-health flags (last 90 days).")
+
+
+class MarkSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=TargetMark.choices)
+    note = serializers.CharField(max_length=2000, help_text="The reason (skipped) or a note.")
+
+
+class HandoverSerializer(serializers.Serializer):
+    to = serializers.EmailField(help_text="An engineer of the session's team.")
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class TakeoverSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class PauseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    to = serializers.EmailField(
+        allow_null=True, help_text="An engineer of the team; null unassigns."
+    )
+
+
+class CancelledSerializer(serializers.Serializer):
+    cancelled = serializers.IntegerField(help_text="How many not-started targets were skipped.")
+
+
+class BatchReportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=list(batch_report.FORMATS), default="psa")
+    redact = serializers.BooleanField(default=False)

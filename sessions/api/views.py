@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from flows.models import Tree
 from resolutionflow.schema import CONFLICT
-from sessions import analytics, exports, selectors, services
+from sessions import analytics, batch_control, batch_report, exports, handover, selectors, services
 from sessions.api import serializers as s
 from sessions.filters import SessionFilterSet
 from sessions.models import Batch, FlowSession, FlowSessionQuerySet, TargetList
@@ -64,6 +64,61 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Start a not-started batch target for the caller (the Start button's twin).
         409 names who has it when someone else started it first."""
         session = services.batch_session_start(session=self.get_object(), user=request.user)
+        return self.respond(session)
+
+    @extend_schema(
+        request=s.MarkSerializer,
+        responses={200: s.FlowSessionDetailSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def mark(self, request: Request, pk: str | None = None) -> Response:
+        """Mark a batch target skipped (with a reason), blocked or unreachable (with a note).
+        409 once it is completed or already marked."""
+        data = self.valid(s.MarkSerializer)
+        session = batch_control.target_mark(session=self.get_object(), user=request.user, **data)
+        return self.respond(session)
+
+    @extend_schema(
+        request=None,
+        responses={201: s.FlowSessionDetailSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        """A new attempt of an unresolved, escalated, blocked or unreachable batch target
+        (not started; the earlier attempt stays readable). 409 for any other state."""
+        new = batch_control.target_retry(session=self.get_object(), user=request.user)
+        return self.respond(new, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.AssignSerializer, responses={200: s.FlowSessionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        """Assign a batch target to an engineer of the team (or unassign it with null)."""
+        data = self.valid(s.AssignSerializer)
+        session = batch_control.target_assign_email(
+            session=self.get_object(), user=request.user, to=data["to"]
+        )
+        return self.respond(session)
+
+    @extend_schema(
+        request=s.HandoverSerializer,
+        responses={200: s.FlowSessionDetailSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def handover(self, request: Request, pk: str | None = None) -> Response:
+        """The runner (or an admin) hands a running session to another engineer of the team."""
+        data = self.valid(s.HandoverSerializer)
+        session = handover.session_handover(session=self.get_object(), user=request.user, **data)
+        return self.respond(session)
+
+    @extend_schema(
+        request=s.TakeoverSerializer,
+        responses={200: s.FlowSessionDetailSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def takeover(self, request: Request, pk: str | None = None) -> Response:
+        """An engineer or admin of the team takes a running session over from its runner."""
+        data = self.valid(s.TakeoverSerializer)
+        session = handover.session_takeover(session=self.get_object(), user=request.user, **data)
         return self.respond(session)
 
     @extend_schema(request=s.AnswerSerializer, responses=RUN)
@@ -228,9 +283,12 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return Batch.objects.for_user(self.request.user).select_related("created_by")
+        return Batch.objects.for_user(self.request.user).select_related(
+            "created_by", "paused_by", "tree"
+        )
 
     def render_batch(self, batch: Batch, code: int = status.HTTP_200_OK) -> Response:
+        batch = self.get_queryset().get(pk=batch.pk)
         context = {"status": selectors.batch_status(batch)}
         return Response(s.BatchSerializer(batch, context=context).data, status=code)
 
@@ -260,8 +318,71 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             target_list=target_list,
             ticket_number=data.get("ticket_number", ""),
             variables=data.get("variables"),
+            canary=data.get("canary", 0),
+            assign=data.get("assign"),
         )
         return self.render_batch(batch, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.PauseSerializer,
+        responses={200: s.BatchSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str | None = None) -> Response:
+        """No new targets start until resumed (launcher or admin); running ones continue."""
+        data = self.valid(s.PauseSerializer)
+        batch = batch_control.batch_pause(batch=self.get_object(), user=request.user, **data)
+        return self.render_batch(batch)
+
+    @extend_schema(request=None, responses={200: s.BatchSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        batch = batch_control.batch_resume(batch=self.get_object(), user=request.user)
+        return self.render_batch(batch)
+
+    @extend_schema(request=None, responses={200: s.CancelledSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Every not-started target becomes skipped with reason "cancelled"."""
+        count = batch_control.batch_cancel(batch=self.get_object(), user=request.user)
+        return Response({"cancelled": count})
+
+    @extend_schema(request=None, responses={200: s.BatchSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request: Request, pk: str | None = None) -> Response:
+        """A new attempt of every unresolved, escalated, blocked and unreachable target."""
+        batch = self.get_object()
+        batch_control.batch_retry_failed(batch=batch, user=request.user)
+        return self.render_batch(batch)
+
+    @extend_schema(request=None, responses={201: s.BatchSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], url_path="relaunch-failed")
+    def relaunch_failed(self, request: Request, pk: str | None = None) -> Response:
+        """A new batch of the failed targets with the same flow, ticket and intake values."""
+        new = batch_control.batch_relaunch_failed(batch=self.get_object(), user=request.user)
+        return self.render_batch(new, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=[*batch_report.FORMATS], default="psa"),
+            OpenApiParameter("redact", bool, default=False),
+        ],
+        responses={
+            (200, media_type): OpenApiTypes.STR
+            for media_type in sorted({media for media, _ in batch_report.FORMATS.values()})
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def report(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The batch's report for the change ticket: header, then one line per target."""
+        batch = self.get_object()
+        serializer = s.BatchReportQuerySerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        options = serializer.validated_data
+        redact = options["redact"] or bool(batch.account.always_redact)
+        text = batch_report.batch_report(batch, fmt=options["format"], redact=redact)
+        content_type, _ = batch_report.FORMATS[options["format"]]
+        return HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
 
     def valid(self, serializer_class):  # type: ignore[no-untyped-def]
         serializer = serializer_class(data=self.request.data)

@@ -25,6 +25,16 @@ CONFLICTS = {
     ("post", "/api/sessions/{id}/feedback/{node_id}/"),
     ("post", "/api/sessions/{id}/start/"),
     ("post", "/api/sessions/{id}/steps/{step_id}/"),
+    # Issue 13: the target's or the batch's state forbids the action.
+    ("post", "/api/sessions/{id}/mark/"),
+    ("post", "/api/sessions/{id}/retry/"),
+    ("post", "/api/sessions/{id}/handover/"),
+    ("post", "/api/sessions/{id}/takeover/"),
+    ("post", "/api/batches/{id}/pause/"),
+    ("post", "/api/batches/{id}/resume/"),
+    ("post", "/api/batches/{id}/cancel/"),
+    ("post", "/api/batches/{id}/retry-failed/"),
+    ("post", "/api/batches/{id}/relaunch-failed/"),
 }
 
 
@@ -44,7 +54,8 @@ def test_schema_is_valid_openapi_3_without_generator_warnings(tmp_path: Path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     document = yaml.safe_load(out.read_text())
     assert document["openapi"].startswith("3.0")
-    assert len(operations(document)) == 50  # + GET /api/flows/{id}/analytics/
+    # + GET /api/flows/{id}/analytics/, + issue 13's ten batch/session actions and the report
+    assert len(operations(document)) == 61
 
 
 def test_every_operation_documents_the_error_body(schema_document):
