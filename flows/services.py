@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from accounts.audit import audit_record
 from accounts.models import AuditAction, User
 from flows import nodes, selectors, structure
-from flows.models import Category, Tag, Tree, TreeStatus, TreeType
+from flows.models import Category, Tag, Tree, TreeStatus, TreeType, TreeVersion
 from resolutionflow.search import is_postgres
 
 
@@ -245,11 +245,17 @@ def locked(tree: Tree) -> Tree:
     return Tree.objects.select_for_update().get(pk=tree.pk)
 
 
+NOTE_LIMIT = 500
+
+
 @transaction.atomic
-def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree:
+def tree_publish(*, tree: Tree, user: User, revision: int | None = None, note: str = "") -> Tree:
     """Validate and publish; a published flow's working copy replaces the live version.
-    With a `revision`, only if nobody changed the flow since (else `EditConflict`)."""
+    With a `revision`, only if nobody changed the flow since (else `EditConflict`).
+    Every publish records a numbered, immutable `TreeVersion` with the optional `note`."""
     ensure_can_edit(tree=tree, user=user)
+    if not isinstance(note, str) or len(note.strip()) > NOTE_LIMIT:
+        raise ValidationError({"note": f"Keep the change note to {NOTE_LIMIT} characters."})
     tree = locked(tree)
     check_revision(tree, revision)
     errors = tree.editing_errors()
@@ -260,7 +266,43 @@ def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree
     tree.status = TreeStatus.PUBLISHED
     tree.published_at = timezone.now()
     tree.save(update_fields=[*changed, "status", "published_at", "updated_at"])
-    _audit(AuditAction.FLOW_PUBLISHED, tree, user, republished=republished)
+    version = version_record(tree=tree, user=user, note=note.strip())
+    _audit(AuditAction.FLOW_PUBLISHED, tree, user, republished=republished, version=version.number)
+    return tree
+
+
+def version_record(*, tree: Tree, user: User | None, note: str = "") -> TreeVersion:
+    """The next numbered version of what is live now. Called inside the publish transaction
+    (the flow row is locked, so two publishes cannot take the same number)."""
+    last = tree.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return TreeVersion.objects.create(
+        tree=tree,
+        number=last + 1,
+        name=tree.name,
+        tree_structure=nodes.copy_json(tree.tree_structure),
+        intake_form=nodes.copy_json(tree.intake_form),
+        note=note,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def tree_restore(*, tree: Tree, user: User, number: int, revision: int | None = None) -> Tree:
+    """Put an old version into the working copy (a draft: the flow itself). Nothing goes
+    live until the owner publishes, which records a new version as usual."""
+    ensure_can_edit(tree=tree, user=user)
+    tree = locked(tree)
+    version = tree.versions.filter(number=number).first()
+    if version is None:
+        raise ValidationError({"version": f"This flow has no version {number}."})
+    check_revision(tree, revision)
+    changed = content_write(
+        tree,
+        tree_structure=nodes.copy_json(version.tree_structure),
+        intake_form=nodes.copy_json(version.intake_form),
+    )
+    tree.save(update_fields=sorted(set(changed)))
+    _audit(AuditAction.FLOW_RESTORED, tree, user, version=number)
     return tree
 
 
@@ -387,6 +429,8 @@ def tree_fork(*, tree: Tree, user: User, name: str, fork_reason: str = "") -> Tr
         fork_depth=parent.fork_depth + 1,
         fork_reason=fork_reason.strip(),
         parent_updated_at=parent.updated_at,
+        # The common ancestor for later merges of the parent's changes.
+        parent_version=parent.live_version(),
     )
     fork.tags.set(parent.tags.all())
     _audit(AuditAction.FLOW_FORKED, fork, user, parent=str(parent.pk), parent_name=parent.name)

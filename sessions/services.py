@@ -121,6 +121,7 @@ def session_start(
         tree_type=tree.tree_type,
         structure_snapshot=tree.runnable_structure(),
         intake_form_snapshot=tree.runnable_intake_form(),
+        version=tree.live_version(),
         user=user,
         account=user.account,
         status=SessionStatus.IN_PROGRESS,
@@ -718,6 +719,7 @@ def batch_launch(
         ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
     )
     snapshot = tree.runnable_structure()
+    version = tree.live_version()
     FlowSession.objects.bulk_create(
         FlowSession(
             tree=tree,
@@ -725,6 +727,7 @@ def batch_launch(
             tree_type=tree.tree_type,
             structure_snapshot=snapshot,
             intake_form_snapshot=tree.runnable_intake_form(),
+            version=version,
             account=user.account,
             status=SessionStatus.PENDING,
             ticket_number=batch.ticket_number,
