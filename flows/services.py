@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction, User
-from flows import nodes, selectors, structure
+from flows import merge, nodes, selectors, structure
 from flows.models import Category, Tag, Tree, TreeStatus, TreeType, TreeVersion
 from resolutionflow.search import is_postgres
 
@@ -547,3 +547,66 @@ def trees_search_refresh(*, trees: QuerySet[Tree]) -> int:
     if not is_postgres():
         return 0
     return trees.order_by().update(search_vector=RawSQL(SEARCH_VECTOR_SQL, []))
+
+
+# --- pulling a parent's changes into a fork -------------------------------------------------
+
+
+def fork_merge(
+    tree: Tree, user: User, resolutions: dict[str, str] | None = None
+) -> merge.MergeResult:
+    """The fork's working copy with the parent's changes since the fork (or last pull)
+    merged in; nothing is written. Raises ValidationError when there is no parent (that the
+    user can see, published) to pull from."""
+    parent = tree.parent_tree
+    visible = parent is not None and Tree.objects.for_user(user).filter(pk=parent.pk).exists()
+    if not visible or not parent.is_published:
+        raise ValidationError("This flow has no published parent to pull changes from.")
+    base = tree.parent_version.tree_structure if tree.parent_version_id else None
+    return merge.merge(
+        tree.tree_type,
+        base=base,
+        theirs=parent.tree_structure,
+        mine=tree.editing_structure,
+        resolutions=resolutions,
+    )
+
+
+@transaction.atomic
+def tree_pull_parent(
+    *,
+    tree: Tree,
+    user: User,
+    resolutions: dict[str, str] | None = None,
+    revision: int | None = None,
+) -> merge.MergeResult:
+    """Merge the parent's changes into the fork's working copy. Written only when every
+    conflict has a resolution (`theirs` or `mine`); then the parent's live version becomes
+    the base of the next pull. Nothing is published: the owner publishes as usual."""
+    ensure_can_edit(tree=tree, user=user)
+    bad = {k: v for k, v in (resolutions or {}).items() if v not in merge.RESOLUTIONS}
+    if bad:
+        raise ValidationError({"resolutions": "Each resolution must be 'theirs' or 'mine'."})
+    tree = locked(tree)
+    check_revision(tree, revision)
+    result = fork_merge(tree, user, resolutions)
+    if result.unresolved:
+        return result
+    parent = tree.parent_tree
+    changed = ["parent_version", "parent_updated_at"]
+    if result.structure != tree.editing_structure:
+        changed += content_write(
+            tree, tree_structure=result.structure, intake_form=tree.editing_intake_form
+        )
+    tree.parent_version = parent.live_version()
+    tree.parent_updated_at = parent.updated_at
+    tree.save(update_fields=sorted(set(changed)))
+    _audit(
+        AuditAction.FLOW_MERGED,
+        tree,
+        user,
+        parent=str(parent.pk),
+        applied=len(result.applied),
+        conflicts=len(result.conflicts),
+    )
+    return result

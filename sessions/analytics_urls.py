@@ -8,4 +8,5 @@ app_name = "analytics"
 urlpatterns = [
     path("review/", analytics_views.needs_review, name="review"),
     path("<uuid:pk>/analytics/", analytics_views.flow_analytics, name="flow"),
+    path("<uuid:pk>/analytics/fork/", analytics_views.fork_outcomes, name="fork_outcomes"),
 ]

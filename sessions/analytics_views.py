@@ -133,3 +133,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "outcome_strip": charts.share_strip(board.outcomes),
         },
     )
+
+
+@login_required
+@require_GET
+def fork_outcomes(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The compare page's panel: the fork's resolution rate and median duration beside its
+    parent's over the same period."""
+    tree = analytics.analytics_tree(request.user, pk)
+    period = chosen_period(request)
+    context = {
+        "sides": analytics.fork_outcomes(request.user, tree, period),
+        "period_label": PERIOD_LABELS[period],
+    }
+    return render(request, "analytics/_fork_outcomes.html", context)
