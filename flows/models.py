@@ -307,3 +307,23 @@ class TreeVersion(models.Model):
         if not self._state.adding:
             raise VersionImmutable("A published version cannot be changed.")
         super().save(*args, **kwargs)
+
+
+class StepSuggestionDismissal(models.Model):
+    """An owner dismissed the suggestion to add a step with this (normalised) title to the flow:
+    it is not proposed again, whoever adds it later."""
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="dismissed_suggestions")
+    title_key = models.CharField(max_length=255)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tree", "title_key"], name="suggestion_dismissed_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tree_id}: {self.title_key}"

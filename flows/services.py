@@ -15,7 +15,15 @@ from django.utils.text import slugify
 from accounts.audit import audit_record
 from accounts.models import AuditAction, User
 from flows import merge, nodes, selectors, structure
-from flows.models import Category, Tag, Tree, TreeStatus, TreeType, TreeVersion
+from flows.models import (
+    Category,
+    StepSuggestionDismissal,
+    Tag,
+    Tree,
+    TreeStatus,
+    TreeType,
+    TreeVersion,
+)
 from resolutionflow.search import is_postgres
 
 
@@ -610,3 +618,61 @@ def tree_pull_parent(
         conflicts=len(result.conflicts),
     )
     return result
+
+
+# --- custom steps proposed back -------------------------------------------------------------
+
+
+def title_key(title: str) -> str:
+    """A step title as compared for "the same step": lower case, punctuation and repeated
+    spaces gone."""
+    words = "".join(ch if ch.isalnum() else " " for ch in title.casefold()).split()
+    return " ".join(words)[:255]
+
+
+@transaction.atomic
+def tree_step_insert(
+    *,
+    tree: Tree,
+    user: User,
+    after_id: str,
+    title: str,
+    description: str = "",
+    commands: Any = None,
+) -> dict[str, Any]:
+    """Add a step to a checklist's working copy right after step `after_id` (accepting a
+    proposed custom step); the new step, whose id is made from its title."""
+    ensure_can_edit(tree=tree, user=user)
+    tree = locked(tree)
+    if not tree.is_checklist:
+        raise ValidationError("Only procedural and maintenance flows have steps.")
+    data = nodes.copy_json(tree.editing_structure)
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list):
+        raise ValidationError("This flow has no steps to insert after.")
+    at = next(
+        (i for i, s in enumerate(steps) if isinstance(s, dict) and s.get("id") == after_id), None
+    )
+    if at is None:
+        raise ValidationError({"after": f"There is no step “{after_id}” in this flow any more."})
+    taken = {str(s.get("id")) for s in steps if isinstance(s, dict)}
+    step = {
+        "id": nodes.claim_unique(slugify(title)[:60] or "step", taken),
+        "type": "procedure_step",
+        "title": title.strip(),
+        "description": description,
+        "commands": structure.normalise_commands(commands),
+    }
+    steps.insert(at + 1, step)
+    changed = content_write(tree, tree_structure=data, intake_form=tree.editing_intake_form)
+    tree.save(update_fields=sorted(set(changed)))
+    return step
+
+
+@transaction.atomic
+def step_suggestion_dismiss(*, tree: Tree, user: User, title: str) -> None:
+    """Hide the suggestion to add this title (and near-same spellings of it) to the flow."""
+    ensure_can_edit(tree=tree, user=user)
+    StepSuggestionDismissal.objects.get_or_create(
+        tree=tree, title_key=title_key(title), defaults={"dismissed_by": user}
+    )

@@ -73,5 +73,18 @@ class Migration(migrations.Migration):
             model_name='treeversion',
             constraint=models.UniqueConstraint(fields=('tree', 'number'), name='tree_version_unique_number'),
         ),
+        migrations.CreateModel(
+            name='StepSuggestionDismissal',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title_key', models.CharField(max_length=255)),
+                ('dismissed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('dismissed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('tree', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dismissed_suggestions', to='flows.tree')),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('tree', 'title_key'), name='suggestion_dismissed_once')],
+            },
+        ),
         migrations.RunPython(versions_for_published, migrations.RunPython.noop),
     ]
