@@ -14,6 +14,8 @@ CONFLICTS = {
     ("put", "/api/flows/{id}/"),
     ("patch", "/api/flows/{id}/"),
     ("post", "/api/flows/{id}/publish/"),
+    ("post", "/api/flows/{id}/restore/"),
+    ("post", "/api/flows/{id}/pull-parent/"),
     ("patch", "/api/members/{id}/"),
     ("post", "/api/members/{id}/deactivate/"),
     ("post", "/api/members/invite/"),
@@ -44,7 +46,8 @@ def test_schema_is_valid_openapi_3_without_generator_warnings(tmp_path: Path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     document = yaml.safe_load(out.read_text())
     assert document["openapi"].startswith("3.0")
-    assert len(operations(document)) == 50  # + GET /api/flows/{id}/analytics/
+    # + GET /api/flows/{id}/analytics/; + versions, version, diff, restore, compare, pull-parent
+    assert len(operations(document)) == 56
 
 
 def test_every_operation_documents_the_error_body(schema_document):
