@@ -139,14 +139,17 @@ class _Doc:
             node["children"] = children
 
 
-def _previous_sibling(place: Place, side: dict[str, Place]) -> str | None:
-    """The id of the node just before this one under the same parent on that side."""
-    best: tuple[int, str] | None = None
-    for node_id, other in side.items():
-        same_parent = other.parent_id == place.parent_id
-        if same_parent and other.index < place.index and (best is None or other.index > best[0]):
-            best = (other.index, node_id)
-    return best[1] if best else None
+def previous_siblings(side: dict[str, Place]) -> dict[str, str | None]:
+    """Each node's previous sibling on that side (None for a first child or step)."""
+    by_parent: dict[str | None, list[tuple[int, str]]] = {}
+    for node_id, place in side.items():
+        by_parent.setdefault(place.parent_id, []).append((place.index, node_id))
+    previous: dict[str, str | None] = {}
+    for children in by_parent.values():
+        children.sort()
+        for at, (_index, node_id) in enumerate(children):
+            previous[node_id] = children[at - 1][1] if at else None
+    return previous
 
 
 def _bare(node: dict) -> dict:
@@ -177,6 +180,7 @@ def merge(
     three_way = base is not None
     b = places(tree_type, base) if three_way else {}
     t, m = places(tree_type, theirs), places(tree_type, mine)
+    prev_b, prev_t, prev_m = previous_siblings(b), previous_siblings(t), previous_siblings(m)
     doc = _Doc(tree_type, mine)
     result = MergeResult(doc.data, three_way=three_way)
 
@@ -230,7 +234,7 @@ def merge(
                 continue
         if place.parent_id is None and tree_type not in nodes.STEP_TREE_TYPES:
             continue  # a tree's root is never inserted
-        after = _previous_sibling(place, t)
+        after = prev_t.get(node_id)
         if doc.insert(_bare(place.node), place.parent_id, after):
             result.applied.append(node_id)
 
@@ -242,12 +246,8 @@ def merge(
             was, now, ours = b[node_id], t[node_id], m[node_id]
             if now.parent_id is None and tree_type not in nodes.STEP_TREE_TYPES:
                 continue  # a tree's root stays the root
-            theirs_moved = now.parent_id != was.parent_id or _previous_sibling(
-                now, t
-            ) != _previous_sibling(was, b)
-            we_moved = ours.parent_id != was.parent_id or _previous_sibling(
-                ours, m
-            ) != _previous_sibling(was, b)
+            theirs_moved = now.parent_id != was.parent_id or prev_t[node_id] != prev_b[node_id]
+            we_moved = ours.parent_id != was.parent_id or prev_m[node_id] != prev_b[node_id]
             if not theirs_moved or we_moved:
                 continue
             found = doc.locate(node_id)
@@ -255,7 +255,7 @@ def merge(
                 continue
             node, siblings, _parent = found
             siblings.remove(node)
-            if not doc.insert(node, now.parent_id, _previous_sibling(now, t)):
+            if not doc.insert(node, now.parent_id, prev_t[node_id]):
                 siblings.append(node)
             elif node_id not in result.applied:
                 result.applied.append(node_id)
