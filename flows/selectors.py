@@ -193,11 +193,13 @@ def tree_diff(tree: Tree, before: str | int | None, after: str | int | None) -> 
     return diff.structure_diff(tree.tree_type, old, new, name_before=old_name, name_after=new_name)
 
 
-def fork_compare(fork: Tree) -> dict[str, Any]:
+def fork_compare(fork: Tree, *, working_copy: bool = True) -> dict[str, Any]:
     """The parent's changes since the fork (base → parent live) beside the fork's own (base →
-    fork working copy). Without a recorded base (forks made before versions) both sides are
-    compared directly: a two-way compare."""
+    fork working copy, or its live version for readers who may not see unpublished edits).
+    Without a recorded base (forks made before versions) both sides are compared directly: a
+    two-way compare."""
     parent = fork.parent_tree
+    mine = fork.editing_structure if working_copy else fork.tree_structure
     if parent is None:
         raise ValidationError("This flow has no parent to compare with.")
     base = fork.parent_version
@@ -205,7 +207,7 @@ def fork_compare(fork: Tree) -> dict[str, Any]:
         direct = diff.structure_diff(
             fork.tree_type,
             parent.tree_structure,
-            fork.editing_structure,
+            mine,
             name_before=parent.name,
             name_after=fork.name,
         )
@@ -223,7 +225,7 @@ def fork_compare(fork: Tree) -> dict[str, Any]:
         "fork": diff.structure_diff(
             fork.tree_type,
             base.tree_structure,
-            fork.editing_structure,
+            mine,
             name_before=base.name,
             name_after=fork.name,
         ),

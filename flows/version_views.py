@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,8 +54,11 @@ def history(request: HttpRequest, pk: Any) -> HttpResponse:
 def diff_page(request: HttpRequest, pk: Any) -> HttpResponse:
     """Side by side: `from` and `to` are version numbers, `draft` or `live` (the default)."""
     tree = visible_tree(request, pk)
+    can_edit = tree.can_be_edited_by(request.user)
     before = request.GET.get("from") or "live"
-    after = request.GET.get("to") or "draft"
+    after = request.GET.get("to") or ("draft" if can_edit else "live")
+    if selectors.DRAFT in (before, after) and not can_edit:
+        raise PermissionDenied("Only the flow's editors see its unpublished changes.")
     try:
         context = _diff_context(tree, before, after)
     except ValidationError as invalid:
@@ -99,17 +102,18 @@ def compare(request: HttpRequest, pk: Any) -> HttpResponse:
     a preview of pulling the parent's changes (conflicts to choose)."""
     tree = visible_tree(request, pk)
     parent = tree.parent_tree
+    can_edit = tree.can_be_edited_by(request.user)
     if parent is None or not Tree.objects.for_user(request.user).filter(pk=parent.pk).exists():
         messages.error(request, "This flow has no parent you can compare with.")
         return redirect("flows:detail", pk=tree.pk)
     context: dict[str, Any] = {
         "tree": tree,
         "parent": parent,
-        "comparison": selectors.fork_compare(tree),
-        "can_edit": tree.can_be_edited_by(request.user),
+        "comparison": selectors.fork_compare(tree, working_copy=can_edit),
+        "can_edit": can_edit,
         "tab": "compare",
     }
-    if parent.is_published:
+    if parent.is_published and can_edit:
         context["preview"] = services.fork_merge(tree, request.user)
     return render(request, "flows/compare.html", context)
 

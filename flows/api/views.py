@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -189,7 +189,8 @@ class FlowViewSet(
                 "to",
                 str,
                 description="Version number, `live` or `draft` "
-                "(default `draft`: the working copy).",
+                "(default `draft`, the working copy, for editors; `live` for readers, who may "
+                "not see unpublished changes: `draft` answers them 403).",
             ),
         ],
         responses=DiffSerializer,
@@ -200,8 +201,11 @@ class FlowViewSet(
         fields). A moved node exists on both sides and hangs under another parent, or its
         order among siblings present on both sides changed (fewest moves)."""
         tree = self.get_object()
+        can_edit = tree.can_be_edited_by(request.user)
         before = request.query_params.get("from") or "live"
-        after = request.query_params.get("to") or "draft"
+        after = request.query_params.get("to") or ("draft" if can_edit else "live")
+        if selectors.DRAFT in (before, after) and not can_edit:
+            raise PermissionDenied("Only the flow's editors see its unpublished changes.")
         return Response(selectors.tree_diff(tree, before, after).as_json())
 
     @extend_schema(request=RestoreSerializer, responses={200: TreeSerializer, 409: CONFLICT})
@@ -225,7 +229,8 @@ class FlowViewSet(
         own (two-way when the fork predates versions)."""
         tree = self.get_object()
         self._visible_parent(tree)
-        found = selectors.fork_compare(tree)
+        can_edit = tree.can_be_edited_by(request.user)
+        found = selectors.fork_compare(tree, working_copy=can_edit)
         return Response(
             {
                 "three_way": found["three_way"],

@@ -262,3 +262,15 @@ def test_api_version_endpoints_are_404_for_other_accounts(owner, outsider):
     for path in ("restore/", "pull-parent/"):
         answer = api.post(f"/api/flows/{tree.pk}/{path}", {"version": 1}, format="json")
         assert answer.status_code == 404, path
+
+
+def test_readers_never_see_unpublished_changes(client, owner, viewer):
+    tree = published(owner)
+    retitle(tree, owner, "restart", "Secret new wording")
+    client.force_login(viewer)
+    page = client.get(reverse("flows:diff", args=[tree.pk]))
+    assert page.status_code == 200 and "Secret" not in page.content.decode()
+    assert client.get(reverse("flows:diff", args=[tree.pk]) + "?to=draft").status_code == 403
+    api = api_as(viewer)
+    assert api.get(f"/api/flows/{tree.pk}/diff/").json()["nodes"] == []
+    assert api.get(f"/api/flows/{tree.pk}/diff/?from=draft").status_code == 403
