@@ -155,6 +155,8 @@ def test_fork_outcomes_sit_beside_the_parent(
     other = session_services.session_start(tree=parent, user=outsider)
     session_services.session_complete(session=other, user=outsider, outcome="resolved")
     client.force_login(engineer)
+    detail = client.get(reverse("flows:detail", args=[fork.pk])).content.decode()
+    assert reverse("analytics:fork_outcomes", args=[fork.pk]) in detail
     with django_assert_max_num_queries(10):
         page = client.get(reverse("analytics:fork_outcomes", args=[fork.pk]))
     text = page.content.decode()
