@@ -163,7 +163,7 @@ class FlowViewSet(
     # --- versions and lineage ---------------------------------------------------------------
 
     @extend_schema(responses=TreeVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         """Every published version, newest first: who, when, the change note, runs made on it."""
         versions = selectors.tree_versions(self.get_object())
