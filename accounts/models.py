@@ -141,6 +141,8 @@ class AuditAction(models.TextChoices):
     FLOW_IMPORTED = "flow_imported", "Flow imported"
     FLOW_FORKED = "flow_forked", "Flow forked"
     FLOW_VERIFIED = "flow_verified", "Flow marked verified"
+    FLOW_RESTORED = "flow_restored", "Flow version restored"
+    FLOW_MERGED = "flow_merged", "Parent changes pulled into a fork"
     BATCH_LAUNCHED = "batch_launched", "Batch launched"
     REDACTION_CHANGED = "redaction_changed", "Redaction options changed"
     EXPORT_UNREDACTED = "export_unredacted", "Copied for a ticket without redaction"

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from flows import services, structure
-from flows.models import Category, Tag, Tree, TreeStatus
+from flows.models import Category, Tag, Tree, TreeStatus, TreeVersion
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import pretty_json
 
@@ -254,3 +254,27 @@ class TreeAdmin(admin.ModelAdmin):
             "reactivated",
             lambda tree: services.tree_set_active(tree=tree, user=request.user, active=True),
         )
+
+
+@admin.register(TreeVersion)
+class TreeVersionAdmin(admin.ModelAdmin):
+    """Published versions are history: readable here, never added, changed or deleted."""
+
+    list_display = ["tree", "number", "created_by", "created_at", "note"]
+    list_select_related = ["tree", "created_by"]
+    search_fields = ["tree__name", "note"]
+    readonly_fields = ["tree", "number", "name", "note", "created_by", "created_at", "content"]
+    exclude = ["tree_structure", "intake_form"]
+
+    @admin.display(description="Structure and intake form")
+    def content(self, obj: TreeVersion) -> str:
+        return pretty_json({"tree_structure": obj.tree_structure, "intake_form": obj.intake_form})
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.services import service_account_ensure
 from flows import structure
 from flows.models import Tree, TreeStatus
-from flows.services import category_for, tags_for
+from flows.services import category_for, tags_for, version_record
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 CONTENT_FIELDS = ("name", "description", "tree_type", "tree_structure", "intake_form")
@@ -103,4 +103,11 @@ def default_flows_load(directory: Path = DEFAULTS_DIR) -> LoadReport:
         # Status and retirement of an existing default stay as staff left them.
         tree.save()
         tree.tags.set(tags_for(document.get("tags", [])))
+        if tree.is_published:
+            note = (
+                "Shipped with ResolutionFlow."
+                if key in report.created
+                else "Updated by ResolutionFlow."
+            )
+            version_record(tree=tree, user=owner, note=note)
     return report

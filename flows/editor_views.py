@@ -397,7 +397,10 @@ def publish(request: HttpRequest, pk: Any) -> HttpResponse:
     tree = editable_tree(request, pk)
     try:
         tree = services.tree_publish(
-            tree=tree, user=request.user, revision=posted_revision(request)
+            tree=tree,
+            user=request.user,
+            revision=posted_revision(request),
+            note=request.POST.get("note", "")[: services.NOTE_LIMIT],
         )
     except services.EditConflict:
         alerts = [editor.CONFLICT_MESSAGE]

@@ -133,6 +133,11 @@ class Tree(models.Model):
     fork_depth = models.PositiveIntegerField(default=0)
     fork_reason = models.CharField(max_length=255, blank=True)
     parent_updated_at = models.DateTimeField(null=True, blank=True)
+    # The parent's version this fork was made from (or last pulled): the common ancestor of
+    # a three-way merge. Null for forks made before versions existed (two-way compare only).
+    parent_version = models.ForeignKey(
+        "TreeVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # The working copy of a published flow. The editor changes these instead of the live
     # structure, so engineers running the flow never see half-made edits; Publish applies
@@ -254,6 +259,12 @@ class Tree(models.Model):
             ),
         }
 
+    def live_version(self) -> TreeVersion | None:
+        """The version engineers run now: the newest one, while the flow is published."""
+        if not self.is_published:
+            return None
+        return self.versions.order_by("-number").first()
+
     def can_be_edited_by(self, user: User) -> bool:
         """Engineers+ edit their account's flows; official content is for staff."""
         if user.is_staff:
@@ -263,3 +274,56 @@ class Tree(models.Model):
             and self.account_id == user.account_id
             and user.has_role(Role.ENGINEER)
         )
+
+
+class VersionImmutable(Exception):
+    """A published version is history: it is never changed after it was recorded."""
+
+
+class TreeVersion(models.Model):
+    """What one publish put live, numbered 1, 2, 3… per flow and never changed afterwards."""
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    tree_structure = models.JSONField(default=dict)
+    intake_form = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tree", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tree", "number"], name="tree_version_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise VersionImmutable("A published version cannot be changed.")
+        super().save(*args, **kwargs)
+
+
+class StepSuggestionDismissal(models.Model):
+    """An owner dismissed the suggestion to add a step with this (normalised) title to the flow:
+    it is not proposed again, whoever adds it later."""
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="dismissed_suggestions")
+    title_key = models.CharField(max_length=255)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tree", "title_key"], name="suggestion_dismissed_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tree_id}: {self.title_key}"

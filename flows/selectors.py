@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from flows import nodes, structure
-from flows.models import Tree, TreeQuerySet
+from flows import diff, nodes, structure
+from flows.models import Tree, TreeQuerySet, TreeVersion
 
 # The export document: bump the version when a field changes meaning; the importer refuses
 # versions it does not know rather than guessing.
@@ -149,4 +151,82 @@ def tree_export(tree: Tree) -> dict[str, Any]:
         "tags": [tag.name for tag in tree.tags.all()],
         "tree_structure": tree.tree_structure,
         "intake_form": tree.intake_form,
+    }
+
+
+# --- versions and diffs ---------------------------------------------------------------------
+
+
+def tree_versions(tree: Tree) -> QuerySet[TreeVersion]:
+    """The flow's versions, newest first, each with the number of runs made on it."""
+    return (
+        tree.versions.select_related("created_by")
+        .defer("tree_structure", "intake_form")
+        .annotate(runs=Count("sessions"))
+        .order_by("-number")
+    )
+
+
+DRAFT = "draft"
+
+
+def tree_side(tree: Tree, which: str | int | None) -> tuple[str, Any, str]:
+    """(label, structure, name) of one side of a diff: a version number, `draft` (the
+    working copy, or the draft itself) or None/`live` (what engineers run now)."""
+    if which == DRAFT:
+        return "Working copy", tree.editing_structure, tree.name
+    if which in (None, "", "live"):
+        return "Live", tree.tree_structure, tree.name
+    try:
+        number = int(which)
+    except (TypeError, ValueError):
+        raise ValidationError("A version is a number, 'draft' or 'live'.") from None
+    version = tree.versions.filter(number=number).first()
+    if version is None:
+        raise ValidationError(f"This flow has no version {number}.")
+    return f"Version {number}", version.tree_structure, version.name
+
+
+def tree_diff(tree: Tree, before: str | int | None, after: str | int | None) -> diff.StructureDiff:
+    _label, old, old_name = tree_side(tree, before)
+    _label, new, new_name = tree_side(tree, after)
+    return diff.structure_diff(tree.tree_type, old, new, name_before=old_name, name_after=new_name)
+
+
+def fork_compare(fork: Tree, *, working_copy: bool = True) -> dict[str, Any]:
+    """The parent's changes since the fork (base → parent live) beside the fork's own (base →
+    fork working copy, or its live version for readers who may not see unpublished edits).
+    Without a recorded base (forks made before versions) both sides are compared directly: a
+    two-way compare."""
+    parent = fork.parent_tree
+    mine = fork.editing_structure if working_copy else fork.tree_structure
+    if parent is None:
+        raise ValidationError("This flow has no parent to compare with.")
+    base = fork.parent_version
+    if base is None:
+        direct = diff.structure_diff(
+            fork.tree_type,
+            parent.tree_structure,
+            mine,
+            name_before=parent.name,
+            name_after=fork.name,
+        )
+        return {"three_way": False, "base": None, "parent": None, "fork": direct}
+    return {
+        "three_way": True,
+        "base": base,
+        "parent": diff.structure_diff(
+            fork.tree_type,
+            base.tree_structure,
+            parent.tree_structure,
+            name_before=base.name,
+            name_after=parent.name,
+        ),
+        "fork": diff.structure_diff(
+            fork.tree_type,
+            base.tree_structure,
+            mine,
+            name_before=base.name,
+            name_after=fork.name,
+        ),
     }

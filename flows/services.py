@@ -14,8 +14,16 @@ from django.utils.text import slugify
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction, User
-from flows import nodes, selectors, structure
-from flows.models import Category, Tag, Tree, TreeStatus, TreeType
+from flows import merge, nodes, selectors, structure
+from flows.models import (
+    Category,
+    StepSuggestionDismissal,
+    Tag,
+    Tree,
+    TreeStatus,
+    TreeType,
+    TreeVersion,
+)
 from resolutionflow.search import is_postgres
 
 
@@ -245,11 +253,17 @@ def locked(tree: Tree) -> Tree:
     return Tree.objects.select_for_update().get(pk=tree.pk)
 
 
+NOTE_LIMIT = 500
+
+
 @transaction.atomic
-def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree:
+def tree_publish(*, tree: Tree, user: User, revision: int | None = None, note: str = "") -> Tree:
     """Validate and publish; a published flow's working copy replaces the live version.
-    With a `revision`, only if nobody changed the flow since (else `EditConflict`)."""
+    With a `revision`, only if nobody changed the flow since (else `EditConflict`).
+    Every publish records a numbered, immutable `TreeVersion` with the optional `note`."""
     ensure_can_edit(tree=tree, user=user)
+    if not isinstance(note, str) or len(note.strip()) > NOTE_LIMIT:
+        raise ValidationError({"note": f"Keep the change note to {NOTE_LIMIT} characters."})
     tree = locked(tree)
     check_revision(tree, revision)
     errors = tree.editing_errors()
@@ -260,7 +274,43 @@ def tree_publish(*, tree: Tree, user: User, revision: int | None = None) -> Tree
     tree.status = TreeStatus.PUBLISHED
     tree.published_at = timezone.now()
     tree.save(update_fields=[*changed, "status", "published_at", "updated_at"])
-    _audit(AuditAction.FLOW_PUBLISHED, tree, user, republished=republished)
+    version = version_record(tree=tree, user=user, note=note.strip())
+    _audit(AuditAction.FLOW_PUBLISHED, tree, user, republished=republished, version=version.number)
+    return tree
+
+
+def version_record(*, tree: Tree, user: User | None, note: str = "") -> TreeVersion:
+    """The next numbered version of what is live now. Called inside the publish transaction
+    (the flow row is locked, so two publishes cannot take the same number)."""
+    last = tree.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return TreeVersion.objects.create(
+        tree=tree,
+        number=last + 1,
+        name=tree.name,
+        tree_structure=nodes.copy_json(tree.tree_structure),
+        intake_form=nodes.copy_json(tree.intake_form),
+        note=note,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def tree_restore(*, tree: Tree, user: User, number: int, revision: int | None = None) -> Tree:
+    """Put an old version into the working copy (a draft: the flow itself). Nothing goes
+    live until the owner publishes, which records a new version as usual."""
+    ensure_can_edit(tree=tree, user=user)
+    tree = locked(tree)
+    version = tree.versions.filter(number=number).first()
+    if version is None:
+        raise ValidationError({"version": f"This flow has no version {number}."})
+    check_revision(tree, revision)
+    changed = content_write(
+        tree,
+        tree_structure=nodes.copy_json(version.tree_structure),
+        intake_form=nodes.copy_json(version.intake_form),
+    )
+    tree.save(update_fields=sorted(set(changed)))
+    _audit(AuditAction.FLOW_RESTORED, tree, user, version=number)
     return tree
 
 
@@ -387,6 +437,8 @@ def tree_fork(*, tree: Tree, user: User, name: str, fork_reason: str = "") -> Tr
         fork_depth=parent.fork_depth + 1,
         fork_reason=fork_reason.strip(),
         parent_updated_at=parent.updated_at,
+        # The common ancestor for later merges of the parent's changes.
+        parent_version=parent.live_version(),
     )
     fork.tags.set(parent.tags.all())
     _audit(AuditAction.FLOW_FORKED, fork, user, parent=str(parent.pk), parent_name=parent.name)
@@ -503,3 +555,124 @@ def trees_search_refresh(*, trees: QuerySet[Tree]) -> int:
     if not is_postgres():
         return 0
     return trees.order_by().update(search_vector=RawSQL(SEARCH_VECTOR_SQL, []))
+
+
+# --- pulling a parent's changes into a fork -------------------------------------------------
+
+
+def fork_merge(
+    tree: Tree, user: User, resolutions: dict[str, str] | None = None
+) -> merge.MergeResult:
+    """The fork's working copy with the parent's changes since the fork (or last pull)
+    merged in; nothing is written. Raises ValidationError when there is no parent (that the
+    user can see, published) to pull from."""
+    parent = tree.parent_tree
+    visible = parent is not None and Tree.objects.for_user(user).filter(pk=parent.pk).exists()
+    if not visible or not parent.is_published:
+        raise ValidationError("This flow has no published parent to pull changes from.")
+    base = tree.parent_version.tree_structure if tree.parent_version_id else None
+    return merge.merge(
+        tree.tree_type,
+        base=base,
+        theirs=parent.tree_structure,
+        mine=tree.editing_structure,
+        resolutions=resolutions,
+    )
+
+
+@transaction.atomic
+def tree_pull_parent(
+    *,
+    tree: Tree,
+    user: User,
+    resolutions: dict[str, str] | None = None,
+    revision: int | None = None,
+) -> merge.MergeResult:
+    """Merge the parent's changes into the fork's working copy. Written only when every
+    conflict has a resolution (`theirs` or `mine`); then the parent's live version becomes
+    the base of the next pull. Nothing is published: the owner publishes as usual."""
+    ensure_can_edit(tree=tree, user=user)
+    bad = {k: v for k, v in (resolutions or {}).items() if v not in merge.RESOLUTIONS}
+    if bad:
+        raise ValidationError({"resolutions": "Each resolution must be 'theirs' or 'mine'."})
+    tree = locked(tree)
+    check_revision(tree, revision)
+    result = fork_merge(tree, user, resolutions)
+    if result.unresolved:
+        return result
+    parent = tree.parent_tree
+    changed = ["parent_version", "parent_updated_at"]
+    if result.structure != tree.editing_structure:
+        changed += content_write(
+            tree, tree_structure=result.structure, intake_form=tree.editing_intake_form
+        )
+    tree.parent_version = parent.live_version()
+    tree.parent_updated_at = parent.updated_at
+    tree.save(update_fields=sorted(set(changed)))
+    _audit(
+        AuditAction.FLOW_MERGED,
+        tree,
+        user,
+        parent=str(parent.pk),
+        applied=len(result.applied),
+        conflicts=len(result.conflicts),
+    )
+    return result
+
+
+# --- custom steps proposed back -------------------------------------------------------------
+
+
+def title_key(title: str) -> str:
+    """A step title as compared for "the same step": lower case, punctuation and repeated
+    spaces gone."""
+    words = "".join(ch if ch.isalnum() else " " for ch in title.casefold()).split()
+    return " ".join(words)[:255]
+
+
+@transaction.atomic
+def tree_step_insert(
+    *,
+    tree: Tree,
+    user: User,
+    after_id: str,
+    title: str,
+    description: str = "",
+    commands: Any = None,
+) -> dict[str, Any]:
+    """Add a step to a checklist's working copy right after step `after_id` (accepting a
+    proposed custom step); the new step, whose id is made from its title."""
+    ensure_can_edit(tree=tree, user=user)
+    tree = locked(tree)
+    if not tree.is_checklist:
+        raise ValidationError("Only procedural and maintenance flows have steps.")
+    data = nodes.copy_json(tree.editing_structure)
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list):
+        raise ValidationError("This flow has no steps to insert after.")
+    at = next(
+        (i for i, s in enumerate(steps) if isinstance(s, dict) and s.get("id") == after_id), None
+    )
+    if at is None:
+        raise ValidationError({"after": f"There is no step “{after_id}” in this flow any more."})
+    taken = {str(s.get("id")) for s in steps if isinstance(s, dict)}
+    step = {
+        "id": nodes.claim_unique(slugify(title)[:60] or "step", taken),
+        "type": "procedure_step",
+        "title": title.strip(),
+        "description": description,
+        "commands": structure.normalise_commands(commands),
+    }
+    steps.insert(at + 1, step)
+    changed = content_write(tree, tree_structure=data, intake_form=tree.editing_intake_form)
+    tree.save(update_fields=sorted(set(changed)))
+    return step
+
+
+@transaction.atomic
+def step_suggestion_dismiss(*, tree: Tree, user: User, title: str) -> None:
+    """Hide the suggestion to add this title (and near-same spellings of it) to the flow."""
+    ensure_can_edit(tree=tree, user=user)
+    StepSuggestionDismissal.objects.get_or_create(
+        tree=tree, title_key=title_key(title), defaults={"dismissed_by": user}
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from flows import editor_views, views
+from flows import editor_views, version_views, views
 
 app_name = "flows"
 urlpatterns = [
@@ -16,6 +16,12 @@ urlpatterns = [
     path("<uuid:pk>/fork/", views.fork, name="fork"),
     path("<uuid:pk>/verify/", views.verify, name="verify"),
     path("<uuid:pk>/export/", views.export, name="export"),
+    path("<uuid:pk>/history/", version_views.history, name="history"),
+    path("<uuid:pk>/diff/", version_views.diff_page, name="diff"),
+    path("<uuid:pk>/restore/", version_views.restore, name="restore"),
+    path("<uuid:pk>/publish/review/", version_views.publish_review, name="publish_review"),
+    path("<uuid:pk>/compare/", version_views.compare, name="compare"),
+    path("<uuid:pk>/pull-parent/", version_views.pull_parent, name="pull_parent"),
     # The visual editors; every change below is an htmx POST answered with the editor body.
     path("<uuid:pk>/edit/", editor_views.edit, name="edit"),
     path("<uuid:pk>/edit/json/", views.edit_json, name="edit_json"),

@@ -119,7 +119,9 @@ def edit_json(request: HttpRequest, pk: Any) -> HttpResponse:
 def publish(request: HttpRequest, pk: Any) -> HttpResponse:
     tree = visible_tree(request, pk)
     try:
-        tree = services.tree_publish(tree=tree, user=request.user)
+        tree = services.tree_publish(
+            tree=tree, user=request.user, note=request.POST.get("note", "")[: services.NOTE_LIMIT]
+        )
     except services.PublishRefused as refused:
         messages.error(request, str(refused))
         return render_detail(request, tree, errors=refused.errors, status=400)

@@ -343,3 +343,14 @@ STEP_HEALTH = {
     "dead_branch_min_runs": 20,  # no session reached the node while the flow ran this often
     "stale_after_days": 180,  # not verified for this long
 }
+
+# Custom steps proposed back to a flow's owners: the same custom step (same place, same or
+# near-same title) added in at least `min_runs` runs by at least `min_engineers` engineers in
+# the last `window_days`. Near-same = equal once normalised (case, punctuation, spaces) or at
+# least `similarity` alike (difflib ratio of the normalised titles).
+STEP_SUGGESTIONS = {
+    "min_runs": 3,
+    "min_engineers": 2,
+    "window_days": 60,
+    "similarity": 0.85,
+}

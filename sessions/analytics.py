@@ -730,3 +730,66 @@ def team_dashboard(user: Any, limit: int = 8) -> Dashboard:
         engineers=engineers,
         month_start=since,
     )
+
+
+# --- a fork beside its parent -----------------------------------------------------------
+
+
+@dataclass
+class OutcomeSide:
+    tree: Tree
+    runs: int
+    completed: int
+    resolved: int
+    median_s: int | None
+    own_team_only: bool = False  # the parent belongs to others: only this team's runs count
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return round(100 * self.resolved / self.completed, 1) if self.completed else None
+
+
+def _side_from_counts(tree: Tree, counts: Counter) -> OutcomeSide:
+    return OutcomeSide(
+        tree=tree,
+        runs=counts[("run", "")],
+        completed=sum(counts[(key, "")] for key in OUTCOME_KEYS),
+        resolved=counts[("out:resolved", "")],
+        median_s=percentile_s(durations(counts), 0.5),
+    )
+
+
+MEDIAN_SAMPLE = 10_000
+
+
+def _side_of_team_runs(tree: Tree, account_id: Any, since: datetime | None) -> OutcomeSide:
+    """A parent owned by others (a default flow, public content): only this team's runs of it,
+    so no team reads another's figures. Two queries."""
+    runs = runs_of([tree.pk], since).filter(account_id=account_id)
+    totals = runs.aggregate(
+        runs=Count("pk"),
+        completed=Count("pk", filter=Q(outcome__in=["resolved", "escalated", "unresolved"])),
+        resolved=Count("pk", filter=Q(outcome="resolved")),
+    )
+    spans = sorted(
+        (done - start).total_seconds()
+        for start, done in runs.filter(completed_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("started_at", "completed_at")[:MEDIAN_SAMPLE]
+    )
+    median = round(spans[len(spans) // 2]) if spans else None
+    return OutcomeSide(tree, totals["runs"], totals["completed"], totals["resolved"], median, True)
+
+
+def fork_outcomes(user: Any, fork: Tree, period: str = DEFAULT_PERIOD) -> list[OutcomeSide]:
+    """Resolution rate and median duration of a fork and of its parent over the same period."""
+    since = period_since(period)
+    parent = fork.parent_tree
+    counts = counts_for([fork.pk, *([parent.pk] if parent else [])], since)
+    sides = [_side_from_counts(fork, counts.get(fork.pk, Counter()))]
+    if parent is not None:
+        if user.is_staff or (parent.account_id and parent.account_id == user.account_id):
+            sides.append(_side_from_counts(parent, counts.get(parent.pk, Counter())))
+        else:
+            sides.append(_side_of_team_runs(parent, user.account_id, since))
+    return sides

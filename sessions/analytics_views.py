@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from sessions import analytics, charts
+from flows import services as flow_services
+from sessions import analytics, charts, suggestions
 from sessions.analytics import BUCKET_LABELS, BUCKETS, PERIOD_LABELS, PERIODS
 from sessions.handover import unread_notifications
 
@@ -106,7 +110,11 @@ def needs_review(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "analytics/review.html",
-        {"flagged": flagged, "flag_labels": analytics.FLAG_LABELS},
+        {
+            "flagged": flagged,
+            "flag_labels": analytics.FLAG_LABELS,
+            "suggestions": suggestions.suggestions_for_account(request.user),
+        },
     )
 
 
@@ -136,3 +144,84 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "unread": unread_notifications(request.user).count(),
         },
     )
+
+
+@login_required
+@require_GET
+def fork_outcomes(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The compare page's panel: the fork's resolution rate and median duration beside its
+    parent's over the same period."""
+    tree = analytics.analytics_tree(request.user, pk)
+    period = chosen_period(request)
+    context = {
+        "sides": analytics.fork_outcomes(request.user, tree, period),
+        "period_label": PERIOD_LABELS[period],
+    }
+    return render(request, "analytics/_fork_outcomes.html", context)
+
+
+# --- custom steps proposed back ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def flow_suggestions(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The flow page's panel: steps engineers keep adding, with Accept and Dismiss."""
+    tree = analytics.analytics_tree(request.user, pk)
+    found = suggestions.step_suggestions([tree])[tree.pk]
+    context = {"tree": tree, "suggestions": found, "can_edit": tree.can_be_edited_by(request.user)}
+    return render(request, "analytics/_suggestions.html", context)
+
+
+def _suggestion(request: HttpRequest, pk: Any) -> tuple[Any, suggestions.Suggestion | None]:
+    """The flow and the suggestion the form names (by anchor and title), as it stands now."""
+    tree = analytics.analytics_tree(request.user, pk)
+    after, key = request.POST.get("after", ""), request.POST.get("key", "")
+    found = suggestions.step_suggestions([tree])[tree.pk]
+    return tree, next((s for s in found if s.after_id == after and s.key == key), None)
+
+
+def _back(request: HttpRequest, tree: Any) -> HttpResponse:
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("flows:detail", pk=tree.pk)
+
+
+@login_required
+@require_POST
+def suggestion_accept(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Insert the proposed step into the working copy and show the change as a diff."""
+    tree, suggestion = _suggestion(request, pk)
+    if suggestion is None:
+        messages.error(request, "That suggestion is no longer open.")
+        return _back(request, tree)
+    example = suggestion.example
+    try:
+        flow_services.tree_step_insert(
+            tree=tree,
+            user=request.user,
+            after_id=suggestion.after_id,
+            title=suggestion.title,
+            description=example.get("instructions") or "",
+            commands=example.get("commands"),
+        )
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+        return _back(request, tree)
+    messages.success(
+        request, f"Added ‘{suggestion.title}’ to the working copy. Publish to make it live."
+    )
+    latest = tree.versions.order_by("-number").values_list("number", flat=True).first()
+    start = "live" if tree.is_published else (latest or "live")
+    return redirect(f"{reverse('flows:diff', args=[tree.pk])}?from={start}&to=draft")
+
+
+@login_required
+@require_POST
+def suggestion_dismiss(request: HttpRequest, pk: Any) -> HttpResponse:
+    tree, suggestion = _suggestion(request, pk)
+    if suggestion is not None:
+        flow_services.step_suggestion_dismiss(tree=tree, user=request.user, title=suggestion.title)
+        messages.success(request, f"‘{suggestion.title}’ will not be suggested again.")
+    return _back(request, tree)

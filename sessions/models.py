@@ -172,6 +172,14 @@ class FlowSession(models.Model):
     tree_type = models.CharField(max_length=20)
     structure_snapshot = models.JSONField(default=dict)
     intake_form_snapshot = models.JSONField(default=list, blank=True)
+    # The published version that was run (null: run before versions existed, or unmatched).
+    version = models.ForeignKey(
+        "flows.TreeVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

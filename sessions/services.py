@@ -121,6 +121,7 @@ def session_start(
         tree_type=tree.tree_type,
         structure_snapshot=tree.runnable_structure(),
         intake_form_snapshot=tree.runnable_intake_form(),
+        version=tree.live_version(),
         user=user,
         account=user.account,
         status=SessionStatus.IN_PROGRESS,
@@ -757,6 +758,7 @@ def batch_launch(
         canary=canary,
     )
     snapshot = tree.runnable_structure()
+    version = tree.live_version()
     FlowSession.objects.bulk_create(
         FlowSession(
             tree=tree,
@@ -764,6 +766,7 @@ def batch_launch(
             tree_type=tree.tree_type,
             structure_snapshot=snapshot,
             intake_form_snapshot=tree.runnable_intake_form(),
+            version=version,
             account=user.account,
             status=SessionStatus.PENDING,
             ticket_number=batch.ticket_number,

@@ -122,6 +122,12 @@ class PublishSerializer(serializers.Serializer):
         help_text="Optional: publish only if the flow is still at this revision (else 409), so "
         "what goes live is what you last read or wrote.",
     )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Optional change note, recorded with the new version.",
+    )
 
 
 class TreeSerializer(TreeListSerializer):
@@ -191,3 +197,102 @@ class TreeSerializer(TreeListSerializer):
             revision=validated_data.get("revision"),
             **self.service_fields(validated_data),
         )
+
+
+# --- versions, diffs, merges ----------------------------------------------------------------
+
+
+class TreeVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    created_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
+    note = serializers.CharField(read_only=True)
+    runs = serializers.IntegerField(read_only=True, help_text="Runs made on this version.")
+
+    def get_created_by(self, version: Any) -> str | None:
+        user = version.created_by
+        return user.display_name if user else None
+
+
+class TreeVersionDetailSerializer(TreeVersionSerializer):
+    tree_structure = serializers.JSONField(read_only=True)
+    intake_form = serializers.JSONField(read_only=True)
+
+
+class WordSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["equal", "insert", "delete"])
+    text = serializers.CharField()
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    words = WordSerializer(many=True, required=False)
+
+
+class NodeChangeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    change = serializers.ChoiceField(choices=["added", "removed", "moved", "changed"])
+    heading = serializers.CharField()
+    moved = serializers.BooleanField(help_text="Also moved (a changed node can be moved too).")
+    fields = serializers.DictField(
+        child=FieldChangeSerializer(),
+        help_text="Changed fields by name, with a word-level diff; `parent` for a node that "
+        "moved under another parent.",
+    )
+
+
+class NameChangeSerializer(serializers.Serializer):
+    before = serializers.CharField(allow_blank=True)
+    after = serializers.CharField(allow_blank=True)
+
+
+class DiffSerializer(serializers.Serializer):
+    name = NameChangeSerializer()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    nodes = NodeChangeSerializer(many=True)
+
+
+class RestoreSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    revision = serializers.IntegerField(required=False, min_value=0)
+
+
+class CompareSerializer(serializers.Serializer):
+    three_way = serializers.BooleanField(
+        help_text="False for forks made before versions: `fork` is then the parent as it is "
+        "now against the fork, and `parent` is null."
+    )
+    base_version = serializers.IntegerField(allow_null=True)
+    parent = DiffSerializer(allow_null=True, help_text="The parent's changes since the fork.")
+    fork = DiffSerializer(help_text="The fork's own changes since the fork.")
+
+
+class ResolutionsSerializer(serializers.Serializer):
+    resolutions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["theirs", "mine"]),
+        required=False,
+        help_text="Conflicting node id → `theirs` (the parent's) or `mine` (the fork's).",
+    )
+    revision = serializers.IntegerField(required=False, min_value=0)
+
+
+class ConflictSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["both_changed", "deleted_in_parent", "deleted_in_fork"])
+    heading = serializers.CharField()
+    theirs = serializers.JSONField(allow_null=True)
+    mine = serializers.JSONField(allow_null=True)
+    resolution = serializers.CharField(allow_null=True)
+
+
+class PullResultSerializer(serializers.Serializer):
+    written = serializers.BooleanField(
+        help_text="True when the merge went into the working copy (every conflict resolved)."
+    )
+    three_way = serializers.BooleanField()
+    tree_structure = serializers.JSONField(help_text="The merged working copy.")
+    applied = serializers.ListField(child=serializers.CharField())
+    conflicts = ConflictSerializer(many=True)
+    revision = serializers.IntegerField()

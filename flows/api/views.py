@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
@@ -13,10 +16,17 @@ from rest_framework.response import Response
 
 from flows import selectors, services, structure
 from flows.api.serializers import (
+    CompareSerializer,
+    DiffSerializer,
     ForkSerializer,
     PublishSerializer,
+    PullResultSerializer,
+    ResolutionsSerializer,
+    RestoreSerializer,
     TreeListSerializer,
     TreeSerializer,
+    TreeVersionDetailSerializer,
+    TreeVersionSerializer,
 )
 from flows.filters import TreeFilterSet
 from flows.models import Tree, TreeQuerySet
@@ -83,7 +93,10 @@ class FlowViewSet(
         body = PublishSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         tree = services.tree_publish(
-            tree=self.get_object(), user=request.user, revision=body.validated_data.get("revision")
+            tree=self.get_object(),
+            user=request.user,
+            revision=body.validated_data.get("revision"),
+            note=body.validated_data.get("note", ""),
         )
         return self.respond(tree)
 
@@ -146,3 +159,119 @@ class FlowViewSet(
         response = self.respond(tree)
         response.status_code = status.HTTP_201_CREATED
         return response
+
+    # --- versions and lineage ---------------------------------------------------------------
+
+    @extend_schema(responses=TreeVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        """Every published version, newest first: who, when, the change note, runs made on it."""
+        versions = selectors.tree_versions(self.get_object())
+        return Response(TreeVersionSerializer(versions, many=True).data)
+
+    @extend_schema(responses=TreeVersionDetailSerializer)
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]{1,9})")
+    def version(self, request: Request, pk: str | None = None, number: str = "") -> Response:
+        """One version with its structure and intake form (immutable)."""
+        tree = self.get_object()
+        version = get_object_or_404(
+            tree.versions.select_related("created_by").annotate(runs=Count("sessions")),
+            number=int(number),
+        )
+        return Response(TreeVersionDetailSerializer(version).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "from", str, description="Version number, `live` or `draft` (default `live`)."
+            ),
+            OpenApiParameter(
+                "to",
+                str,
+                description="Version number, `live` or `draft` "
+                "(default `draft`, the working copy, for editors; `live` for readers, who may "
+                "not see unpublished changes: `draft` answers them 403).",
+            ),
+        ],
+        responses=DiffSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request: Request, pk: str | None = None) -> Response:
+        """Node-level diff: added, removed, moved, changed (with a word-level diff of changed
+        fields). A moved node exists on both sides and hangs under another parent, or its
+        order among siblings present on both sides changed (fewest moves)."""
+        tree = self.get_object()
+        can_edit = tree.can_be_edited_by(request.user)
+        before = request.query_params.get("from") or "live"
+        after = request.query_params.get("to") or ("draft" if can_edit else "live")
+        if selectors.DRAFT in (before, after) and not can_edit:
+            raise PermissionDenied("Only the flow's editors see its unpublished changes.")
+        return Response(selectors.tree_diff(tree, before, after).as_json())
+
+    @extend_schema(request=RestoreSerializer, responses={200: TreeSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str | None = None) -> Response:
+        """Put an old version into the working copy; publish to make it live."""
+        body = RestoreSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tree = services.tree_restore(
+            tree=self.get_object(),
+            user=request.user,
+            number=body.validated_data["version"],
+            revision=body.validated_data.get("revision"),
+        )
+        return self.respond(tree)
+
+    @extend_schema(responses=CompareSerializer)
+    @action(detail=True, methods=["get"])
+    def compare(self, request: Request, pk: str | None = None) -> Response:
+        """A fork against its parent: the parent's changes since the fork beside the fork's
+        own (two-way when the fork predates versions)."""
+        tree = self.get_object()
+        self._visible_parent(tree)
+        can_edit = tree.can_be_edited_by(request.user)
+        found = selectors.fork_compare(tree, working_copy=can_edit)
+        return Response(
+            {
+                "three_way": found["three_way"],
+                "base_version": found["base"].number if found["base"] else None,
+                "parent": found["parent"].as_json() if found["parent"] else None,
+                "fork": found["fork"].as_json(),
+            }
+        )
+
+    @extend_schema(
+        request=ResolutionsSerializer, responses={200: PullResultSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["post"], url_path="pull-parent", url_name="pull-parent")
+    def pull_parent(self, request: Request, pk: str | None = None) -> Response:
+        """Three-way merge of the parent's changes into the fork's working copy. With
+        unresolved conflicts nothing is written (`written: false`): send `resolutions` for
+        every conflicting node. Nothing is published."""
+        body = ResolutionsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tree = self.get_object()
+        self._visible_parent(tree)
+        result = services.tree_pull_parent(
+            tree=tree,
+            user=request.user,
+            resolutions=body.validated_data.get("resolutions") or {},
+            revision=body.validated_data.get("revision"),
+        )
+        tree.refresh_from_db(fields=["revision"])
+        return Response(
+            {
+                "written": not result.unresolved,
+                "three_way": result.three_way,
+                "tree_structure": result.structure,
+                "applied": result.applied,
+                "conflicts": [c.as_json() for c in result.conflicts],
+                "revision": tree.revision,
+            }
+        )
+
+    def _visible_parent(self, tree: Tree) -> None:
+        """A parent the caller cannot see is answered like no parent at all."""
+        visible = Tree.objects.for_user(self.request.user).filter(pk=tree.parent_tree_id)
+        if tree.parent_tree_id is None or not visible.exists():
+            raise ValidationError("This flow has no parent you can compare with.")

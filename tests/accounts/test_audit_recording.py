@@ -55,7 +55,10 @@ def test_publish_unpublish_retire_and_delete_of_a_flow(owner, staff, account):
         "flow_deleted",
     ]
     first, second = AuditEvent.objects.filter(action="flow_published").order_by("id")
-    assert (first.detail, second.detail) == ({"republished": False}, {"republished": True})
+    assert (first.detail, second.detail) == (
+        {"republished": False, "version": 1},
+        {"republished": True, "version": 2},
+    )
     deleted = AuditEvent.objects.get(action="flow_deleted")
     assert deleted.actor == staff and deleted.target_label == flow.name
     assert deleted.target_type == "tree" and deleted.target_id == flow_id

@@ -14,6 +14,8 @@ CONFLICTS = {
     ("put", "/api/flows/{id}/"),
     ("patch", "/api/flows/{id}/"),
     ("post", "/api/flows/{id}/publish/"),
+    ("post", "/api/flows/{id}/restore/"),
+    ("post", "/api/flows/{id}/pull-parent/"),
     ("patch", "/api/members/{id}/"),
     ("post", "/api/members/{id}/deactivate/"),
     ("post", "/api/members/invite/"),
@@ -54,8 +56,9 @@ def test_schema_is_valid_openapi_3_without_generator_warnings(tmp_path: Path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     document = yaml.safe_load(out.read_text())
     assert document["openapi"].startswith("3.0")
-    # + GET /api/flows/{id}/analytics/, + issue 13's ten batch/session actions and the report
-    assert len(operations(document)) == 61
+    # + GET /api/flows/{id}/analytics/, + issue 13's batch/session actions and the report,
+    # + versions, version, diff, restore, compare, pull-parent
+    assert len(operations(document)) == 67
 
 
 def test_every_operation_documents_the_error_body(schema_document):
