@@ -55,15 +55,16 @@ def test_checklist_preview_shows_placeholders_as_chips(client, owner, account):
     assert 'Mail <span class="var-chip"' in body and "[VAR:upn]</h3>" not in body
 
 
-def test_parent_updated_notice_links_to_the_parent(client, staff, engineer):
+def test_parent_updated_notice_links_to_the_compare_view(client, staff, engineer):
     parent = TreeFactory(name="SonicWall VPN", account=None, author=None, is_public=True)
     fork = services.tree_fork(tree=parent, user=engineer, name="Copy")
     services.tree_update(tree=parent, user=staff, description="Now with SonicOS 8")
     client.force_login(engineer)
     body = html.unescape(client.get(reverse("flows:detail", args=[fork.pk])).content.decode())
     notice = body.split('id="parent-updated"')[1].split("</div>")[0]
-    link = reverse("flows:detail", args=[parent.pk])
-    assert f'<a class="alert-link" href="{link}">Open “SonicWall VPN”</a> to compare' in notice
+    link = reverse("flows:compare", args=[fork.pk])
+    assert f'<a class="alert-link" href="{link}">Compare it with your copy</a>' in notice
+    assert client.get(link).status_code == 200
 
 
 def test_history_rows_open_as_a_whole(client, engineer, proc_session):
