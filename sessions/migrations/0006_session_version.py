@@ -4,40 +4,31 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-BATCH = 2000
-
-
-def same_content(snapshot, version_structure, tree_type):
+def candidates(version_structure, tree_type):
     """A run's snapshot is the live structure as the runner reads it (normalised), so it
     matches the version either as stored or normalised."""
-    if snapshot == version_structure:
-        return True
+    found = [version_structure]
     try:
         from flows.structure import normalise_structure
 
-        return snapshot == normalise_structure(tree_type, version_structure)
-    except Exception:  # a structure the current rules cannot read matches only exactly
-        return False
+        normalised = normalise_structure(tree_type, version_structure)
+    except Exception:  # a structure the current rules cannot read matches only as stored
+        return found
+    return found if normalised == version_structure else [*found, normalised]
 
 
 def link_sessions(apps, schema_editor):
-    """Runs of a flow whose snapshot matches its version 1 are linked to it; the rest (run
-    on content that was edited since) stay unlinked rather than be guessed."""
+    """Runs of a flow whose snapshot equals its version 1 are linked to it, one UPDATE per
+    candidate form (the database compares the JSON); the rest (run on content edited since)
+    stay unlinked rather than be guessed."""
     TreeVersion = apps.get_model("flows", "TreeVersion")
     FlowSession = apps.get_model("flow_sessions", "FlowSession")
     versions = TreeVersion.objects.filter(number=1).select_related("tree").order_by("pk")
     for version in versions.iterator(chunk_size=200):
-        matching = []
-        runs = FlowSession.objects.filter(tree_id=version.tree_id, version__isnull=True)
-        for pk, snapshot in runs.values_list("pk", "structure_snapshot").iterator(
-            chunk_size=BATCH
-        ):
-            if same_content(snapshot, version.tree_structure, version.tree.tree_type):
-                matching.append(pk)
-        for start in range(0, len(matching), BATCH):
-            FlowSession.objects.filter(pk__in=matching[start : start + BATCH]).update(
-                version_id=version.pk
-            )
+        for candidate in candidates(version.tree_structure, version.tree.tree_type):
+            FlowSession.objects.filter(
+                tree_id=version.tree_id, version__isnull=True, structure_snapshot=candidate
+            ).update(version_id=version.pk)
 
 
 class Migration(migrations.Migration):
