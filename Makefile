@@ -60,8 +60,9 @@ bench: $(VENV)/.dev-installed
 INSTANCES ?= 1
 PAGES ?= 1000
 CACHE ?= redis
+THREADS ?= 1
 loadtest: $(VENV)/.dev-installed
-	$(BIN)/python -m tests.load.run --instances $(INSTANCES) --pages $(PAGES) --cache $(CACHE)
+	$(BIN)/python -m tests.load.run --instances $(INSTANCES) --pages $(PAGES) --cache $(CACHE) --threads $(THREADS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

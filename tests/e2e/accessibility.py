@@ -30,6 +30,10 @@ def axe_violations(page: Page) -> list[dict]:
 
 
 def assert_accessible(page: Page, what: str) -> None:
-    """No serious or critical axe-core violation on the page."""
+    """No serious or critical axe-core violation on the page, once its CSS transitions have
+    ended (a button still fading between colours would be measured mid-way)."""
+    page.evaluate(
+        "() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)))"
+    )
     found = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
     assert found == [], f"Accessibility problems on {what}: {found}"

@@ -20,6 +20,8 @@ def complete_here(page: Page) -> None:
     page.get_by_role("button", name="Complete session").first.click()
     page.locator("#complete-modal").get_by_label("Outcome").select_option("resolved")
     page.locator("#complete-modal").get_by_role("button", name="Complete session").click()
+    # A batch target goes back to its batch once the completion is stored.
+    page.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}/$"))
     page.wait_for_load_state()
 
 

@@ -50,10 +50,10 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+def serve(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
     command = [
         PYTHON, "-m", "gunicorn", "resolutionflow.wsgi", "--workers", str(workers),
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
@@ -106,6 +106,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=1, choices=(1, 2))
     parser.add_argument("--workers", type=int, default=4)
+    # More than one thread makes gunicorn's gthread workers, which keep connections alive.
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--pages", type=int, default=1000, help="open status pages (≤ 1,000)")
@@ -143,7 +145,7 @@ def main() -> int:
 
     ports = [args.port + n for n in range(args.instances)]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
-    servers = [serve(env, port, args.workers) for port in ports]
+    servers = [serve(env, port, args.workers, args.threads) for port in ports]
     try:
         for base in bases:
             wait_until_up(base)
