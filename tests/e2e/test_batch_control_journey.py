@@ -35,6 +35,7 @@ def test_canary_mark_retry_handover_and_report(demo, new_page):
     fill_intake(lead, tree)
     lead.get_by_label("Canary targets").fill("1")
     lead.get_by_role("button", name="Launch batch").click()
+    lead.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}/$"))
     lead.wait_for_load_state()
     batch_url = lead.url
 

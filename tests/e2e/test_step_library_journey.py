@@ -61,6 +61,7 @@ def test_engineer_publishes_finds_copies_and_edits_a_library_step(demo, new_page
 
     # Its step is in the library: From Flow, locked, sourced from the flow.
     page.get_by_role("link", name="Library", exact=True).click()
+    page.wait_for_url("**/library/")
     page.wait_for_load_state()
     page.evaluate("window.__noReload = true")
     page.get_by_label("Search").fill("printbrm")
