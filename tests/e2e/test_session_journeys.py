@@ -32,8 +32,14 @@ def test_troubleshooting_run_to_copy_for_ticket(demo, new_page):
     assert page.evaluate("window.__noReload") is True  # every answer was an htmx swap
     expect(page.locator("#runner ol li")).to_have_count(len(path_to_solution(tree.tree_structure)))
 
-    page.locator("[data-node-type=solution] textarea").fill("Renegotiated; traffic passes")
-    expect(page.locator("#runner .form-text")).to_contain_text("Saved")
+    outcome_note = page.locator("[data-node-type=solution] textarea")
+    # The root note's own save may have settled first: wait until htmx wired this box up.
+    expect(outcome_note).to_be_visible()
+    page.wait_for_function(
+        "el => el['htmx-internal-data'] !== undefined", arg=outcome_note.element_handle()
+    )
+    outcome_note.fill("Renegotiated; traffic passes")
+    expect(page.locator("#runner .form-text")).to_contain_text("Saved", timeout=10_000)
 
     page.locator("#runner").get_by_role("button", name="Complete session").click()
     modal = page.locator("#complete-modal")
