@@ -6,7 +6,8 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from resolutionflow import error_pages
 from resolutionflow.api_views import SchemaView, api_root
-from sessions import analytics_views
+from sessions import urls as session_urls
+from sessions.views import analytics as analytics_views
 
 handler400 = error_pages.bad_request
 handler403 = error_pages.permission_denied
@@ -20,10 +21,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("team/", include("accounts.team_urls")),
     path("flows/", include("flows.urls")),
-    path("flows/", include("sessions.batch_urls")),
-    path("flows/", include("sessions.analytics_urls")),
-    path("sessions/", include("sessions.urls")),
-    path("targets/", include("sessions.target_urls")),
+    path("flows/", include((session_urls.batch_urls, "batches"))),
+    path("flows/", include((session_urls.analytics_urls, "analytics"))),
+    path("sessions/", include((session_urls.run_urls, "sessions"))),
+    path("targets/", include((session_urls.target_urls, "targets"))),
     path("library/", include("steplibrary.urls")),
     path("admin/", admin.site.urls),
     path("api/", api_root, name="api-root"),

@@ -23,8 +23,8 @@ from django.utils.dateparse import parse_datetime
 
 from flows import nodes
 from sessions import redaction, runtime, tidy
-from sessions.handover import handover_line
 from sessions.models import BUILTIN_TARGET_VARIABLE, EventKind, FlowSession, SessionEvent
+from sessions.services.handover import handover_line
 
 FORMATS = {
     "psa": ("text/plain", "txt"),

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 
 from flows.models import Tree
 from sessions import tidy
-from sessions.batch_control import last_batch_values
 from sessions.exports import FORMATS
 from sessions.models import Outcome, TargetList
-from sessions.services import targets_parse
+from sessions.services.batches import last_batch_values
+from sessions.services.targets import targets_parse
 
 INTAKE_PREFIX = "var_"
 EXPORT_LABELS = {"psa": "PSA ticket", "text": "Text", "markdown": "Markdown", "html": "HTML"}

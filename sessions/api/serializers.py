@@ -5,9 +5,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sessions import analytics, batch_report, runtime, services
+from sessions import analytics, batch_report, runtime
 from sessions.exports import FORMATS
 from sessions.models import Batch, FlowSession, Outcome, TargetList, TargetMark
+from sessions.services.targets import MAX_TARGETS, target_list_save
 
 
 def email_of(source: str) -> serializers.EmailField:
@@ -203,7 +204,7 @@ class TargetListSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_by", "created_at", "updated_at"]
 
     def create(self, validated_data: dict[str, Any]) -> TargetList:
-        return services.target_list_save(user=self.context["request"].user, **validated_data)
+        return target_list_save(user=self.context["request"].user, **validated_data)
 
     def update(self, instance: TargetList, validated_data: dict[str, Any]) -> TargetList:
         data = {
@@ -212,9 +213,7 @@ class TargetListSerializer(serializers.ModelSerializer):
             "targets": instance.targets,
             **validated_data,
         }
-        return services.target_list_save(
-            user=self.context["request"].user, target_list=instance, **data
-        )
+        return target_list_save(user=self.context["request"].user, target_list=instance, **data)
 
 
 class BatchTargetSerializer(serializers.ModelSerializer):
@@ -333,7 +332,7 @@ class BatchLaunchSerializer(serializers.Serializer):
     targets = serializers.ListField(
         child=serializers.JSONField(),
         required=False,
-        max_length=services.MAX_TARGETS + 1,
+        max_length=MAX_TARGETS + 1,
         help_text="Labels, or {label, notes} objects.",
     )
     target_list = serializers.IntegerField(required=False)

@@ -14,10 +14,11 @@ from rest_framework.views import APIView
 
 from flows.models import Tree
 from resolutionflow.schema import CONFLICT
-from sessions import analytics, batch_control, batch_report, exports, handover, selectors, services
+from sessions import analytics, batch_report, exports, selectors, services
 from sessions.api import serializers as s
 from sessions.filters import SessionFilterSet
 from sessions.models import Batch, FlowSession, FlowSessionQuerySet, TargetList
+from sessions.services import batches, handover, targets
 
 # A session's actions answer with the session, or 409 once it is completed (or not started).
 RUN = {200: s.FlowSessionDetailSerializer, 409: CONFLICT}
@@ -63,7 +64,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def start(self, request: Request, pk: str | None = None) -> Response:
         """Start a not-started batch target for the caller (the Start button's twin).
         409 names who has it when someone else started it first."""
-        session = services.batch_session_start(session=self.get_object(), user=request.user)
+        session = batches.batch_session_start(session=self.get_object(), user=request.user)
         return self.respond(session)
 
     @extend_schema(
@@ -75,7 +76,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Mark a batch target skipped (with a reason), blocked or unreachable (with a note).
         409 once it is completed or already marked."""
         data = self.valid(s.MarkSerializer)
-        session = batch_control.target_mark(session=self.get_object(), user=request.user, **data)
+        session = batches.target_mark(session=self.get_object(), user=request.user, **data)
         return self.respond(session)
 
     @extend_schema(
@@ -86,7 +87,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def retry(self, request: Request, pk: str | None = None) -> Response:
         """A new attempt of an unresolved, escalated, blocked or unreachable batch target
         (not started; the earlier attempt stays readable). 409 for any other state."""
-        new = batch_control.target_retry(session=self.get_object(), user=request.user)
+        new = batches.target_retry(session=self.get_object(), user=request.user)
         return self.respond(new, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.AssignSerializer, responses={200: s.FlowSessionDetailSerializer})
@@ -94,7 +95,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def assign(self, request: Request, pk: str | None = None) -> Response:
         """Assign a batch target to an engineer of the team (or unassign it with null)."""
         data = self.valid(s.AssignSerializer)
-        session = batch_control.target_assign_email(
+        session = batches.target_assign_email(
             session=self.get_object(), user=request.user, to=data["to"]
         )
         return self.respond(session)
@@ -273,7 +274,7 @@ class TargetListViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(serializer.save()).data)
 
     def perform_destroy(self, instance: TargetList) -> None:
-        services.target_list_delete(user=self.request.user, target_list=instance)
+        targets.target_list_delete(user=self.request.user, target_list=instance)
 
 
 class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -311,7 +312,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             target_list = get_object_or_404(
                 TargetList.objects.for_user(request.user), pk=data["target_list"]
             )
-        batch = services.batch_launch(
+        batch = batches.batch_launch(
             tree=tree,
             user=request.user,
             targets=data.get("targets") or None,
@@ -331,20 +332,20 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def pause(self, request: Request, pk: str | None = None) -> Response:
         """No new targets start until resumed (launcher or admin); running ones continue."""
         data = self.valid(s.PauseSerializer)
-        batch = batch_control.batch_pause(batch=self.get_object(), user=request.user, **data)
+        batch = batches.batch_pause(batch=self.get_object(), user=request.user, **data)
         return self.render_batch(batch)
 
     @extend_schema(request=None, responses={200: s.BatchSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
-        batch = batch_control.batch_resume(batch=self.get_object(), user=request.user)
+        batch = batches.batch_resume(batch=self.get_object(), user=request.user)
         return self.render_batch(batch)
 
     @extend_schema(request=None, responses={200: s.CancelledSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Every not-started target becomes skipped with reason "cancelled"."""
-        count = batch_control.batch_cancel(batch=self.get_object(), user=request.user)
+        count = batches.batch_cancel(batch=self.get_object(), user=request.user)
         return Response({"cancelled": count})
 
     @extend_schema(request=None, responses={200: s.BatchSerializer, 409: CONFLICT})
@@ -352,14 +353,14 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def retry_failed(self, request: Request, pk: str | None = None) -> Response:
         """A new attempt of every unresolved, escalated, blocked and unreachable target."""
         batch = self.get_object()
-        batch_control.batch_retry_failed(batch=batch, user=request.user)
+        batches.batch_retry_failed(batch=batch, user=request.user)
         return self.render_batch(batch)
 
     @extend_schema(request=None, responses={201: s.BatchSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="relaunch-failed")
     def relaunch_failed(self, request: Request, pk: str | None = None) -> Response:
         """A new batch of the failed targets with the same flow, ticket and intake values."""
-        new = batch_control.batch_relaunch_failed(batch=self.get_object(), user=request.user)
+        new = batches.batch_relaunch_failed(batch=self.get_object(), user=request.user)
         return self.render_batch(new, status.HTTP_201_CREATED)
 
     @extend_schema(

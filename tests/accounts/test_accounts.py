@@ -95,7 +95,7 @@ def test_profile_creates_replaces_and_revokes_the_api_token(client, engineer, ap
 
 
 def test_pages_redirect_anonymous_visitors_to_login(client, db):
-    for name in ["flows:library", "flows:mine", "accounts:profile", "flowsessions:history"]:
+    for name in ["flows:library", "flows:mine", "accounts:profile", "sessions:index"]:
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("accounts:login"))

@@ -156,9 +156,9 @@ def test_fork_outcomes_sit_beside_the_parent(
     session_services.session_complete(session=other, user=outsider, outcome="resolved")
     client.force_login(engineer)
     detail = client.get(reverse("flows:detail", args=[fork.pk])).content.decode()
-    assert reverse("analytics:fork_outcomes", args=[fork.pk]) in detail
+    assert reverse("analytics:fork-outcomes", args=[fork.pk]) in detail
     with django_assert_max_num_queries(10):
-        page = client.get(reverse("analytics:fork_outcomes", args=[fork.pk]))
+        page = client.get(reverse("analytics:fork-outcomes", args=[fork.pk]))
     text = page.content.decode()
     fork_row = text.split('class="fork-side"')[1].split("</tr>")[0]
     parent_row = text.split('class="parent-side"')[1].split("</tr>")[0]
@@ -166,7 +166,7 @@ def test_fork_outcomes_sit_beside_the_parent(
     assert "Parent: Patch a server" in parent_row and "(your team's runs)" in parent_row
     assert '<td class="text-end">2</td>' in parent_row and "50.0%" in parent_row
     client.force_login(outsider)
-    assert client.get(reverse("analytics:fork_outcomes", args=[fork.pk])).status_code == 404
+    assert client.get(reverse("analytics:fork-outcomes", args=[fork.pk])).status_code == 404
 
 
 def test_fork_pages_are_404_for_other_accounts(client, fork, outsider):

@@ -500,12 +500,12 @@ def test_readers_survive_rows_stored_without_any_check(owner, account, case):
     client.force_login(owner)
     _assert_pages_render(client, _flow_pages(tree))
     session = runs.session_start(tree=tree, user=owner)
-    export = reverse("flowsessions:export", args=[session.pk])
+    export = reverse("sessions:export", args=[session.pk])
     _assert_pages_render(
         client,
         [
-            reverse("flowsessions:run", args=[session.pk]),
-            reverse("flowsessions:detail", args=[session.pk]),
+            reverse("sessions:run", args=[session.pk]),
+            reverse("sessions:detail", args=[session.pk]),
             f"{export}?format=html",
         ],
     )
@@ -533,7 +533,7 @@ def test_a_run_of_an_unchecked_row_snapshots_a_repaired_structure(owner, account
     assert structure.validate_intake_form(session.intake_form_snapshot) == []
     client = Client(raise_request_exception=True)
     client.force_login(owner)
-    page = client.get(reverse("flowsessions:run", args=[session.pk]))
+    page = client.get(reverse("sessions:run", args=[session.pk]))
     assert page.status_code == 200
     assert "Check the spooler" in page.content.decode()
     assert Tree.objects.get(pk=tree.pk).tree_structure == raw
@@ -568,7 +568,7 @@ def _path_to_a_solution(root: dict) -> list[tuple[str, str]]:
 
 def _run_to_the_end(client: Client, tree: Tree, user: Any, intake: list[dict]) -> None:
     session = runs.session_start(tree=tree, user=user, variables=_answers(intake))
-    run_page = reverse("flowsessions:run", args=[session.pk])
+    run_page = reverse("sessions:run", args=[session.pk])
     _assert_pages_render(client, [run_page])
     if tree.tree_type == "troubleshooting":
         for node_id, choice in _path_to_a_solution(tree.tree_structure):
@@ -587,8 +587,8 @@ def _run_to_the_end(client: Client, tree: Tree, user: Any, intake: list[dict]) -
     _assert_pages_render(client, [run_page])
     session = runs.session_complete(session=session, user=user, outcome="resolved")
     assert session.status == "completed"
-    detail = reverse("flowsessions:detail", args=[session.pk])
-    export = reverse("flowsessions:export", args=[session.pk])
+    detail = reverse("sessions:detail", args=[session.pk])
+    export = reverse("sessions:export", args=[session.pk])
     formats = [f"{export}?format={fmt}" for fmt in ("text", "markdown", "html", "psa")]
     _assert_pages_render(client, [detail, *formats])
 

@@ -292,9 +292,9 @@ def test_repaired_published_flows_can_still_be_run(account, owner, engineer):
     for tree in rows:
         session = runs.session_start(tree=Tree.objects.get(pk=tree.pk), user=engineer)
         for url in (
-            reverse("flowsessions:run", args=[session.pk]),
-            reverse("flowsessions:detail", args=[session.pk]),
-            reverse("flowsessions:export", args=[session.pk]) + "?format=markdown",
+            reverse("sessions:run", args=[session.pk]),
+            reverse("sessions:detail", args=[session.pk]),
+            reverse("sessions:export", args=[session.pk]) + "?format=markdown",
         ):
             assert client.get(url).status_code == 200, url
 

@@ -67,12 +67,12 @@ def test_the_runner_never_links_a_javascript_reference(client, engineer, checkli
     session = services.session_start(tree=checklist, user=engineer)
     FlowSession.objects.filter(pk=session.pk).update(structure_snapshot=with_reference(EVIL))
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
+    body = client.get(reverse("sessions:run", args=[session.pk])).content.decode()
     assert "javascript:" not in body.lower()
     FlowSession.objects.filter(pk=session.pk).update(
         structure_snapshot=with_reference("https://kb.test/patch")
     )
-    body = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
+    body = client.get(reverse("sessions:run", args=[session.pk])).content.decode()
     assert 'href="https://kb.test/patch"' in body
 
 
@@ -99,6 +99,6 @@ def test_the_runner_uses_the_same_step_body(client, engineer, checklist):
     store_raw(checklist, "https://kb.test/patch")
     session = services.session_start(tree=Tree.objects.get(pk=checklist.pk), user=engineer)
     client.force_login(engineer)
-    run = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
+    run = client.get(reverse("sessions:run", args=[session.pk])).content.decode()
     detail = client.get(reverse("flows:detail", args=[checklist.pk])).content.decode()
     assert step_body_of(run) == step_body_of(detail)

@@ -90,7 +90,7 @@ def test_accept_inserts_into_the_working_copy_and_shows_a_diff(client, checklist
     (found,) = suggestions_of(checklist)
     client.force_login(owner)
     answer = client.post(
-        reverse("analytics:suggestion_accept", args=[checklist.pk]),
+        reverse("analytics:suggestion-accept", args=[checklist.pk]),
         {"after": found.after_id, "key": found.key},
     )
     assert answer.status_code == 302 and "to=draft" in answer.url
@@ -110,7 +110,7 @@ def test_dismiss_hides_the_title_for_good(client, checklist, engineers, owner):
     (found,) = suggestions_of(checklist)
     client.force_login(owner)
     client.post(
-        reverse("analytics:suggestion_dismiss", args=[checklist.pk]),
+        reverse("analytics:suggestion-dismiss", args=[checklist.pk]),
         {"after": found.after_id, "key": found.key},
     )
     add_custom(checklist, engineers[0], "clear the print spooler")
@@ -141,7 +141,7 @@ def test_suggestions_are_404_for_other_accounts(client, checklist, engineers, ou
     (found,) = suggestions_of(checklist)
     client.force_login(outsider)
     assert client.get(reverse("analytics:suggestions", args=[checklist.pk])).status_code == 404
-    for name in ("analytics:suggestion_accept", "analytics:suggestion_dismiss"):
+    for name in ("analytics:suggestion-accept", "analytics:suggestion-dismiss"):
         answer = client.post(
             reverse(name, args=[checklist.pk]), {"after": found.after_id, "key": found.key}
         )

@@ -86,10 +86,10 @@ def main(plan_path: str) -> None:
         running[n % ENGINEERS].append({"session": str(session.pk), "todo": steps[n % 4 :]})
     sample = sessions[0]
     plan = {
-        "status_path": reverse("batches:status", args=[tree.pk, batch.pk]),
+        "status_path": reverse("batches:detail", args=[tree.pk, batch.pk]),
         "step_ids": [row.id for row in runtime.checklist(sample) if row.is_tickable],
         "not_started": [
-            reverse("batches:start", args=[tree.pk, batch.pk, s.pk])
+            reverse("batches:target-start", args=[tree.pk, batch.pk, s.pk])
             for s in sessions[DONE + RUNNING :]
         ],
         "watchers": [login_cookie(watchers[n % WATCHER_USERS]) for n in range(PAGES)],

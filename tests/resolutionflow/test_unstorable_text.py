@@ -180,7 +180,7 @@ def test_import_page_refuses_a_raw_nul_byte_in_the_file(client, engineer):
 
 def test_checklist_note_over_htmx_is_a_422_toast_and_not_saved(client, engineer, proc_session):
     client.force_login(engineer)
-    url = reverse("flowsessions:step", args=[proc_session.pk, "patch"])
+    url = reverse("sessions:step", args=[proc_session.pk, "patch"])
     response = client.post(url, {"note": "KB5031\x00"}, **HTMX)
     assert response.status_code == 422
     assert "rf:toast" in json.loads(response["HX-Trigger"])
@@ -191,7 +191,7 @@ def test_checklist_note_over_htmx_is_a_422_toast_and_not_saved(client, engineer,
 
 def test_troubleshooting_note_over_htmx_is_refused(client, engineer, ts_session):
     client.force_login(engineer)
-    url = reverse("flowsessions:answer", args=[ts_session.pk])
+    url = reverse("sessions:answer", args=[ts_session.pk])
     response = client.post(url, {"node_id": "root", "choice": "Yes", "note": "n\x00"}, **HTMX)
     assert response.status_code == 422
     assert FlowSession.objects.get(pk=ts_session.pk).path == []
@@ -274,7 +274,7 @@ def test_forms_that_would_carry_a_lone_surrogate_are_refused(client, engineer, p
     flows, steps = Tree.objects.count(), LibraryStep.objects.count()
     page = post_with_surrogates(client, reverse("flows:create"), flow_form(name="VPN\ud800"))
     assert page.status_code == 400 and "nothing was done" in page.content.decode()
-    step = reverse("flowsessions:step", args=[proc_session.pk, "patch"])
+    step = reverse("sessions:step", args=[proc_session.pk, "patch"])
     note = post_with_surrogates(client, step, {"note": "KB\ud800"}, **HTMX)
     assert note.status_code == 400 and "<html" not in note.content.decode()
     library = post_with_surrogates(client, reverse("steplibrary:create"), library_form())

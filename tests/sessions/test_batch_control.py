@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from flows.models import TreeType
-from sessions import batch_control, batch_report, handover, selectors, services
+from sessions import batch_report, selectors, services
 from sessions.models import (
     Batch,
     EventKind,
@@ -23,6 +23,7 @@ from sessions.models import (
     SessionStatus,
     TargetList,
 )
+from sessions.services import batches, handover
 from tests.conftest import api_as
 from tests.factories import AccountFactory, TreeFactory, UserFactory
 
@@ -74,7 +75,7 @@ def test_a_not_started_or_running_target_can_be_marked(mnt_flow, engineer, dave,
     batch = launch(mnt_flow, engineer, ["A", "B"])
     start(batch, "B", dave)
     for label in ("A", "B"):
-        batch_control.target_mark(
+        batches.target_mark(
             session=target(batch, label), user=engineer, state=state, note="host is down"
         )
     assert states(batch) == {"A": state, "B": state}
@@ -89,28 +90,24 @@ def test_a_not_started_or_running_target_can_be_marked(mnt_flow, engineer, dave,
 def test_a_marked_target_refuses_its_runner_and_a_second_mark(mnt_flow, engineer):
     batch = launch(mnt_flow, engineer, ["A"])
     session = start(batch, "A", engineer)
-    batch_control.target_mark(session=session, user=engineer, state="blocked", note="CAB")
+    batches.target_mark(session=session, user=engineer, state="blocked", note="CAB")
     with pytest.raises(services.SessionClosed):
         services.session_step_update(session=session, user=engineer, step_id="patch", done=True)
-    with pytest.raises(batch_control.TargetRefused, match="already blocked"):
-        batch_control.target_mark(session=session, user=engineer, state="skipped", note="x")
+    with pytest.raises(batches.TargetRefused, match="already blocked"):
+        batches.target_mark(session=session, user=engineer, state="skipped", note="x")
 
 
 def test_marks_are_refused_for_completed_targets_bad_input_and_viewers(mnt_flow, engineer, viewer):
     batch = launch(mnt_flow, engineer, ["A", "B"])
     done = finish(batch, "A", engineer)
-    with pytest.raises(batch_control.TargetRefused, match="completed"):
-        batch_control.target_mark(session=done, user=engineer, state="skipped", note="x")
+    with pytest.raises(batches.TargetRefused, match="completed"):
+        batches.target_mark(session=done, user=engineer, state="skipped", note="x")
     with pytest.raises(ValidationError):
-        batch_control.target_mark(session=target(batch, "B"), user=engineer, state="x", note="y")
+        batches.target_mark(session=target(batch, "B"), user=engineer, state="x", note="y")
     with pytest.raises(ValidationError):
-        batch_control.target_mark(
-            session=target(batch, "B"), user=engineer, state="skipped", note="  "
-        )
+        batches.target_mark(session=target(batch, "B"), user=engineer, state="skipped", note="  ")
     with pytest.raises(PermissionDenied):
-        batch_control.target_mark(
-            session=target(batch, "B"), user=viewer, state="skipped", note="x"
-        )
+        batches.target_mark(session=target(batch, "B"), user=viewer, state="skipped", note="x")
     assert states(batch)["B"] == "not_started"
 
 
@@ -122,21 +119,19 @@ def test_retry_makes_a_new_attempt_and_keeps_the_earlier_one(mnt_flow, engineer,
     batch = launch(mnt_flow, engineer, ["A"])
     if how in ("blocked", "unreachable"):
         first = start(batch, "A", engineer)
-        batch_control.target_mark(session=first, user=engineer, state=how, note="no ping")
+        batches.target_mark(session=first, user=engineer, state=how, note="no ping")
     else:
         first = finish(batch, "A", engineer, outcome=how)
-    second = batch_control.target_retry(session=first, user=dave)
+    second = batches.target_retry(session=first, user=dave)
     assert (second.attempt, second.status, second.target_label) == (2, "pending", "A")
     first.refresh_from_db()
     assert not first.current and first.attempt == 1
     assert states(batch) == {"A": "not_started"}
     assert FlowSession.objects.filter(batch=batch).count() == 2  # the first stays readable
-    third = batch_control.target_retry(
-        session=finish(batch, "A", dave, outcome="unresolved"), user=dave
-    )
+    third = batches.target_retry(session=finish(batch, "A", dave, outcome="unresolved"), user=dave)
     assert third.attempt == 3
-    with pytest.raises(batch_control.TargetRefused, match="later attempt"):
-        batch_control.target_retry(session=first, user=dave)
+    with pytest.raises(batches.TargetRefused, match="later attempt"):
+        batches.target_retry(session=first, user=dave)
 
 
 @pytest.mark.parametrize("how", ["resolved", "workaround", "skipped", "not_started", "running"])
@@ -144,13 +139,13 @@ def test_retry_is_refused_for_other_states(mnt_flow, engineer, how):
     batch = launch(mnt_flow, engineer, ["A"])
     session = target(batch, "A")
     if how == "skipped":
-        batch_control.target_mark(session=session, user=engineer, state="skipped", note="n/a")
+        batches.target_mark(session=session, user=engineer, state="skipped", note="n/a")
     elif how == "running":
         start(batch, "A", engineer)
     elif how != "not_started":
         finish(batch, "A", engineer, outcome=how)
-    with pytest.raises(batch_control.TargetRefused):
-        batch_control.target_retry(session=session, user=engineer)
+    with pytest.raises(batches.TargetRefused):
+        batches.target_retry(session=session, user=engineer)
     assert FlowSession.objects.filter(batch=batch).count() == 1
 
 
@@ -158,14 +153,12 @@ def test_retry_all_failed_and_relaunch_failed(mnt_flow, engineer):
     batch = launch(mnt_flow, engineer, ["A", "B", "C", "D"], ticket_number="CHG-9")
     finish(batch, "A", engineer)
     finish(batch, "B", engineer, outcome="unresolved")
-    batch_control.target_mark(
-        session=target(batch, "C"), user=engineer, state="unreachable", note="off"
-    )
-    new = batch_control.batch_relaunch_failed(batch=batch, user=engineer)
+    batches.target_mark(session=target(batch, "C"), user=engineer, state="unreachable", note="off")
+    new = batches.batch_relaunch_failed(batch=batch, user=engineer)
     assert sorted(states(new)) == ["B", "C"]
     assert new.ticket_number == "CHG-9" and new.variables == {"change": "CHG1"}
     assert new.relaunched_from_id == batch.pk
-    retried = batch_control.batch_retry_failed(batch=batch, user=engineer)
+    retried = batches.batch_retry_failed(batch=batch, user=engineer)
     assert sorted(s.target_label for s in retried) == ["B", "C"]
     assert states(batch) == {
         "A": "complete",
@@ -173,8 +166,8 @@ def test_retry_all_failed_and_relaunch_failed(mnt_flow, engineer):
         "C": "not_started",
         "D": "not_started",
     }
-    with pytest.raises(batch_control.TargetRefused):
-        batch_control.batch_retry_failed(batch=batch, user=engineer)
+    with pytest.raises(batches.TargetRefused):
+        batches.batch_retry_failed(batch=batch, user=engineer)
 
 
 # --- pause, resume, cancel -----------------------------------------------------------------
@@ -183,31 +176,31 @@ def test_retry_all_failed_and_relaunch_failed(mnt_flow, engineer):
 def test_pause_blocks_start_resume_allows_it(mnt_flow, engineer, dave, owner):
     batch = launch(mnt_flow, engineer, ["A", "B"])
     running = start(batch, "A", dave)
-    batch_control.batch_pause(batch=batch, user=engineer, reason="CAB hold")
-    with pytest.raises(batch_control.TargetRefused, match=f"paused by {engineer.display_name}"):
+    batches.batch_pause(batch=batch, user=engineer, reason="CAB hold")
+    with pytest.raises(batches.TargetRefused, match=f"paused by {engineer.display_name}"):
         start(batch, "B", dave)
     # running targets continue
     services.session_step_update(session=running, user=dave, step_id="patch", done=True)
     with pytest.raises(PermissionDenied):
-        batch_control.batch_resume(batch=batch, user=dave)  # neither launcher nor admin
-    with pytest.raises(batch_control.TargetRefused, match="already paused"):
-        batch_control.batch_pause(batch=batch, user=owner)
-    batch_control.batch_resume(batch=batch, user=owner)
-    with pytest.raises(batch_control.TargetRefused, match="not paused"):
-        batch_control.batch_resume(batch=batch, user=owner)
+        batches.batch_resume(batch=batch, user=dave)  # neither launcher nor admin
+    with pytest.raises(batches.TargetRefused, match="already paused"):
+        batches.batch_pause(batch=batch, user=owner)
+    batches.batch_resume(batch=batch, user=owner)
+    with pytest.raises(batches.TargetRefused, match="not paused"):
+        batches.batch_resume(batch=batch, user=owner)
     assert start(batch, "B", dave).status == SessionStatus.IN_PROGRESS
 
 
 def test_cancel_skips_the_not_started_targets(mnt_flow, engineer, dave):
     batch = launch(mnt_flow, engineer, ["A", "B", "C"])
     start(batch, "A", dave)
-    assert batch_control.batch_cancel(batch=batch, user=engineer) == 2
+    assert batches.batch_cancel(batch=batch, user=engineer) == 2
     assert states(batch) == {"A": "in_progress", "B": "skipped", "C": "skipped"}
     assert target(batch, "B").mark_note == "cancelled"
-    with pytest.raises(batch_control.TargetRefused):
-        batch_control.batch_cancel(batch=batch, user=engineer)
+    with pytest.raises(batches.TargetRefused):
+        batches.batch_cancel(batch=batch, user=engineer)
     with pytest.raises(PermissionDenied):
-        batch_control.batch_cancel(batch=batch, user=dave)
+        batches.batch_cancel(batch=batch, user=dave)
 
 
 # --- canary ------------------------------------------------------------------------------
@@ -218,7 +211,7 @@ def test_canary_holds_the_others_until_it_is_resolved(mnt_flow, engineer, dave):
     cards = {c.session.target_label: c for c in selectors.batch_status(batch).cards}
     assert cards["C1"].canary and not cards["C1"].waiting
     assert [label for label, card in cards.items() if card.waiting] == ["A", "B", "D"]
-    with pytest.raises(batch_control.TargetRefused, match="waiting for the canary"):
+    with pytest.raises(batches.TargetRefused, match="waiting for the canary"):
         start(batch, "A", dave)
     finish(batch, "C1", engineer)
     assert selectors.batch_status(batch).waiting == 0
@@ -229,14 +222,12 @@ def test_canary_holds_the_others_until_it_is_resolved(mnt_flow, engineer, dave):
 def test_a_failed_canary_pauses_the_batch(mnt_flow, engineer, how):
     batch = launch(mnt_flow, engineer, ["C1", "A"], canary=1)
     if how == "unreachable":
-        batch_control.target_mark(
-            session=target(batch, "C1"), user=engineer, state=how, note="down"
-        )
+        batches.target_mark(session=target(batch, "C1"), user=engineer, state=how, note="down")
     else:
         finish(batch, "C1", engineer, outcome=how)
     batch.refresh_from_db()
     assert batch.is_paused and batch.pause_reason.startswith("canary C1 failed")
-    with pytest.raises(batch_control.TargetRefused, match="paused"):
+    with pytest.raises(batches.TargetRefused, match="paused"):
         start(batch, "A", engineer)
 
 
@@ -267,14 +258,14 @@ def test_round_robin_and_by_hand_assignment(mnt_flow, engineer, dave, owner, vie
     for bad in ({"A": "carol@acme.test"}, {"Z": "dave@acme.test"}, "everyone"):
         with pytest.raises(ValidationError):
             launch(mnt_flow, engineer, ["A"], assign=bad)
-    batch_control.target_assign(session=target(batch, "A"), user=engineer, to=dave)
+    batches.target_assign(session=target(batch, "A"), user=engineer, to=dave)
     assert target(batch, "A").assigned_to == dave
 
 
 def test_launch_form_starts_from_the_last_batch_of_the_flow(mnt_flow, engineer, outsider):
     launch(mnt_flow, engineer, ["A"])
-    assert batch_control.last_batch_values(mnt_flow, engineer) == {"change": "CHG1"}
-    assert batch_control.last_batch_values(mnt_flow, outsider) == {}
+    assert batches.last_batch_values(mnt_flow, engineer) == {"change": "CHG1"}
+    assert batches.last_batch_values(mnt_flow, outsider) == {}
 
 
 # --- hand-over and take-over ------------------------------------------------------------------
@@ -409,7 +400,7 @@ def mixed_batch(flow, engineer, dave):
     finish(batch, "B", dave, outcome="escalated")
     start(batch, "C", dave)
     for label, state in (("D", "skipped"), ("E", "blocked"), ("F", "unreachable")):
-        batch_control.target_mark(
+        batches.target_mark(
             session=target(batch, label), user=engineer, state=state, note=f"{state} note"
         )
     return batch
@@ -443,7 +434,7 @@ def test_batch_report_mixes_every_state(mnt_flow, engineer, dave):
 
 def test_batch_report_redacts_secrets_in_notes(mnt_flow, engineer):
     batch = launch(mnt_flow, engineer, ["A"])
-    batch_control.target_mark(
+    batches.target_mark(
         session=target(batch, "A"), user=engineer, state="blocked", note="password=hunter2x!"
     )
     assert "hunter2x" in batch_report.batch_report(batch, fmt="text")
@@ -568,7 +559,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def status_url(batch) -> str:
-    return reverse("batches:status", args=[batch.tree_id, batch.pk])
+    return reverse("batches:detail", args=[batch.tree_id, batch.pk])
 
 
 def test_status_page_shows_every_state_with_its_own_badge(
@@ -590,7 +581,7 @@ def test_card_mark_and_retry_through_htmx(client, mnt_flow, engineer, viewer, ou
     session = target(batch, "A")
     args = [batch.tree_id, batch.pk, session.pk]
     client.force_login(outsider)
-    mark_url = reverse("batches:mark", args=args)
+    mark_url = reverse("batches:target-mark", args=args)
     assert client.post(mark_url, {"state": "blocked", "note": "x"}, **HTMX).status_code == 404
     client.force_login(viewer)
     refused = client.post(mark_url, {"state": "blocked", "note": "x"}, **HTMX)
@@ -598,7 +589,7 @@ def test_card_mark_and_retry_through_htmx(client, mnt_flow, engineer, viewer, ou
     client.force_login(engineer)
     done = client.post(mark_url, {"state": "unreachable", "note": "no ping"}, **HTMX)
     assert done.status_code == 200 and done["HX-Refresh"] == "true"
-    retried = client.post(reverse("batches:retry", args=args), **HTMX)
+    retried = client.post(reverse("batches:target-retry", args=args), **HTMX)
     assert retried["HX-Refresh"] == "true"
     body = client.get(status_url(batch)).content.decode()
     assert "#2" in body and "Earlier:" in body
@@ -613,7 +604,9 @@ def test_paused_and_canary_banners_and_start_refusal(client, mnt_flow, engineer,
     body = client.get(status_url(batch)).content.decode()
     assert f"Paused by {engineer.display_name}: CAB" in body
     client.force_login(dave)
-    start_url = reverse("batches:start", args=[batch.tree_id, batch.pk, target(batch, "C1").pk])
+    start_url = reverse(
+        "batches:target-start", args=[batch.tree_id, batch.pk, target(batch, "C1").pk]
+    )
     refused = client.post(start_url, **HTMX)
     assert refused.status_code == 204 and "paused" in refused["HX-Trigger"]
     assert client.post(reverse("batches:resume", args=[batch.tree_id, batch.pk])).status_code == 302
@@ -632,7 +625,7 @@ def test_my_targets_filter(client, mnt_flow, engineer, dave):
 def test_launch_form_is_prefilled_from_the_last_batch(client, mnt_flow, engineer):
     launch(mnt_flow, engineer, ["A"])
     client.force_login(engineer)
-    body = client.get(reverse("batches:panel", args=[mnt_flow.pk])).content.decode()
+    body = client.get(reverse("batches:index", args=[mnt_flow.pk])).content.decode()
     assert 'value="CHG1"' in body and "Canary targets" in body
 
 
@@ -652,20 +645,20 @@ def test_handover_page_flow_and_dashboard_badge(client, mnt_flow, engineer, dave
     batch = launch(mnt_flow, engineer, ["A"])
     session = start(batch, "A", engineer)
     client.force_login(engineer)
-    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
     assert "Hand over to" in page and "dave@acme.test" in page
     client.post(
-        reverse("flowsessions:handover", args=[session.pk]),
+        reverse("sessions:handover", args=[session.pk]),
         {"to": "dave@acme.test", "note": "over to you"},
     )
     client.force_login(dave)
     board = client.get(reverse("dashboard")).content.decode()
     assert 'id="notifications-badge">1<' in board
-    listing = client.get(reverse("flowsessions:notifications")).content.decode()
+    listing = client.get(reverse("sessions:notifications")).content.decode()
     assert "over to you" in listing
     board = client.get(reverse("dashboard")).content.decode()
     assert "notifications-badge" not in board
-    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
     assert "handed over from" in page
 
 
@@ -673,9 +666,9 @@ def test_takeover_page_sends_the_new_runner_to_the_run(client, mnt_flow, enginee
     batch = launch(mnt_flow, engineer, ["A"])
     session = start(batch, "A", engineer)
     client.force_login(dave)
-    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
     assert "Take over" in page
-    answer = client.post(reverse("flowsessions:takeover", args=[session.pk]), {"note": "ill"})
+    answer = client.post(reverse("sessions:takeover", args=[session.pk]), {"note": "ill"})
     assert answer.status_code == 302 and answer["Location"].endswith("/run/")
 
 
@@ -711,12 +704,12 @@ def test_target_list_page_saves_default_intake_values(client, engineer):
 def test_history_and_session_page_show_the_mark(client, mnt_flow, engineer):
     batch = launch(mnt_flow, engineer, ["A"])
     session = start(batch, "A", engineer)
-    batch_control.target_mark(session=session, user=engineer, state="blocked", note="CAB says no")
+    batches.target_mark(session=session, user=engineer, state="blocked", note="CAB says no")
     client.force_login(engineer)
-    history = client.get(reverse("flowsessions:history")).content.decode()
+    history = client.get(reverse("sessions:index")).content.decode()
     assert "bi-sign-stop-fill" in history and "Blocked</span>" in history
     assert "Resume</a>" not in history
-    page = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
     assert "Blocked</span> CAB says no" in page
 
 
@@ -739,7 +732,7 @@ def test_marking_and_starting_one_target_at_once_never_deadlocks():
         try:
             barrier.wait()
             for i in range(6):
-                with contextlib.suppress(batch_control.TargetRefused, services.SessionClosed):
+                with contextlib.suppress(batches.TargetRefused, services.SessionClosed):
                     act(FlowSession.objects.get(batch=batch, target_label=f"T{i}"))
         except Exception as error:  # noqa: BLE001 — a deadlock or anything else fails the test
             errors.append(error)
@@ -754,7 +747,7 @@ def test_marking_and_starting_one_target_at_once_never_deadlocks():
         threading.Thread(
             target=run,
             args=(
-                lambda s: batch_control.target_mark(
+                lambda s: batches.target_mark(
                     session=s, user=lead, state="skipped", note="not needed"
                 ),
             ),
@@ -788,7 +781,7 @@ def test_assign_to_me_from_the_card(client, mnt_flow, engineer, dave):
     client.force_login(dave)
     body = client.get(status_url(batch)).content.decode()
     assert body.count("Assign to me") == 2
-    url = reverse("batches:assign", args=[batch.tree_id, batch.pk, target(batch, "A").pk])
+    url = reverse("batches:target-assign", args=[batch.tree_id, batch.pk, target(batch, "A").pk])
     assert client.post(url, {"to": "me"}, **HTMX)["HX-Refresh"] == "true"
     assert target(batch, "A").assigned_to == dave
     body = client.get(status_url(batch) + "?mine=1").content.decode()

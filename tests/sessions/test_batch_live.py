@@ -159,8 +159,8 @@ def test_your_own_running_target_says_resume_everyone_else_sees_view(
     batch = launch(mnt_flow, engineer, ["A", "B"])
     a = services.batch_session_start(session=batch.sessions.get(target_label="A"), user=engineer)
     run, detail = (
-        reverse("flowsessions:run", args=[a.pk]),
-        reverse("flowsessions:detail", args=[a.pk]),
+        reverse("sessions:run", args=[a.pk]),
+        reverse("sessions:detail", args=[a.pk]),
     )
     client.force_login(engineer)
     mine = client.get(status_url(batch), **HTMX)
@@ -180,7 +180,8 @@ def test_the_cached_partial_holds_no_secret_and_no_other_watcher(client, enginee
     assert "csrfmiddlewaretoken" not in body and "csrf" not in body.lower()
     assert engineer.email not in body
     start = reverse(
-        "batches:start", args=[mnt_flow.pk, batch.pk, batch.sessions.get(target_label="A").pk]
+        "batches:target-start",
+        args=[mnt_flow.pk, batch.pk, batch.sessions.get(target_label="A").pk],
     )
     assert f'hx-post="{start}"' in body
 
@@ -202,7 +203,7 @@ def test_outsider_gets_404_even_when_the_cache_is_warm(
     elsewhere = TreeFactory(account=engineer.account, author=engineer, tree_type="maintenance")
     client.force_login(staff)
     assert (
-        client.get(reverse("batches:status", args=[elsewhere.pk, batch.pk]), **HTMX).status_code
+        client.get(reverse("batches:detail", args=[elsewhere.pk, batch.pk]), **HTMX).status_code
         == 404
     )
     assert client.get(status_url(batch), **HTMX).status_code == 200
@@ -319,10 +320,10 @@ def test_start_through_htmx_redirects_to_the_runner_or_toasts_who_has_it(
 ):
     batch = launch(mnt_flow, engineer, ["A"])
     session = batch.sessions.get()
-    start = reverse("batches:start", args=[mnt_flow.pk, batch.pk, session.pk])
+    start = reverse("batches:target-start", args=[mnt_flow.pk, batch.pk, session.pk])
     client.force_login(engineer)
     response = client.post(start, **HTMX)
-    assert response["HX-Redirect"] == reverse("flowsessions:run", args=[session.pk])
+    assert response["HX-Redirect"] == reverse("sessions:run", args=[session.pk])
     client.force_login(owner)
     taken = client.post(start, **HTMX)
     assert taken.status_code == 204 and "already started A" in taken["HX-Trigger"]

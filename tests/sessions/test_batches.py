@@ -32,7 +32,7 @@ def launch(flow, user, labels, **kw):
 
 
 def status_url(batch) -> str:
-    return reverse("batches:status", args=[batch.tree_id, batch.pk])
+    return reverse("batches:detail", args=[batch.tree_id, batch.pk])
 
 
 def complete(session, user, outcome="resolved"):
@@ -224,9 +224,9 @@ def test_status_partial_polls_until_finished_then_answers_286(client, engineer, 
 def test_start_button_lands_on_the_runner_or_says_who_has_it(client, engineer, owner, mnt_flow):
     batch = launch(mnt_flow, engineer, ["A"])
     session = batch.sessions.get()
-    start = reverse("batches:start", args=[mnt_flow.pk, batch.pk, session.pk])
+    start = reverse("batches:target-start", args=[mnt_flow.pk, batch.pk, session.pk])
     client.force_login(engineer)
-    assert client.post(start)["Location"] == reverse("flowsessions:run", args=[session.pk])
+    assert client.post(start)["Location"] == reverse("sessions:run", args=[session.pk])
     client.force_login(owner)
     response = client.post(start, follow=True)
     assert "already started A" in response.content.decode()
@@ -241,10 +241,10 @@ def test_runner_shows_the_context_strip_and_completion_returns_to_the_batch(
         session=batch.sessions.get(target_label="A"), user=engineer
     )
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
+    body = client.get(reverse("sessions:run", args=[session.pk])).content.decode()
     assert 'id="batch-strip"' in body and "<strong>A</strong>" in body and "0/2 complete" in body
     response = client.post(
-        reverse("flowsessions:complete", args=[session.pk]), {"outcome": "resolved"}, **HTMX
+        reverse("sessions:complete", args=[session.pk]), {"outcome": "resolved"}, **HTMX
     )
     assert response["HX-Redirect"] == status_url(batch)
 
@@ -256,8 +256,8 @@ def test_flow_detail_panel_shows_banner_history_and_dots(client, engineer, mnt_f
     launch(mnt_flow, engineer, ["X", "Y"])
     client.force_login(engineer)
     detail = client.get(reverse("flows:detail", args=[mnt_flow.pk])).content.decode()
-    assert reverse("batches:panel", args=[mnt_flow.pk]) in detail
-    panel = client.get(reverse("batches:panel", args=[mnt_flow.pk]), **HTMX).content.decode()
+    assert reverse("batches:index", args=[mnt_flow.pk]) in detail
+    panel = client.get(reverse("batches:index", args=[mnt_flow.pk]), **HTMX).content.decode()
     assert panel.count("active-batch-banner") == 1 and "0/2 complete" in panel
     assert panel.count('class="batch-row"') == 2
     assert "3 resolved" in panel and "2 not started" in panel
@@ -283,7 +283,7 @@ def test_status_partial_and_api_use_constant_queries(
 
 def test_panel_query_count_is_constant(client, engineer, mnt_flow, django_assert_max_num_queries):
     client.force_login(engineer)
-    url = reverse("batches:panel", args=[mnt_flow.pk])
+    url = reverse("batches:index", args=[mnt_flow.pk])
     launch(mnt_flow, engineer, ["A"])
     with django_assert_max_num_queries(12) as few:
         client.get(url, **HTMX)
@@ -304,9 +304,9 @@ def test_outsider_gets_404_on_batch_pages_and_partials(client, outsider, enginee
         "status": (client.get, status_url(batch)),
         "start": (
             client.post,
-            reverse("batches:start", args=[mnt_flow.pk, batch.pk, batch.sessions.get().pk]),
+            reverse("batches:target-start", args=[mnt_flow.pk, batch.pk, batch.sessions.get().pk]),
         ),
-        "panel": (client.get, reverse("batches:panel", args=[mnt_flow.pk])),
+        "panel": (client.get, reverse("batches:index", args=[mnt_flow.pk])),
         "launch": (client.post, reverse("batches:launch", args=[mnt_flow.pk])),
     }
     method, url = urls[name]
@@ -319,7 +319,7 @@ def test_session_history_filters_by_batch_and_shows_target_labels(client, engine
     for session in [*batch.sessions.all(), *other.sessions.all()]:
         services.batch_session_start(session=session, user=engineer)
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:history"), {"batch_id": str(batch.pk)}).content.decode()
+    body = client.get(reverse("sessions:index"), {"batch_id": str(batch.pk)}).content.decode()
     assert "RDS-01" in body and "RDS-02" in body and "SQL-01" not in body
     rows = api_as(engineer).get("/api/sessions/", {"batch_id": str(batch.pk)}).json()["results"]
     assert sorted(r["target_label"] for r in rows) == ["RDS-01", "RDS-02"]

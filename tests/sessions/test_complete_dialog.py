@@ -18,23 +18,23 @@ def selected_outcome(body: str) -> str | None:
 
 
 def answer(client, session, node_id: str, choice: str):
-    url = reverse("flowsessions:answer", args=[session.pk])
+    url = reverse("sessions:answer", args=[session.pk])
     return client.post(url, {"node_id": node_id, "choice": choice}, **HTMX)
 
 
 def test_the_dialog_asks_for_an_outcome_on_a_question(client, engineer, ts_session):
     client.force_login(engineer)
-    page = client.get(reverse("flowsessions:run", args=[ts_session.pk])).content.decode()
+    page = client.get(reverse("sessions:run", args=[ts_session.pk])).content.decode()
     assert selected_outcome(page) is None
 
 
 def test_the_dialog_preselects_resolved_at_a_solution_on_reload(client, engineer, ts_session):
     services.session_answer(session=ts_session, user=engineer, node_id="root", choice="No")
     client.force_login(engineer)
-    page = client.get(reverse("flowsessions:run", args=[ts_session.pk])).content.decode()
+    page = client.get(reverse("sessions:run", args=[ts_session.pk])).content.decode()
     assert selected_outcome(page) == "resolved"
     assert re.search(r'<option value="resolved"[^>]*selected[^>]*>Resolved</option>', page)
-    detail = client.get(reverse("flowsessions:detail", args=[ts_session.pk])).content.decode()
+    detail = client.get(reverse("sessions:detail", args=[ts_session.pk])).content.decode()
     assert selected_outcome(detail) == "resolved"
 
 
@@ -43,5 +43,5 @@ def test_answering_into_a_solution_updates_the_dialog_out_of_band(client, engine
     body = answer(client, ts_session, "root", "No").content.decode()
     assert 'id="complete-form" hx-swap-oob="true"' in body
     assert selected_outcome(body) == "resolved"
-    back = client.post(reverse("flowsessions:back", args=[ts_session.pk]), **HTMX)
+    back = client.post(reverse("sessions:back", args=[ts_session.pk]), **HTMX)
     assert selected_outcome(back.content.decode()) is None  # back on a question: ask again

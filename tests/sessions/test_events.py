@@ -244,7 +244,7 @@ def test_the_timeline_says_how_ticket_text_was_copied(client, proc_session, engi
         session=proc_session, user=engineer, choice="all", found=3, kept=0, kinds=["aws"]
     )
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:detail", args=[proc_session.pk])).content.decode()
+    body = client.get(reverse("sessions:detail", args=[proc_session.pk])).content.decode()
     assert "Copied for ticket" in body
     assert "as is, 2 of 2 findings kept" in body
     assert "redacted, 0 of 3 findings kept" in body

@@ -2,6 +2,7 @@
 Teammates may read and download a batch session; that does not mark it."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts.models import Role
@@ -31,7 +32,7 @@ def admin(account):
 
 
 def exported_url(session) -> str:
-    return reverse("flowsessions:exported", args=[session.pk])
+    return reverse("sessions:exported", args=[session.pk])
 
 
 def is_exported(session) -> bool:
@@ -42,7 +43,7 @@ def is_exported(session) -> bool:
 def test_a_teammate_cannot_mark_a_batch_session_exported(client, batch_session, request, who):
     user = request.getfixturevalue(who)
     client.force_login(user)
-    assert client.get(reverse("flowsessions:detail", args=[batch_session.pk])).status_code == 200
+    assert client.get(reverse("sessions:detail", args=[batch_session.pk])).status_code == 200
     assert client.post(exported_url(batch_session)).status_code == 403
     assert not is_exported(batch_session)
 
@@ -61,14 +62,14 @@ def test_the_runner_or_an_admin_marks_it_exported(client, batch_session, request
 
 
 def test_the_service_refuses_a_teammate(batch_session, viewer):
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.session_mark_exported(session=batch_session, user=viewer)
     assert not is_exported(batch_session)
 
 
 def test_a_teammates_download_does_not_mark_it(client, viewer, batch_session):
     client.force_login(viewer)
-    page = client.get(reverse("flowsessions:export", args=[batch_session.pk]), {"fmt": "text"})
+    page = client.get(reverse("sessions:export", args=[batch_session.pk]), {"fmt": "text"})
     assert page.status_code == 200 and "RDS-01" in page.content.decode()
     api = api_as(viewer).get(f"/api/sessions/{batch_session.pk}/export/", {"format": "psa"})
     assert api.status_code == 200 and "RDS-01" in api.content.decode()
@@ -77,7 +78,7 @@ def test_a_teammates_download_does_not_mark_it(client, viewer, batch_session):
 
 def test_the_runners_download_marks_it(client, engineer, batch_session):
     client.force_login(engineer)
-    page = client.get(reverse("flowsessions:export", args=[batch_session.pk]), {"fmt": "text"})
+    page = client.get(reverse("sessions:export", args=[batch_session.pk]), {"fmt": "text"})
     assert page.status_code == 200
     assert is_exported(batch_session)
 
@@ -86,7 +87,7 @@ def test_copy_for_ticket_records_the_export_only_for_those_who_may(
     client, engineer, viewer, batch_session
 ):
     services.session_complete(session=batch_session, user=engineer, outcome="resolved")
-    detail = reverse("flowsessions:detail", args=[batch_session.pk])
+    detail = reverse("sessions:detail", args=[batch_session.pk])
     client.force_login(viewer)
     body = client.get(detail).content.decode()
     assert "Copy for Ticket" in body and exported_url(batch_session) not in body

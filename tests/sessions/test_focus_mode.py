@@ -6,7 +6,7 @@ from django.urls import reverse
 
 def test_focus_mode_renders_the_rail_and_the_shortcuts(client, engineer, proc_session):
     client.force_login(engineer)
-    url = reverse("flowsessions:run", args=[proc_session.pk])
+    url = reverse("sessions:run", args=[proc_session.pk])
     body = client.get(url, {"view": "focus", "step": "patch"}).content.decode()
     assert '<div id="runner" class="focus-mode" data-focus="patch">' in body
     assert 'aria-pressed="true"><i class="bi bi-bullseye"' in body
@@ -20,7 +20,7 @@ def test_focus_mode_renders_the_rail_and_the_shortcuts(client, engineer, proc_se
 
 def test_the_full_list_is_the_default_view(client, engineer, proc_session):
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:run", args=[proc_session.pk])).content.decode()
+    body = client.get(reverse("sessions:run", args=[proc_session.pk])).content.decode()
     assert '<div id="runner" class="" data-focus="">' in body
 
 
@@ -28,7 +28,7 @@ def test_focus_mode_page_queries_stay_bounded(
     client, engineer, proc_session, django_assert_max_num_queries
 ):
     client.force_login(engineer)
-    url = reverse("flowsessions:run", args=[proc_session.pk])
+    url = reverse("sessions:run", args=[proc_session.pk])
     with django_assert_max_num_queries(20):
         response = client.get(url, {"view": "focus"})
     assert response.status_code == 200
@@ -36,5 +36,5 @@ def test_focus_mode_page_queries_stay_bounded(
 
 def test_outsider_gets_404_for_focus_mode(client, outsider, proc_session):
     client.force_login(outsider)
-    url = reverse("flowsessions:run", args=[proc_session.pk])
+    url = reverse("sessions:run", args=[proc_session.pk])
     assert client.get(url, {"view": "focus"}).status_code == 404

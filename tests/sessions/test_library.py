@@ -154,9 +154,9 @@ def test_runner_offers_from_library_and_save_to_library(
         session=proc_session, user=engineer, inserted_after="patch", title="Reboot"
     )
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:run", args=[proc_session.pk])).content.decode()
+    body = client.get(reverse("sessions:run", args=[proc_session.pk])).content.decode()
     assert "From library" in body and 'id="library-modal"' in body
-    assert reverse("flowsessions:library-insert", args=[proc_session.pk]) + "?after=patch" in body
+    assert reverse("sessions:library-insert", args=[proc_session.pk]) + "?after=patch" in body
     assert "Save to library" in body
 
 
@@ -164,11 +164,11 @@ def test_library_modal_embeds_the_browser_posting_to_the_session(
     client, proc_session, engineer, library_step
 ):
     client.force_login(engineer)
-    url = reverse("flowsessions:library-insert", args=[proc_session.pk])
+    url = reverse("sessions:library-insert", args=[proc_session.pk])
     body = client.get(url, {"after": "snapshot"}, **HTMX).content.decode()
     assert "<html" not in body and "data-library-choose-context" in body
     assert 'name="inserted_after" value="snapshot"' in body
-    choose = reverse("flowsessions:custom-add-library", args=[proc_session.pk])
+    choose = reverse("sessions:custom-add-library", args=[proc_session.pk])
     assert f"choose_url={choose}" in body
     browser = client.get(
         reverse("steplibrary:browse"), {"choose_url": choose, "choose_label": "Insert"}, **HTMX
@@ -177,7 +177,7 @@ def test_library_modal_embeds_the_browser_posting_to_the_session(
 
 
 def test_library_modal_tenancy(client, proc_session, outsider, account):
-    url = reverse("flowsessions:library-insert", args=[proc_session.pk])
+    url = reverse("sessions:library-insert", args=[proc_session.pk])
     client.force_login(outsider)
     assert client.get(url, {"after": "snapshot"}, **HTMX).status_code == 404
     client.force_login(UserFactory(account=account, role="owner"))  # sees it, does not run it
@@ -188,7 +188,7 @@ def test_choosing_inserts_closes_the_modal_and_redraws_the_checklist(
     client, proc_session, engineer, library_step
 ):
     client.force_login(engineer)
-    url = reverse("flowsessions:custom-add-library", args=[proc_session.pk])
+    url = reverse("sessions:custom-add-library", args=[proc_session.pk])
     response = client.post(
         url, {"inserted_after": "snapshot", "library_step": library_step.pk}, **HTMX
     )
@@ -203,7 +203,7 @@ def test_choosing_an_entry_of_another_team_is_refused_with_a_toast(
     client, proc_session, engineer, rival_library_step
 ):
     client.force_login(engineer)
-    url = reverse("flowsessions:custom-add-library", args=[proc_session.pk])
+    url = reverse("sessions:custom-add-library", args=[proc_session.pk])
     response = client.post(
         url, {"inserted_after": "snapshot", "library_step": rival_library_step.pk}, **HTMX
     )
@@ -216,10 +216,10 @@ def test_choosing_from_the_plain_page_returns_to_the_run(
     client, proc_session, engineer, library_step
 ):
     client.force_login(engineer)
-    url = reverse("flowsessions:custom-add-library", args=[proc_session.pk])
+    url = reverse("sessions:custom-add-library", args=[proc_session.pk])
     data = {"inserted_after": "snapshot", "library_step": library_step.pk, "return": "run"}
     response = client.post(url, data, **HTMX)
-    assert response["HX-Redirect"] == reverse("flowsessions:run", args=[proc_session.pk])
+    assert response["HX-Redirect"] == reverse("sessions:run", args=[proc_session.pk])
 
 
 def test_save_a_custom_step_to_the_library(client, proc_session, engineer, viewer, outsider):
@@ -231,12 +231,12 @@ def test_save_a_custom_step_to_the_library(client, proc_session, engineer, viewe
         instructions="Stop the spooler, clear the queue.",
         commands="net stop spooler",
     )
-    url = reverse("flowsessions:custom-save-to-library", args=[proc_session.pk, custom["id"]])
+    url = reverse("sessions:custom-save-to-library", args=[proc_session.pk, custom["id"]])
     client.force_login(engineer)
     body = client.get(url, **HTMX).content.decode()
     assert 'value="Clear the print queue"' in body and "net stop spooler" in body
     assert f'hx-post="{reverse("steplibrary:create")}"' in body
-    missing = reverse("flowsessions:custom-save-to-library", args=[proc_session.pk, "custom-x"])
+    missing = reverse("sessions:custom-save-to-library", args=[proc_session.pk, "custom-x"])
     assert client.get(missing, **HTMX).status_code == 404
     client.force_login(outsider)
     assert client.get(url, **HTMX).status_code == 404
@@ -248,8 +248,6 @@ def test_finished_sessions_list_custom_steps_with_save_to_library(client, proc_s
     )
     services.session_complete(session=proc_session, user=engineer, outcome="resolved")
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:detail", args=[proc_session.pk])).content.decode()
+    body = client.get(reverse("sessions:detail", args=[proc_session.pk])).content.decode()
     assert 'id="custom-steps"' in body and "Reboot twice" in body
-    assert (
-        reverse("flowsessions:custom-save-to-library", args=[proc_session.pk, custom["id"]]) in body
-    )
+    assert reverse("sessions:custom-save-to-library", args=[proc_session.pk, custom["id"]]) in body

@@ -4,6 +4,7 @@
 import re
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from sessions import exports, services
@@ -14,7 +15,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def url(name: str, session, *args) -> str:
-    return reverse(f"flowsessions:{name}", args=[session.pk, *args])
+    return reverse(f"sessions:{name}", args=[session.pk, *args])
 
 
 def save_note(session, user, node_id: str, note: str) -> FlowSession:
@@ -97,7 +98,7 @@ def test_a_late_save_of_the_answered_text_is_harmless(ts_session, engineer):
 
 
 def test_only_the_runner_saves_a_pending_note(ts_session, owner):
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         save_note(ts_session, owner, "root", "not mine")
     assert FlowSession.objects.get(pk=ts_session.pk).step_state == {}
 

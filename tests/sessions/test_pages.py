@@ -10,12 +10,12 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def url(name: str, session, *args) -> str:
-    return reverse(f"flowsessions:{name}", args=[session.pk, *args])
+    return reverse(f"sessions:{name}", args=[session.pk, *args])
 
 
 def test_run_button_starts_a_session_with_intake_answers(client, engineer, proc_flow):
     client.force_login(engineer)
-    start = reverse("flowsessions:start", args=[proc_flow.pk])
+    start = reverse("sessions:start", args=[proc_flow.pk])
     form = client.get(start)
     assert 'name="var_server"' in form.content.decode()
     missing = client.post(start, {"ticket_number": "T-9"})
@@ -34,7 +34,7 @@ def test_retired_flow_start_shows_a_clear_message(client, engineer, ts_flow):
     ts_flow.is_active = False
     ts_flow.save()
     client.force_login(engineer)
-    response = client.post(reverse("flowsessions:start", args=[ts_flow.pk]))
+    response = client.post(reverse("sessions:start", args=[ts_flow.pk]))
     assert "retired" in response.content.decode()
     assert not FlowSession.objects.exists()
 
@@ -206,10 +206,10 @@ def test_teammate_engineer_cannot_see_but_admin_can(client, viewer, owner, ts_se
 def test_history_mine_and_team_toggle(client, engineer, owner, ts_flow, ts_session):
     services.session_start(tree=ts_flow, user=owner, ticket_number="OWNER-1")
     client.force_login(engineer)
-    mine = client.get(reverse("flowsessions:history"), {"scope": "team"}).content.decode()
+    mine = client.get(reverse("sessions:index"), {"scope": "team"}).content.decode()
     assert "T-1" in mine and "OWNER-1" not in mine  # engineers get no team toggle
     client.force_login(owner)
-    team = client.get(reverse("flowsessions:history"), {"scope": "team"}).content.decode()
+    team = client.get(reverse("sessions:index"), {"scope": "team"}).content.decode()
     assert "T-1" in team and "OWNER-1" in team
 
 
@@ -220,7 +220,7 @@ def test_history_filters_and_htmx_fragment(client, engineer, ts_flow, proc_flow)
     )
     services.session_complete(session=a, user=engineer, outcome="escalated")
     client.force_login(engineer)
-    history = reverse("flowsessions:history")
+    history = reverse("sessions:index")
 
     def tickets(**params):
         page = client.get(history, params).context["page"]
@@ -243,11 +243,11 @@ def test_history_and_runner_query_counts_are_constant(
     for _ in range(3):
         services.session_start(tree=proc_flow, user=engineer, variables={"server": "x"})
     with django_assert_max_num_queries(12) as few:
-        client.get(reverse("flowsessions:history"))
+        client.get(reverse("sessions:index"))
     for _ in range(40):
         services.session_start(tree=proc_flow, user=engineer, variables={"server": "x"})
     with django_assert_max_num_queries(12) as many:
-        client.get(reverse("flowsessions:history"))
+        client.get(reverse("sessions:index"))
     assert len(few.captured_queries) == len(many.captured_queries)
     with django_assert_max_num_queries(6):
         client.get(url("run", proc_session))

@@ -174,7 +174,7 @@ def test_detail_page_shows_the_findings_preview_with_kinds_and_three_choices(
 ):
     client.force_login(engineer)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("flowsessions:detail", args=[leaky_session.pk]))
+        response = client.get(reverse("sessions:detail", args=[leaky_session.pk]))
     html = response.content.decode()
     assert "5 possible secrets found" in html
     assert 'Check before copying: <span id="finding-count">5 findings</span>' in html
@@ -193,7 +193,7 @@ def test_always_redact_removes_copy_as_is(client, leaky_session, engineer, accou
     account.always_redact = True
     account.save()
     client.force_login(engineer)
-    html = client.get(reverse("flowsessions:detail", args=[leaky_session.pk])).content.decode()
+    html = client.get(reverse("sessions:detail", args=[leaky_session.pk])).content.decode()
     assert 'data-redaction-copy="none"' not in html
     assert "Your team always redacts." in html
     assert 'data-redaction-copy="all"' in html
@@ -202,13 +202,13 @@ def test_always_redact_removes_copy_as_is(client, leaky_session, engineer, accou
 def test_a_session_without_findings_copies_directly(client, proc_session, engineer):
     session = services.session_complete(session=proc_session, user=engineer, outcome="resolved")
     client.force_login(engineer)
-    html = client.get(reverse("flowsessions:detail", args=[session.pk])).content.decode()
+    html = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
     assert 'data-copy-target="#psa-text"' in html and "redaction-modal" not in html
 
 
 def test_downloads_and_the_preview_are_redacted_by_default(client, leaky_session, engineer):
     client.force_login(engineer)
-    url = reverse("flowsessions:export", args=[leaky_session.pk])
+    url = reverse("sessions:export", args=[leaky_session.pk])
     for fmt in exports.FORMATS:
         response = client.get(url, {"format": fmt, "download": "1"})
         assert NOTE_SECRET not in response.content.decode(), fmt
@@ -223,12 +223,12 @@ def test_team_always_redacting_ignores_redact_0_on_downloads(client, leaky_sessi
     leaky_session.account.always_redact = True
     leaky_session.account.save()
     client.force_login(engineer)
-    url = reverse("flowsessions:export", args=[leaky_session.pk])
+    url = reverse("sessions:export", args=[leaky_session.pk])
     assert NOTE_SECRET not in client.get(url, {"format": "text", "redact": "0"}).content.decode()
 
 
 def record(client, session, **data):
-    return client.post(reverse("flowsessions:exported", args=[session.pk]), data)
+    return client.post(reverse("sessions:exported", args=[session.pk]), data)
 
 
 def test_copy_as_is_is_recorded_and_marks_exported(client, leaky_session, engineer):

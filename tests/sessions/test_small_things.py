@@ -69,7 +69,7 @@ def test_parent_updated_notice_links_to_the_compare_view(client, staff, engineer
 
 def test_history_rows_open_as_a_whole(client, engineer, proc_session):
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:history")).content.decode()
-    detail = reverse("flowsessions:detail", args=[proc_session.pk])
+    body = client.get(reverse("sessions:index")).content.decode()
+    detail = reverse("sessions:detail", args=[proc_session.pk])
     assert f'<tr class="clickable-row" data-href="{detail}" tabindex="0">' in body
     assert 'class="form-control date-filter"' in body

@@ -102,7 +102,7 @@ def test_labels_lose_their_hints_but_keep_their_meaning(label, expected):
 
 def test_the_start_page_asks_the_ticket_number_once(client, onboarding, engineer):
     client.force_login(engineer)
-    url = reverse("flowsessions:start", args=[onboarding.pk])
+    url = reverse("sessions:start", args=[onboarding.pk])
     html = client.get(url).content.decode()
     assert html.count("Ticket number") == 1
     assert 'name="var_ticket"' not in html
@@ -118,7 +118,7 @@ def test_the_start_page_asks_the_ticket_number_once(client, onboarding, engineer
 
 def test_the_start_page_requires_the_ticket_when_the_flow_does(client, onboarding, engineer):
     client.force_login(engineer)
-    url = reverse("flowsessions:start", args=[onboarding.pk])
+    url = reverse("sessions:start", args=[onboarding.pk])
     data = {f"var_{k}": v for k, v in ONBOARDING_ANSWERS.items()}
     response = client.post(url, data)
     assert response.status_code == 200
@@ -191,7 +191,7 @@ def test_troubleshooting_prints_commands_only_when_asked(ts_session, engineer):
 
 def test_the_page_and_api_take_the_include_commands_option(client, onboarded, engineer):
     client.force_login(engineer)
-    url = reverse("flowsessions:export", args=[onboarded.pk])
+    url = reverse("sessions:export", args=[onboarded.pk])
     assert "Get-MgSubscribedSku" in client.get(url, {"format": "text"}).content.decode()
     assert (
         "Get-MgSubscribedSku"

@@ -1,5 +1,6 @@
-"""Batches that behave like automation (issue 13): per-target marks, retries, pause / resume /
-cancel, canary first, assignment. Every write locks the rows it changes and bumps the batch's
+"""Writes on maintenance batches: launch, Start on a target, and the controls that make a batch
+behave like automation (issue 13): per-target marks, retries, pause / resume / cancel, canary
+first, assignment. Every write locks the rows it changes and bumps the batch's
 revision in the same transaction, so every watcher's status page shows it on its next poll.
 
 State of one target (its current attempt):
@@ -18,25 +19,33 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.audit import audit_record
+from accounts.models import AuditAction, Role, User
+from flows.models import Tree
+from sessions import tidy
 from sessions.events import record_event
 from sessions.models import (
+    BUILTIN_TARGET_VARIABLE,
     Batch,
     EventKind,
     FlowSession,
     Outcome,
     SessionStatus,
+    TargetList,
     TargetMark,
 )
-from sessions.services import (
+from sessions.services.runs import (
     SessionClosed,
     SessionError,
-    batch_launch,
     bump_batch_revision,
     clean_text,
+    ensure_runnable,
+    intake_answers,
 )
+from sessions.services.targets import targets_clean
 
 RETRYABLE_OUTCOMES = (Outcome.UNRESOLVED, Outcome.ESCALATED)
 RETRYABLE_MARKS = (TargetMark.BLOCKED, TargetMark.UNREACHABLE)
@@ -48,6 +57,116 @@ class TargetRefused(SessionClosed):
     """The target's state (or its batch's) forbids the action; the message says why (409)."""
 
     code = "target_state"
+
+
+# --- launching and starting --------------------------------------------------------------
+
+
+class SessionTaken(SessionClosed):
+    """Someone else already started this target."""
+
+    def __init__(self, session: FlowSession) -> None:
+        who = session.user.display_name if session.user else "someone"
+        super().__init__(f"{who} already started {session.target_label}.")
+        self.session = session
+
+
+@transaction.atomic
+def batch_launch(
+    *,
+    tree: Tree,
+    user: User,
+    targets: Any = None,
+    target_list: TargetList | None = None,
+    ticket_number: str = "",
+    variables: dict[str, Any] | None = None,
+    canary: int = 0,
+    assign: Any = None,
+) -> Batch:
+    """One batch and one not-started session per target, all or nothing. The first `canary`
+    targets go first; `assign` is "round_robin" or {label: email} (see assignees)."""
+    if not user.can_edit_content or user.account_id is None:
+        raise PermissionDenied("Engineers launch maintenance batches.")
+    if tree.tree_type != "maintenance":
+        raise SessionError("Only maintenance flows run as a batch.")
+    ensure_runnable(tree)
+    if target_list is not None and target_list.account_id != user.account_id:
+        raise PermissionDenied("That target list belongs to another team.")
+    cleaned = targets_clean(
+        targets if targets is not None else (target_list.targets if target_list else [])
+    )
+    if not cleaned:
+        raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
+    if target_list is not None and target_list.default_variables:
+        # The list's defaults fill what the launcher left empty.
+        given = {k: v for k, v in (variables or {}).items() if str(v or "").strip()}
+        variables = {**target_list.default_variables, **given}
+    ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
+    answers = intake_answers(tree, variables)
+    try:
+        canary = int(canary or 0)
+    except (TypeError, ValueError):
+        canary = -1
+    if not 0 <= canary <= len(cleaned):
+        raise ValidationError({"canary": f"A canary count is 0 to {len(cleaned)}."})
+    owners = assignees(user=user, labels=[t["label"] for t in cleaned], assign=assign)
+    batch = Batch.objects.create(
+        tree=tree,
+        account=user.account,
+        created_by=user,
+        target_list=target_list,
+        ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
+        variables=answers,
+        canary=canary,
+    )
+    snapshot = tree.runnable_structure()
+    version = tree.live_version()
+    FlowSession.objects.bulk_create(
+        FlowSession(
+            tree=tree,
+            tree_name=tree.name,
+            tree_type=tree.tree_type,
+            structure_snapshot=snapshot,
+            intake_form_snapshot=tree.runnable_intake_form(),
+            version=version,
+            account=user.account,
+            status=SessionStatus.PENDING,
+            ticket_number=batch.ticket_number,
+            variables={**answers, BUILTIN_TARGET_VARIABLE: target["label"]},
+            batch=batch,
+            target_label=target["label"],
+            position=position,
+            assigned_to=owners.get(target["label"]),
+        )
+        for position, target in enumerate(cleaned)
+    )
+    detail = {"flow": tree.name, "targets": len(cleaned), "ticket_number": batch.ticket_number}
+    audit_record(AuditAction.BATCH_LAUNCHED, actor=user, target=batch, detail=detail)
+    return batch
+
+
+def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
+    """Press Start on a target. Exactly one person wins: the state change is a single
+    conditional UPDATE, so simultaneous presses cannot both start it. Pressing Start on a
+    target you already started simply resumes it."""
+    if session.batch_id is None:
+        raise SessionError("Only batch targets are started this way.")
+    if user.account_id != session.account_id and not user.is_staff:
+        raise PermissionDenied("This batch belongs to another team.")
+    with transaction.atomic():
+        if session.status == SessionStatus.PENDING:
+            guard_start(session)  # paused, marked, superseded or waiting for the canary: 409
+        won = FlowSession.objects.filter(
+            pk=session.pk, status=SessionStatus.PENDING, mark="", current=True
+        ).update(status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now())
+        if won:
+            Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
+            bump_batch_revision(session.batch_id)
+            record_event(session, user, EventKind.START)
+    fresh = FlowSession.objects.select_related("user").get(pk=session.pk)
+    if fresh.user_id != user.pk:
+        raise SessionTaken(fresh)
+    return fresh
 
 
 # --- who may ---------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from resolutionflow.errors import ServiceError
 from sessions import runtime, tidy
 from sessions.events import record_event, record_events
 from sessions.models import (
-    BUILTIN_TARGET_VARIABLE,
     Batch,
     EventKind,
     FlowSession,
@@ -29,7 +28,6 @@ from sessions.models import (
     SessionEvent,
     SessionStatus,
     StepFeedback,
-    TargetList,
 )
 from steplibrary.models import LibraryStep
 from steplibrary.services import library_step_record_use, library_step_vote
@@ -490,7 +488,7 @@ def session_complete(
     )
     record_events(fresh, skipped_events(fresh, user))
     if fresh.batch_id is not None:
-        from sessions.batch_control import after_target_finished  # batch_control builds on us
+        from sessions.services.batches import after_target_finished  # batches builds on us
 
         after_target_finished(fresh, user)
     return fresh
@@ -601,209 +599,3 @@ def session_copied_for_ticket(
 
 
 COPY_CHOICES = ("all", "review", "none")
-
-
-# --- target lists -----------------------------------------------------------------------
-
-MAX_TARGETS = 1000
-
-
-def targets_parse(text: str) -> list[dict[str, str]]:
-    """One target per line: `LABEL` or `LABEL | notes`. Blank lines are dropped."""
-    targets = []
-    for line in (text or "").splitlines():
-        label, _, notes = line.partition("|")
-        if label.strip():
-            targets.append({"label": label.strip(), "notes": notes.strip()})
-    return targets
-
-
-def targets_clean(targets: Any) -> list[dict[str, str]]:
-    """Trimmed, non-blank, unique (case-insensitively) labels; at most MAX_TARGETS."""
-    if not isinstance(targets, list):
-        raise ValidationError({"targets": "Targets are a list of {label, notes}."})
-    cleaned: list[dict[str, str]] = []
-    seen: dict[str, str] = {}
-    duplicates: list[str] = []
-    for item in targets:
-        raw = item if isinstance(item, dict) else {"label": item}
-        label = str(raw.get("label") or "").strip()
-        if not label:
-            continue
-        if len(label) > 200:
-            raise ValidationError({"targets": f"“{label[:40]}…” is longer than 200 characters."})
-        if label.lower() in seen:
-            duplicates.append(label)
-            continue
-        seen[label.lower()] = label
-        cleaned.append({"label": label, "notes": str(raw.get("notes") or "").strip()[:1000]})
-    if duplicates:
-        raise ValidationError(
-            {"targets": f"Duplicate targets: {', '.join(sorted(set(duplicates)))}."}
-        )
-    if len(cleaned) > MAX_TARGETS:
-        raise ValidationError({"targets": f"At most {MAX_TARGETS:,} targets."})
-    return cleaned
-
-
-def ensure_can_manage_targets(user: User) -> None:
-    if not user.can_edit_content or user.account_id is None:
-        raise PermissionDenied("Engineers manage target lists.")
-
-
-@transaction.atomic
-def target_list_save(
-    *,
-    user: User,
-    name: str,
-    targets: Any,
-    description: str = "",
-    target_list: TargetList | None = None,
-    default_variables: dict[str, Any] | None = None,
-) -> TargetList:
-    """Create a target list in the user's account, or update one. `default_variables` are
-    intake answers a batch launched on the list starts with (None keeps the current ones)."""
-    ensure_can_manage_targets(user)
-    name = clean_text(name, name="name", limit=200).strip()
-    if not name:
-        raise ValidationError({"name": "Give the list a name."})
-    cleaned = targets_clean(targets)
-    if not cleaned:
-        raise ValidationError({"targets": "Add at least one target."})
-    if target_list is None:
-        target_list = TargetList(account=user.account, created_by=user)
-    target_list.name = name
-    target_list.description = clean_text(description, name="description", limit=2000)
-    target_list.targets = cleaned
-    if default_variables is not None:
-        target_list.default_variables = clean_defaults(default_variables)
-    target_list.save()
-    return target_list
-
-
-def clean_defaults(values: Any) -> dict[str, str]:
-    if not isinstance(values, dict) or len(values) > 100:
-        raise ValidationError({"default_variables": "At most 100 {field name: value} pairs."})
-    cleaned = {str(k).strip()[:100]: str(v or "").strip() for k, v in values.items()}
-    if any(len(v) > 2000 for v in cleaned.values()):
-        raise ValidationError({"default_variables": "A value has at most 2,000 characters."})
-    return {k: v for k, v in cleaned.items() if k and v}
-
-
-def target_list_delete(*, user: User, target_list: TargetList) -> None:
-    ensure_can_manage_targets(user)
-    target_list.delete()  # batches launched from it keep their sessions (FK set null)
-
-
-# --- batches ----------------------------------------------------------------------------
-
-
-class SessionTaken(SessionClosed):
-    """Someone else already started this target."""
-
-    def __init__(self, session: FlowSession) -> None:
-        who = session.user.display_name if session.user else "someone"
-        super().__init__(f"{who} already started {session.target_label}.")
-        self.session = session
-
-
-@transaction.atomic
-def batch_launch(
-    *,
-    tree: Tree,
-    user: User,
-    targets: Any = None,
-    target_list: TargetList | None = None,
-    ticket_number: str = "",
-    variables: dict[str, Any] | None = None,
-    canary: int = 0,
-    assign: Any = None,
-) -> Batch:
-    """One batch and one not-started session per target, all or nothing. The first `canary`
-    targets go first; `assign` is "round_robin" or {label: email} (batch_control.assignees)."""
-    from sessions.batch_control import assignees  # batch_control builds on this module
-
-    if not user.can_edit_content or user.account_id is None:
-        raise PermissionDenied("Engineers launch maintenance batches.")
-    if tree.tree_type != "maintenance":
-        raise SessionError("Only maintenance flows run as a batch.")
-    ensure_runnable(tree)
-    if target_list is not None and target_list.account_id != user.account_id:
-        raise PermissionDenied("That target list belongs to another team.")
-    cleaned = targets_clean(
-        targets if targets is not None else (target_list.targets if target_list else [])
-    )
-    if not cleaned:
-        raise ValidationError({"targets": "Add at least one target (or pick a saved list)."})
-    if target_list is not None and target_list.default_variables:
-        # The list's defaults fill what the launcher left empty.
-        given = {k: v for k, v in (variables or {}).items() if str(v or "").strip()}
-        variables = {**target_list.default_variables, **given}
-    ticket_number, variables = tidy.ticket_merged(tree.intake_form, ticket_number, variables)
-    answers = intake_answers(tree, variables)
-    try:
-        canary = int(canary or 0)
-    except (TypeError, ValueError):
-        canary = -1
-    if not 0 <= canary <= len(cleaned):
-        raise ValidationError({"canary": f"A canary count is 0 to {len(cleaned)}."})
-    owners = assignees(user=user, labels=[t["label"] for t in cleaned], assign=assign)
-    batch = Batch.objects.create(
-        tree=tree,
-        account=user.account,
-        created_by=user,
-        target_list=target_list,
-        ticket_number=clean_text(ticket_number, name="ticket_number", limit=100).strip(),
-        variables=answers,
-        canary=canary,
-    )
-    snapshot = tree.runnable_structure()
-    version = tree.live_version()
-    FlowSession.objects.bulk_create(
-        FlowSession(
-            tree=tree,
-            tree_name=tree.name,
-            tree_type=tree.tree_type,
-            structure_snapshot=snapshot,
-            intake_form_snapshot=tree.runnable_intake_form(),
-            version=version,
-            account=user.account,
-            status=SessionStatus.PENDING,
-            ticket_number=batch.ticket_number,
-            variables={**answers, BUILTIN_TARGET_VARIABLE: target["label"]},
-            batch=batch,
-            target_label=target["label"],
-            position=position,
-            assigned_to=owners.get(target["label"]),
-        )
-        for position, target in enumerate(cleaned)
-    )
-    detail = {"flow": tree.name, "targets": len(cleaned), "ticket_number": batch.ticket_number}
-    audit_record(AuditAction.BATCH_LAUNCHED, actor=user, target=batch, detail=detail)
-    return batch
-
-
-def batch_session_start(*, session: FlowSession, user: User) -> FlowSession:
-    """Press Start on a target. Exactly one person wins: the state change is a single
-    conditional UPDATE, so simultaneous presses cannot both start it. Pressing Start on a
-    target you already started simply resumes it."""
-    if session.batch_id is None:
-        raise SessionError("Only batch targets are started this way.")
-    if user.account_id != session.account_id and not user.is_staff:
-        raise PermissionDenied("This batch belongs to another team.")
-    from sessions.batch_control import guard_start  # batch_control builds on this module
-
-    with transaction.atomic():
-        if session.status == SessionStatus.PENDING:
-            guard_start(session)  # paused, marked, superseded or waiting for the canary: 409
-        won = FlowSession.objects.filter(
-            pk=session.pk, status=SessionStatus.PENDING, mark="", current=True
-        ).update(status=SessionStatus.IN_PROGRESS, user=user, started_at=timezone.now())
-        if won:
-            Tree.objects.filter(pk=session.tree_id).update(usage_count=F("usage_count") + 1)
-            bump_batch_revision(session.batch_id)
-            record_event(session, user, EventKind.START)
-    fresh = FlowSession.objects.select_related("user").get(pk=session.pk)
-    if fresh.user_id != user.pk:
-        raise SessionTaken(fresh)
-    return fresh

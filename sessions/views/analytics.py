@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from flows import services as flow_services
 from sessions import analytics, charts, suggestions
 from sessions.analytics import BUCKET_LABELS, BUCKETS, PERIOD_LABELS, PERIODS
-from sessions.handover import unread_notifications
+from sessions.services.handover import unread_notifications
 
 
 def chosen_period(request: HttpRequest) -> str:

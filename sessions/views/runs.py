@@ -15,11 +15,13 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from flows import nodes
 from flows.models import Tree
+from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import exports, handover, redaction, runtime, selectors, services
+from sessions import exports, redaction, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
 from sessions.models import FlowSession, Outcome
+from sessions.services import handover
 from steplibrary.sync import library_commands
 from steplibrary.views import create_form_response
 
@@ -55,7 +57,7 @@ def start(request: HttpRequest, tree_id: Any) -> HttpResponse:
         except services.SessionError as refused:
             form.add_error(None, str(refused))
         else:
-            return redirect("flowsessions:run", pk=session.pk)
+            return redirect("sessions:run", pk=session.pk)
     return render(request, "flowsessions/start.html", {"tree": tree, "form": form})
 
 
@@ -125,7 +127,7 @@ def run_template(session: FlowSession) -> str:
 def run(request: HttpRequest, pk: Any) -> HttpResponse:
     session = visible_session(request, pk)
     if session.is_completed or not session.can_run(request.user):
-        return redirect("flowsessions:detail", pk=session.pk)
+        return redirect("sessions:detail", pk=session.pk)
     return render(request, run_template(session), runner_context(request, session))
 
 
@@ -144,10 +146,10 @@ def apply(request: HttpRequest, pk: Any, part: str, action) -> HttpResponse:
         message = refusal_text(refused)
         if not request.htmx:
             messages.error(request, message)
-            return redirect("flowsessions:run", pk=session.pk)
+            return redirect("sessions:run", pk=session.pk)
         return with_toast(rerender(request, session, part), message)
     if not request.htmx:
-        return redirect("flowsessions:run", pk=session.pk)
+        return redirect("sessions:run", pk=session.pk)
     return rerender(request, session, part)
 
 
@@ -238,7 +240,7 @@ def custom_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
         message = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         if not request.htmx:
             messages.error(request, message)
-            return redirect("flowsessions:run", pk=session.pk)
+            return redirect("sessions:run", pk=session.pk)
         return with_toast(rerender(request, session, "checklist"), message)
     return apply(
         request,
@@ -276,7 +278,7 @@ def library_insert(request: HttpRequest, pk: Any) -> HttpResponse:
     context = {
         "session": session,
         "after": row,
-        "choose_url": reverse("flowsessions:custom-add-library", args=[session.pk]),
+        "choose_url": reverse("sessions:custom-add-library", args=[session.pk]),
     }
     template = "flowsessions/library_insert.html"
     return render(request, f"{template}#modal" if is_partial(request) else template, context)
@@ -298,13 +300,13 @@ def custom_step_from_library(request: HttpRequest, pk: Any) -> HttpResponse:
         message = refusal_text(refused)
         if not request.htmx:
             messages.error(request, message)
-            return redirect("flowsessions:run", pk=session.pk)
+            return redirect("sessions:run", pk=session.pk)
         return with_toast(rerender(request, session, "checklist"), message)
     message = f"Inserted “{custom['title']}” from the library."
     if not request.htmx or request.POST.get("return") == "run":
         # The browser on its own page (no modal to close): back to the run, with a message.
         messages.success(request, message)
-        url = reverse("flowsessions:run", args=[session.pk])
+        url = reverse("sessions:run", args=[session.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     response = rerender(request, session, "checklist")
     return trigger_client_event(
@@ -385,8 +387,8 @@ def complete(request: HttpRequest, pk: Any) -> HttpResponse:
 def completion_redirect(session: FlowSession) -> str:
     """Back to the batch for a batch target; otherwise the detail page, asking for a rating."""
     if session.batch_id and session.tree_id:
-        return reverse("batches:status", args=[session.tree_id, session.batch_id])
-    return reverse("flowsessions:detail", args=[session.pk]) + "?rate=1"
+        return reverse("batches:detail", args=[session.tree_id, session.batch_id])
+    return reverse("sessions:detail", args=[session.pk]) + "?rate=1"
 
 
 @login_required
@@ -405,7 +407,7 @@ def rate(request: HttpRequest, pk: Any) -> HttpResponse:
         messages.error(request, refusal_text(refused))
     if request.htmx:
         return render(request, "flowsessions/detail.html#rating", detail_context(request, session))
-    return redirect("flowsessions:detail", pk=session.pk)
+    return redirect("sessions:detail", pk=session.pk)
 
 
 # --- detail and exports -----------------------------------------------------------------
@@ -541,3 +543,50 @@ def history(request: HttpRequest) -> HttpResponse:
     if is_partial(request):
         template += "#results"
     return render(request, template, context)
+
+
+# --- hand-over / take-over (any session changes hands; sessions.services.handover) ---------
+
+REFUSALS = (ServiceError, ValidationError, PermissionDenied)
+
+
+@login_required
+@require_POST
+def session_handover(request: HttpRequest, pk: Any) -> HttpResponse:
+    session = visible_session(request, pk)
+    try:
+        handover.session_handover(
+            session=session,
+            user=request.user,
+            to=request.POST.get("to", ""),
+            note=request.POST.get("note", ""),
+        )
+    except REFUSALS as refused:
+        messages.error(request, refusal_text(refused))
+    else:
+        messages.success(request, "Session handed over.")
+    return redirect("sessions:detail", pk=session.pk)
+
+
+@login_required
+@require_POST
+def session_takeover(request: HttpRequest, pk: Any) -> HttpResponse:
+    session = visible_session(request, pk)
+    try:
+        handover.session_takeover(
+            session=session, user=request.user, note=request.POST.get("note", "")
+        )
+    except REFUSALS as refused:
+        messages.error(request, refusal_text(refused))
+        return redirect("sessions:detail", pk=session.pk)
+    messages.success(request, "You run this session now: carry on where it was.")
+    return redirect("sessions:run", pk=session.pk)
+
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The engineer's hand-over messages; opening the list marks them read."""
+    rows = list(request.user.notifications.select_related("session")[:50])
+    handover.notifications_read(user=request.user)
+    return render(request, "flowsessions/notifications.html", {"rows": rows})

@@ -1,4 +1,7 @@
-"""Maintenance batches and target lists: the flow's batch panel, launch, status page, Start."""
+"""Batch pages: the flow's batch panel, launch, the live status page, Start on a target, and
+the batch controls (mark, retry, assign, pause, resume, cancel, retry failed, relaunch, report).
+Each view parses the form, calls one service from sessions.services.batches and goes back where
+the person was."""
 
 from __future__ import annotations
 
@@ -19,14 +22,20 @@ from django.utils.html import format_html
 from django.utils.http import parse_etags
 from django.utils.safestring import mark_safe
 from django.utils.text import compress_string
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    HttpResponseStopPolling,
+)
 
 from flows.models import Tree, TreeType
-from resolutionflow.pages import is_partial, paginate, with_toast
-from sessions import batch_control, batch_report, selectors, services
-from sessions.forms import BatchLaunchForm, TargetListForm
-from sessions.models import Batch, FlowSession, TargetList
+from resolutionflow.errors import ServiceError
+from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
+from sessions import batch_report, selectors
+from sessions.forms import BatchLaunchForm
+from sessions.models import Batch, FlowSession
+from sessions.services import batches
 
 HISTORY_PAGE_SIZE = 10
 
@@ -72,7 +81,7 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
     form = BatchLaunchForm(request.POST, tree=tree, user=request.user)
     if form.is_valid():
         try:
-            batch = services.batch_launch(
+            batch = batches.batch_launch(
                 tree=tree,
                 user=request.user,
                 targets=form.targets(),
@@ -84,11 +93,11 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
             )
         except ValidationError as invalid:
             form.add_service_errors(invalid)
-        except services.SessionError as refused:
+        except batches.SessionError as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(request, f"Batch launched: {batch.sessions.count()} targets.")
-            return redirect("batches:status", tree_id=tree.pk, batch_id=batch.pk)
+            return redirect("batches:detail", tree_id=tree.pk, batch_id=batch.pk)
     if request.htmx:
         return render(
             request, "flowsessions/_batch_panel.html#launch", panel_context(request, tree, form)
@@ -123,9 +132,9 @@ def cards_etag(key: str, user_id: Any) -> str:
 def target_link(card: selectors.TargetCard, *, own: bool) -> str:
     session_id = card.session.pk
     if own:
-        url = reverse("flowsessions:run", args=[session_id])
+        url = reverse("sessions:run", args=[session_id])
         return format_html('<a class="btn btn-sm btn-warning" href="{}">Resume</a>', url)
-    url = reverse("flowsessions:detail", args=[session_id])
+    url = reverse("sessions:detail", args=[session_id])
     return format_html('<a class="btn btn-sm btn-outline-secondary" href="{}">View</a>', url)
 
 
@@ -173,19 +182,19 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
     targets and the Resume links that replace them."""
     batch = get_object_or_404(Batch.objects.select_related("tree", "paused_by"), pk=batch_id)
     status = selectors.batch_status(batch)
-    path = reverse("batches:status", args=[batch.tree_id, batch.pk])
+    path = reverse("batches:detail", args=[batch.tree_id, batch.pk])
     own: dict[str, list[tuple[str, str]]] = {}
     shown = [card for card in status.cards if card_filter.matches(card)]
     for card in shown:
         args = [batch.tree_id, batch.pk, card.session.pk]
         if card.state in ("not_started", "in_progress"):
-            card.mark_url = reverse("batches:mark", args=args)
+            card.mark_url = reverse("batches:target-mark", args=args)
             if card.session.assigned_to_id is None:
-                card.assign_url = reverse("batches:assign", args=args)
-        if batch_control.retry_refusal(card.session) is None:
-            card.retry_url = reverse("batches:retry", args=args)
+                card.assign_url = reverse("batches:target-assign", args=args)
+        if batches.retry_refusal(card.session) is None:
+            card.retry_url = reverse("batches:target-retry", args=args)
         if card.state == "not_started":
-            card.start_url = reverse("batches:start", args=args)
+            card.start_url = reverse("batches:target-start", args=args)
             continue
         card.link = target_link(card, own=False)
         if card.state == "in_progress" and card.session.user_id is not None:
@@ -217,7 +226,7 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
 
 
 def closed(card: selectors.TargetCard) -> bool:
-    return card.done and card.session.mark not in batch_control.RETRYABLE_MARKS
+    return card.done and card.session.mark not in batches.RETRYABLE_MARKS
 
 
 def cached_cards(key: str, batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, Any]:
@@ -308,8 +317,8 @@ def batch_control_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     user = request.user
     document = batch_report.report_document(batch, fmt="psa")
     return {
-        "can_work": can_do(batch_control.ensure_works_batch, user, batch.account_id),
-        "can_control": can_do(batch_control.ensure_controls_batch, user, batch),
+        "can_work": can_do(batches.ensure_works_batch, user, batch.account_id),
+        "can_control": can_do(batches.ensure_controls_batch, user, batch),
         "report_text": document.text(redact=True),
         "report_findings": len(document.found),
         "report_formats": list(batch_report.FORMATS),
@@ -333,60 +342,180 @@ def start_target(
     batch = visible_batch(request, tree, batch_id)
     session = get_object_or_404(FlowSession, pk=session_id, batch=batch)
     try:
-        session = services.batch_session_start(session=session, user=request.user)
-    except batch_control.TargetRefused as refused:  # paused, or waiting for the canary
+        session = batches.batch_session_start(session=session, user=request.user)
+    except batches.TargetRefused as refused:  # paused, or waiting for the canary
         if request.htmx:
             return with_toast(HttpResponse(status=204), str(refused), "warning")
         messages.warning(request, str(refused))
-        return redirect("batches:status", tree_id=tree.pk, batch_id=batch.pk)
-    except services.SessionTaken as taken:
+        return redirect("batches:detail", tree_id=tree.pk, batch_id=batch.pk)
+    except batches.SessionTaken as taken:
         if request.htmx:  # the Start buttons post through htmx; the next poll shows who
             return with_toast(HttpResponse(status=204), str(taken), "info")
         messages.info(request, str(taken))
-        return redirect("batches:status", tree_id=tree.pk, batch_id=batch.pk)
-    run_url = reverse("flowsessions:run", args=[session.pk])
+        return redirect("batches:detail", tree_id=tree.pk, batch_id=batch.pk)
+    run_url = reverse("sessions:run", args=[session.pk])
     return HttpResponseClientRedirect(run_url) if request.htmx else redirect(run_url)
 
 
-# --- target lists -----------------------------------------------------------------------
+# --- the batch controls (issue 13): a card's Mark, Retry, Assign; pause, resume, cancel,
+# retry all failed, relaunch failed, and the report. Cards post through htmx and reload.
+
+REFUSALS = (ServiceError, ValidationError, PermissionDenied)
+
+
+def batch_of(request: HttpRequest, tree_id: Any, batch_id: Any) -> Batch:
+    return visible_batch(request, maintenance_tree(request, tree_id), batch_id)
+
+
+def back_to_batch(batch: Batch) -> HttpResponse:
+    return redirect("batches:detail", tree_id=batch.tree_id, batch_id=batch.pk)
+
+
+def card_answer(request: HttpRequest, batch: Batch, refused: Exception | None, done: str):
+    """Cards post through htmx: reload the page (the cards show the change) or toast why not."""
+    if refused is not None:
+        if request.htmx:
+            return with_toast(HttpResponse(status=204), refusal_text(refused))
+        messages.error(request, refusal_text(refused))
+        return back_to_batch(batch)
+    messages.success(request, done)
+    return HttpResponseClientRefresh() if request.htmx else back_to_batch(batch)
+
+
+def target_of(batch: Batch, session_id: Any) -> FlowSession:
+    return get_object_or_404(FlowSession, pk=session_id, batch=batch)
 
 
 @login_required
-@require_GET
-def target_lists(request: HttpRequest) -> HttpResponse:
-    lists = TargetList.objects.for_user(request.user).select_related("created_by")
-    return render(request, "flowsessions/target_lists.html", {"lists": lists})
+@require_POST
+def mark(request: HttpRequest, tree_id: Any, batch_id: Any, session_id: Any) -> HttpResponse:
+    batch = batch_of(request, tree_id, batch_id)
+    session = target_of(batch, session_id)
+    state = request.POST.get("state", "")
+    try:
+        batches.target_mark(
+            session=session, user=request.user, state=state, note=request.POST.get("note", "")
+        )
+    except REFUSALS as refused:
+        return card_answer(request, batch, refused, "")
+    return card_answer(request, batch, None, f"{session.target_label} marked {state}.")
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def target_list_edit(request: HttpRequest, pk: Any = None) -> HttpResponse:
-    target_list = None
-    if pk is not None:
-        target_list = get_object_or_404(TargetList.objects.for_user(request.user), pk=pk)
-    services.ensure_can_manage_targets(request.user)
-    form = TargetListForm(request.POST or None, instance=target_list)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.target_list_save(
-                user=request.user, target_list=target_list, **form.cleaned_data
-            )
-        except ValidationError as invalid:
-            for field, errors in invalid.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-        else:
-            messages.success(request, f"Saved “{saved.name}” ({len(saved.targets)} targets).")
-            return redirect("targets:index")
-    return render(
-        request, "flowsessions/target_list_form.html", {"form": form, "target_list": target_list}
+@require_POST
+def retry(request: HttpRequest, tree_id: Any, batch_id: Any, session_id: Any) -> HttpResponse:
+    batch = batch_of(request, tree_id, batch_id)
+    session = target_of(batch, session_id)
+    try:
+        new = batches.target_retry(session=session, user=request.user)
+    except REFUSALS as refused:
+        return card_answer(request, batch, refused, "")
+    return card_answer(request, batch, None, f"{new.target_label}: attempt {new.attempt} ready.")
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, tree_id: Any, batch_id: Any, session_id: Any) -> HttpResponse:
+    """Assign a target by email, or to the person pressing "Assign to me" (to=me)."""
+    batch = batch_of(request, tree_id, batch_id)
+    session = target_of(batch, session_id)
+    to = request.POST.get("to", "")
+    if to == "me":
+        to = request.user.email
+    try:
+        batches.target_assign_email(session=session, user=request.user, to=to)
+    except REFUSALS as refused:
+        return card_answer(request, batch, refused, "")
+    return card_answer(request, batch, None, f"{session.target_label} assigned.")
+
+
+def batch_action(request: HttpRequest, tree_id: Any, batch_id: Any, act, done) -> HttpResponse:  # type: ignore[no-untyped-def]
+    batch = batch_of(request, tree_id, batch_id)
+    try:
+        result = act(batch)
+    except REFUSALS as refused:
+        messages.error(request, refusal_text(refused))
+        return back_to_batch(batch)
+    messages.success(request, done(result))
+    if isinstance(result, Batch) and result.pk != batch.pk:
+        return back_to_batch(result)
+    return back_to_batch(batch)
+
+
+@login_required
+@require_POST
+def pause(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return batch_action(
+        request,
+        tree_id,
+        batch_id,
+        lambda b: batches.batch_pause(batch=b, user=request.user, reason=reason),
+        lambda _: "Batch paused: no new targets can be started.",
     )
 
 
 @login_required
 @require_POST
-def target_list_delete(request: HttpRequest, pk: Any) -> HttpResponse:
-    target_list = get_object_or_404(TargetList.objects.for_user(request.user), pk=pk)
-    services.target_list_delete(user=request.user, target_list=target_list)
-    messages.success(request, f"Deleted “{target_list.name}”.")
-    return redirect("targets:index")
+def resume(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    return batch_action(
+        request,
+        tree_id,
+        batch_id,
+        lambda b: batches.batch_resume(batch=b, user=request.user),
+        lambda _: "Batch resumed.",
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    return batch_action(
+        request,
+        tree_id,
+        batch_id,
+        lambda b: batches.batch_cancel(batch=b, user=request.user),
+        lambda n: f"{n} not-started target{'s' if n != 1 else ''} skipped (cancelled).",
+    )
+
+
+@login_required
+@require_POST
+def retry_failed(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    return batch_action(
+        request,
+        tree_id,
+        batch_id,
+        lambda b: batches.batch_retry_failed(batch=b, user=request.user),
+        lambda new: f"Retrying {len(new)} failed target{'s' if len(new) != 1 else ''}.",
+    )
+
+
+@login_required
+@require_POST
+def relaunch_failed(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    return batch_action(
+        request,
+        tree_id,
+        batch_id,
+        lambda b: batches.batch_relaunch_failed(batch=b, user=request.user),
+        lambda _: "Failed targets relaunched as a new batch.",
+    )
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    """Download the batch report (?format=psa|text|markdown|html|csv&redact=1)."""
+    batch = batch_of(request, tree_id, batch_id)
+    fmt = request.GET.get("format", "psa")
+    if fmt not in batch_report.FORMATS:
+        return HttpResponse("Unknown format.", status=400, content_type="text/plain")
+    redact = request.GET.get("redact") == "1" or batch.account.always_redact
+    content_type, ext = batch_report.FORMATS[fmt]
+    response = HttpResponse(
+        batch_report.batch_report(batch, fmt=fmt, redact=redact),
+        content_type=f"{content_type}; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.{ext}"'
+    return response

@@ -1,6 +1,6 @@
 """Sessions change hands (issue 13): the runner hands a session over to a teammate, or a
 teammate takes it over while its runner is away. The session row is locked for the swap, the
-same lock every tick, note and answer takes (services.locked_open_session), so a tick either
+same lock every tick, note and answer takes (runs.locked_open_session), so a tick either
 lands before the swap (and is kept) or waits for it and is then refused as the old runner's:
 nothing half-written, nothing lost."""
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from sessions.events import record_event
 from sessions.models import EventKind, FlowSession, Notification, SessionStatus
-from sessions.services import SessionClosed, bump_batch_revision, clean_text
+from sessions.services.runs import SessionClosed, bump_batch_revision, clean_text
 
 HANDOVER = "handover"
 TAKEOVER = "takeover"
