@@ -167,6 +167,44 @@ def tree_versions(tree: Tree) -> QuerySet[TreeVersion]:
     )
 
 
+@dataclass(frozen=True)
+class IntakeRow:
+    name: str
+    label: str
+    type_label: str
+    required: bool
+    options: list[str]
+
+
+def intake_rows(form: Any) -> list[IntakeRow]:
+    """An intake form as a person reads it (only text is shown; broken fields are skipped)."""
+    types = dict(nodes.INTAKE_TYPE_TABLE)
+    rows = []
+    for item in form if isinstance(form, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        options = item.get("options")
+        rows.append(
+            IntakeRow(
+                name=item["name"],
+                label=_text(item.get("label")),
+                type_label=types.get(item.get("type"), "Text")
+                if isinstance(item.get("type"), str)
+                else "Text",
+                required=item.get("required") is True,
+                options=[o for o in options if isinstance(o, str)]
+                if isinstance(options, list)
+                else [],
+            )
+        )
+    return rows
+
+
+def tree_version_details(tree: Tree) -> QuerySet[TreeVersion]:
+    """The flow's versions with everything one version's page or API answer shows."""
+    return tree.versions.select_related("created_by").annotate(runs=Count("sessions"))
+
+
 DRAFT = "draft"
 
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -48,6 +48,28 @@ def history(request: HttpRequest, pk: Any) -> HttpResponse:
         "tab": "history",
     }
     return render(request, "flows/history.html", context)
+
+
+@login_required
+@require_GET
+def version_detail(request: HttpRequest, pk: Any, number: int) -> HttpResponse:
+    """One published version, read-only: who published it, when and why, its runs, its
+    structure and intake form, and links to compare or restore it."""
+    tree = visible_tree(request, pk)
+    version = get_object_or_404(selectors.tree_version_details(tree), number=number)
+    latest = tree.versions.order_by("-number").values_list("number", flat=True).first()
+    context = {
+        "tree": tree,
+        "version": version,
+        "is_live": tree.is_published and version.number == latest,
+        "previous": version.number - 1 if version.number > 1 else None,
+        "outline": selectors.tree_outline(tree, data=version.tree_structure),
+        "sections": selectors.checklist_sections(tree, data=version.tree_structure),
+        "intake": selectors.intake_rows(version.intake_form),
+        "can_edit": tree.can_be_edited_by(request.user),
+        "tab": "history",
+    }
+    return render(request, "flows/version.html", context)
 
 
 @login_required

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -175,10 +174,7 @@ class FlowViewSet(
     def version(self, request: Request, pk: str | None = None, number: str = "") -> Response:
         """One version with its structure and intake form (immutable)."""
         tree = self.get_object()
-        version = get_object_or_404(
-            tree.versions.select_related("created_by").annotate(runs=Count("sessions")),
-            number=int(number),
-        )
+        version = get_object_or_404(selectors.tree_version_details(tree), number=int(number))
         return Response(TreeVersionDetailSerializer(version).data)
 
     @extend_schema(
