@@ -94,3 +94,13 @@ def test_version_page_is_404_for_other_accounts_and_unknown_numbers(client, owne
     assert client.get(reverse("flows:version", args=[tree.pk, 3])).status_code == 404
     client.force_login(outsider)
     assert client.get(reverse("flows:version", args=[tree.pk, 1])).status_code == 404
+
+
+def test_compare_with_previous_shows_node_and_intake_changes(client, owner):
+    tree = two_versions(owner, tree_type=TreeType.PROCEDURAL)
+    client.force_login(owner)
+    text = client.get(f"{reverse('flows:diff', args=[tree.pk])}?from=1&to=2").content.decode()
+    assert "Version 1 → Version 2" in text
+    assert 'data-node="patch" data-change="changed"' in text and "Renamed" in text
+    intake = text.split('id="diff-nodes-intake"')[1].split("</ol>")[0]
+    assert intake.count('data-change="removed"') == 2 and "Question “Server name”" in intake
