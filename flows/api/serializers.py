@@ -351,15 +351,6 @@ class ConflictSerializer(serializers.Serializer):
     )
 
 
-class MergeEditErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    resolutions = serializers.DictField(
-        child=serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-        help_text="Conflict id → field → messages, for each refused `edit`.",
-    )
-
-
 class PullResultSerializer(serializers.Serializer):
     written = serializers.BooleanField(
         help_text="True when the merge went into the working copy (every conflict resolved)."

@@ -18,7 +18,6 @@ from flows.api.serializers import (
     CompareSerializer,
     DiffSerializer,
     ForkSerializer,
-    MergeEditErrorSerializer,
     PublishSerializer,
     PullResultSerializer,
     ResolutionsSerializer,
@@ -240,7 +239,7 @@ class FlowViewSet(
 
     @extend_schema(
         request=ResolutionsSerializer,
-        responses={200: PullResultSerializer, 400: MergeEditErrorSerializer, 409: CONFLICT},
+        responses={200: PullResultSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="pull-parent", url_name="pull-parent")
     def pull_parent(self, request: Request, pk: str | None = None) -> Response:

@@ -320,8 +320,8 @@ def test_schema_documents_intake_changes_and_edit_resolutions(client):
     assert set(components["IntakeChange"]["properties"]) >= {"key", "change", "fields"}
     resolutions = components["ResolutionsRequest"]["properties"]["resolutions"]
     assert "edit" in str(resolutions)
-    pull = schema["paths"]["/api/flows/{id}/pull-parent/"]["post"]["responses"]
-    assert "400" in pull
+    refusal = components["Error"]["anyOf"][0]["properties"]
+    assert "invalid_edit" in refusal["resolutions"]["description"]
 
 
 def test_page_edit_choice_writes_the_merged_version(client, parent, fork, staff, engineer):
