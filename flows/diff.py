@@ -11,6 +11,10 @@ Nodes are matched by id (ids are stable: the editors never reuse or rename them)
   moved (those outside the longest common subsequence): swapping two steps moves one step,
   not every step after it; an insertion or removal moves nothing.
 A node both moved and edited is reported once as `changed`, with `moved` true.
+
+Intake-form fields are matched by their variable name (`key`): added, removed, changed (label,
+type, required, options… with a word-level diff; options as one line each) and moved (their
+order changed, fewest moves as for steps). A field without a usable name is skipped.
 """
 
 from __future__ import annotations
@@ -115,10 +119,49 @@ class NodeChange:
 
 
 @dataclass
+class IntakeChange:
+    """One intake-form field (a question asked when a run starts) that changed."""
+
+    key: str
+    change: str
+    before: dict | None
+    after: dict | None
+    fields: list[FieldChange] = field(default_factory=list)
+    moved: bool = False
+
+    @property
+    def heading(self) -> str:
+        question = (self.after or self.before or {}).get("label")
+        return question if isinstance(question, str) and question.strip() else self.key
+
+    @property
+    def label(self) -> str:
+        return CHANGE_LABELS[self.change]
+
+    @property
+    def sign(self) -> str:
+        return CHANGE_SIGNS[self.change]
+
+    @property
+    def icon(self) -> str:
+        return CHANGE_ICONS[self.change]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "change": self.change,
+            "heading": self.heading,
+            "moved": self.moved,
+            "fields": {f.name: f.as_json() for f in self.fields},
+        }
+
+
+@dataclass
 class StructureDiff:
     changes: list[NodeChange]
     name_before: str = ""
     name_after: str = ""
+    intake: list[IntakeChange] = field(default_factory=list)
 
     @property
     def by_id(self) -> dict[str, NodeChange]:
@@ -133,13 +176,18 @@ class StructureDiff:
 
     @property
     def is_empty(self) -> bool:
-        return not self.changes and self.name_before == self.name_after
+        return not self.changes and not self.intake and self.name_before == self.name_after
+
+    @property
+    def intake_counts(self) -> dict[str, int]:
+        return {kind: sum(1 for c in self.intake if c.change == kind) for kind in CHANGE_LABELS}
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": {"before": self.name_before, "after": self.name_after},
             "counts": self.counts,
             "nodes": [c.as_json() for c in self.changes],
+            "intake": [c.as_json() for c in self.intake],
         }
 
 
@@ -165,6 +213,8 @@ def as_text(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "\n".join(value)  # an intake choice's options, one per line
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         return "\n".join(
             " → ".join(str(v) for v in item.values() if isinstance(v, str | int)) for item in value
@@ -225,10 +275,53 @@ def moved_ids(old: dict[str, Place], new: dict[str, Place]) -> set[str]:
     return moved
 
 
+def intake_fields(form: Any) -> dict[str, tuple[int, dict]]:
+    """Each intake field by its name, with its position (the first of a repeated name)."""
+    found: dict[str, tuple[int, dict]] = {}
+    for position, item in enumerate(form if isinstance(form, list) else []):
+        key = item.get("name") if isinstance(item, dict) else None
+        if isinstance(key, str) and key and key not in found:
+            found[key] = (position, item)
+    return found
+
+
+def intake_diff(before: Any, after: Any) -> list[IntakeChange]:
+    """Field-level diff of two intake forms, in the newer form's order, removed ones last."""
+    old, new = intake_fields(before), intake_fields(after)
+    common = old.keys() & new.keys()
+    old_order = sorted(common, key=lambda k: old[k][0])
+    new_order = sorted(common, key=lambda k: new[k][0])
+    moved = set(new_order) - _kept_in_order(old_order, new_order)
+    changes: list[IntakeChange] = []
+    for key, (_position, item) in sorted(new.items(), key=lambda pair: pair[1][0]):
+        if key not in old:
+            changes.append(IntakeChange(key, ADDED, None, item))
+            continue
+        was = old[key][1]
+        fields = field_changes(was, item)  # same name: only label, type, options… differ
+        if fields or key in moved:
+            kind = CHANGED if fields else MOVED
+            changes.append(IntakeChange(key, kind, was, item, fields, moved=key in moved))
+    changes += [
+        IntakeChange(key, REMOVED, item, None)
+        for key, (_position, item) in sorted(old.items(), key=lambda pair: pair[1][0])
+        if key not in new
+    ]
+    return changes
+
+
 def structure_diff(
-    tree_type: str, before: Any, after: Any, *, name_before: str = "", name_after: str = ""
+    tree_type: str,
+    before: Any,
+    after: Any,
+    *,
+    name_before: str = "",
+    name_after: str = "",
+    intake_before: Any = None,
+    intake_after: Any = None,
 ) -> StructureDiff:
-    """Node-level diff, in the newer structure's order, removed nodes after the rest."""
+    """Node-level diff, in the newer structure's order, removed nodes after the rest, and
+    the field-level diff of the intake forms."""
     old, new = places(tree_type, before), places(tree_type, after)
     moved = moved_ids(old, new)
     changes: list[NodeChange] = []
@@ -258,7 +351,12 @@ def structure_diff(
             changes.append(
                 NodeChange(node_id, REMOVED, place.node, None, before_parent=place.parent_id)
             )
-    return StructureDiff(changes, name_before=name_before, name_after=name_after)
+    return StructureDiff(
+        changes,
+        name_before=name_before,
+        name_after=name_after,
+        intake=intake_diff(intake_before, intake_after),
+    )
 
 
 # --- the diagram ----------------------------------------------------------------------------

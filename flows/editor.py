@@ -54,6 +54,7 @@ class Working:
     tree_type: str
     structure: Any
     intake_form: Any
+    other_ids: frozenset[str] = frozenset()  # more valid link targets (a merge's other side)
 
     @property
     def is_checklist(self) -> bool:
@@ -144,7 +145,8 @@ def _find(work: Working, node_id: Any) -> nodes.Visit:
 
 
 def _all_ids(work: Working) -> set[str]:
-    return {place.node["id"] for place in _places(work) if isinstance(place.node.get("id"), str)}
+    found = {place.node["id"] for place in _places(work) if isinstance(place.node.get("id"), str)}
+    return found | work.other_ids
 
 
 def _new_id(node_type: str, taken: set[str]) -> str:
@@ -794,3 +796,64 @@ def tree_intake_field_move(
         return None, ""
 
     return _change(tree=tree, user=user, revision=revision, apply=apply)
+
+
+# --- a pull's "edit" choice -----------------------------------------------------------------
+
+
+def node_edit_clean(
+    *, tree_type: str, structure: Any, node: dict, edit: Any, user: User, other_ids: Any = ()
+) -> dict[str, Any]:
+    """The owner's merged content for a conflicting node (pulling a parent's changes), checked
+    by the rules of an edit in the editor. The node keeps its id and type; its editable fields
+    are set from `edit` (an absent one is emptied); the rest may not change here. Every field's
+    problem is reported, named by the field (`EditRefused`)."""
+    node_id = node.get("id")
+    kind = nodes.node_type(node.get("type"))
+    if not isinstance(edit, dict):
+        raise refuse("Send the node's fields as an object.", node_id=node_id)
+    if kind is None:
+        raise refuse("This node has an unknown type; keep one side instead.", node_id=node_id)
+    errors: list[StructureError] = []
+    for key in ("id", "type"):
+        if key in edit and edit[key] != node.get(key):
+            errors.append(StructureError(node_id, key, f"The {key} cannot be changed here."))
+    for key, value in edit.items():
+        if key not in (*kind.editable, "id", "type", "children") and value != node.get(key):
+            message = f"{key} cannot be changed here: keep one side, then change it in the editor."
+            errors.append(StructureError(node_id, key, message))
+    work = Working(tree_type, structure, None, frozenset(other_ids))
+    result = nodes.copy_json({k: v for k, v in node.items() if k != "children"})
+    for key in kind.editable:
+        try:
+            _check_public_step(user, node, {key: edit.get(key)})
+            _set_fields(work, result, {key: edit.get(key)})
+        except EditRefused as refused:
+            errors += refused.errors
+    if errors:
+        raise EditRefused(errors)
+    return result
+
+
+def intake_edit_clean(*, name: str, edit: Any) -> dict[str, Any]:
+    """The owner's merged version of a conflicting intake question (same rules as the intake
+    editor); its variable name stays."""
+    if not isinstance(edit, dict):
+        raise refuse("Send the question's fields as an object.")
+    if "name" in edit and edit["name"] != name:
+        raise refuse("The variable name cannot be changed here.", field="name")
+    options = edit.get("options") or []
+    if isinstance(options, str):
+        options = options.splitlines()
+    if not isinstance(options, list):
+        raise refuse("options must be a list of text.", field="options")
+    required = edit.get("required", False)
+    if not isinstance(required, bool):
+        raise refuse("required must be true or false.", field="required")
+    return _intake_field(
+        name=name,
+        label=edit.get("label"),
+        field_type=edit.get("type"),
+        required=required,
+        options=options,
+    )

@@ -167,16 +167,64 @@ def tree_versions(tree: Tree) -> QuerySet[TreeVersion]:
     )
 
 
+@dataclass(frozen=True)
+class IntakeRow:
+    name: str
+    label: str
+    type_label: str
+    required: bool
+    options: list[str]
+
+
+def intake_rows(form: Any) -> list[IntakeRow]:
+    """An intake form as a person reads it (only text is shown; broken fields are skipped)."""
+    types = dict(nodes.INTAKE_TYPE_TABLE)
+    rows = []
+    for item in form if isinstance(form, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        options = item.get("options")
+        rows.append(
+            IntakeRow(
+                name=item["name"],
+                label=_text(item.get("label")),
+                type_label=types.get(item.get("type"), "Text")
+                if isinstance(item.get("type"), str)
+                else "Text",
+                required=item.get("required") is True,
+                options=[o for o in options if isinstance(o, str)]
+                if isinstance(options, list)
+                else [],
+            )
+        )
+    return rows
+
+
+def tree_version_details(tree: Tree) -> QuerySet[TreeVersion]:
+    """The flow's versions with everything one version's page or API answer shows."""
+    return tree.versions.select_related("created_by").annotate(runs=Count("sessions"))
+
+
 DRAFT = "draft"
 
 
-def tree_side(tree: Tree, which: str | int | None) -> tuple[str, Any, str]:
-    """(label, structure, name) of one side of a diff: a version number, `draft` (the
-    working copy, or the draft itself) or None/`live` (what engineers run now)."""
+@dataclass(frozen=True)
+class Side:
+    """One side of a diff: what it is called and what it holds."""
+
+    label: str
+    structure: Any
+    intake_form: Any
+    name: str
+
+
+def tree_side(tree: Tree, which: str | int | None) -> Side:
+    """One side of a diff: a version number, `draft` (the working copy, or the draft
+    itself) or None/`live` (what engineers run now)."""
     if which == DRAFT:
-        return "Working copy", tree.editing_structure, tree.name
+        return Side("Working copy", tree.editing_structure, tree.editing_intake_form, tree.name)
     if which in (None, "", "live"):
-        return "Live", tree.tree_structure, tree.name
+        return Side("Live", tree.tree_structure, tree.intake_form, tree.name)
     try:
         number = int(which)
     except (TypeError, ValueError):
@@ -184,49 +232,47 @@ def tree_side(tree: Tree, which: str | int | None) -> tuple[str, Any, str]:
     version = tree.versions.filter(number=number).first()
     if version is None:
         raise ValidationError(f"This flow has no version {number}.")
-    return f"Version {number}", version.tree_structure, version.name
+    return Side(f"Version {number}", version.tree_structure, version.intake_form, version.name)
+
+
+def sides_diff(tree_type: str, old: Side, new: Side) -> diff.StructureDiff:
+    return diff.structure_diff(
+        tree_type,
+        old.structure,
+        new.structure,
+        name_before=old.name,
+        name_after=new.name,
+        intake_before=old.intake_form,
+        intake_after=new.intake_form,
+    )
 
 
 def tree_diff(tree: Tree, before: str | int | None, after: str | int | None) -> diff.StructureDiff:
-    _label, old, old_name = tree_side(tree, before)
-    _label, new, new_name = tree_side(tree, after)
-    return diff.structure_diff(tree.tree_type, old, new, name_before=old_name, name_after=new_name)
+    return sides_diff(tree.tree_type, tree_side(tree, before), tree_side(tree, after))
 
 
 def fork_compare(fork: Tree, *, working_copy: bool = True) -> dict[str, Any]:
     """The parent's changes since the fork (base → parent live) beside the fork's own (base →
-    fork working copy, or its live version for readers who may not see unpublished edits).
-    Without a recorded base (forks made before versions) both sides are compared directly: a
-    two-way compare."""
+    fork working copy, or its live version for readers who may not see unpublished edits),
+    structure and intake form. Without a recorded base (forks made before versions) both
+    sides are compared directly: a two-way compare."""
     parent = fork.parent_tree
-    mine = fork.editing_structure if working_copy else fork.tree_structure
     if parent is None:
         raise ValidationError("This flow has no parent to compare with.")
+    mine = (
+        Side("This fork", fork.editing_structure, fork.editing_intake_form, fork.name)
+        if working_copy
+        else Side("This fork", fork.tree_structure, fork.intake_form, fork.name)
+    )
+    theirs = Side("Parent", parent.tree_structure, parent.intake_form, parent.name)
     base = fork.parent_version
     if base is None:
-        direct = diff.structure_diff(
-            fork.tree_type,
-            parent.tree_structure,
-            mine,
-            name_before=parent.name,
-            name_after=fork.name,
-        )
+        direct = sides_diff(fork.tree_type, theirs, mine)
         return {"three_way": False, "base": None, "parent": None, "fork": direct}
+    was = Side(f"Version {base.number}", base.tree_structure, base.intake_form, base.name)
     return {
         "three_way": True,
         "base": base,
-        "parent": diff.structure_diff(
-            fork.tree_type,
-            base.tree_structure,
-            parent.tree_structure,
-            name_before=base.name,
-            name_after=parent.name,
-        ),
-        "fork": diff.structure_diff(
-            fork.tree_type,
-            base.tree_structure,
-            mine,
-            name_before=base.name,
-            name_after=fork.name,
-        ),
+        "parent": sides_diff(fork.tree_type, was, theirs),
+        "fork": sides_diff(fork.tree_type, was, mine),
     }

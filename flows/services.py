@@ -24,6 +24,7 @@ from flows.models import (
     TreeType,
     TreeVersion,
 )
+from resolutionflow.errors import ServiceError
 from resolutionflow.search import is_postgres
 
 
@@ -57,6 +58,28 @@ class EditConflict(structure.StructureInvalid):
 
     def payload(self) -> dict[str, Any]:
         return {**super().payload(), "revision": self.revision}
+
+
+class MergeEditInvalid(ServiceError):
+    """A pull's "edit" choices that break the editor's rules; `errors` by conflict id."""
+
+    code = "invalid_edit"
+
+    def __init__(self, errors: dict[str, list[structure.StructureError]]) -> None:
+        self.errors = errors
+        count = sum(len(problems) for problems in errors.values())
+        super().__init__(
+            f"Nothing pulled: {count} problem(s) in your edited version of "
+            f"{', '.join(errors)}; fix them or take one side."
+        )
+
+    def payload(self) -> dict[str, Any]:
+        by_conflict: dict[str, dict[str, list[str]]] = {}
+        for conflict_id, problems in self.errors.items():
+            fields = by_conflict.setdefault(conflict_id, {})
+            for problem in problems:
+                fields.setdefault(problem.field or "non_field_errors", []).append(problem.message)
+        return {**super().payload(), "resolutions": by_conflict}
 
 
 DETAIL_FIELDS = {"name", "description", "category", "tags", "is_public"}
@@ -561,22 +584,56 @@ def trees_search_refresh(*, trees: QuerySet[Tree]) -> int:
 
 
 def fork_merge(
-    tree: Tree, user: User, resolutions: dict[str, str] | None = None
+    tree: Tree, user: User, resolutions: dict[str, Any] | None = None
 ) -> merge.MergeResult:
-    """The fork's working copy with the parent's changes since the fork (or last pull)
-    merged in; nothing is written. Raises ValidationError when there is no parent (that the
-    user can see, published) to pull from."""
+    """The fork's working copy (structure and intake form) with the parent's changes since
+    the fork (or last pull) merged in; nothing is written. Raises ValidationError when there
+    is no parent (that the user can see, published) to pull from, and `MergeEditInvalid`
+    when an `edit` resolution breaks the editor's rules."""
+    from flows import editor  # the editor's rules; editor builds on this module
+
     parent = tree.parent_tree
     visible = parent is not None and Tree.objects.for_user(user).filter(pk=parent.pk).exists()
     if not visible or not parent.is_published:
         raise ValidationError("This flow has no published parent to pull changes from.")
-    base = tree.parent_version.tree_structure if tree.parent_version_id else None
-    return merge.merge(
+    base = tree.parent_version
+    mine = tree.editing_structure
+    other_ids = structure.node_index(tree.tree_type, parent.tree_structure).keys()
+    refused: dict[str, list[structure.StructureError]] = {}
+
+    def clean_edit(conflict: merge.Conflict, edit: Any) -> dict | None:
+        try:
+            if conflict.scope == merge.INTAKE:
+                return editor.intake_edit_clean(name=conflict.key, edit=edit)
+            return editor.node_edit_clean(
+                tree_type=tree.tree_type,
+                structure=mine,
+                node=conflict.side,
+                edit=edit,
+                user=user,
+                other_ids=other_ids,
+            )
+        except structure.StructureInvalid as invalid:
+            refused[conflict.id] = invalid.errors
+            return None
+
+    result = merge.merge(
         tree.tree_type,
-        base=base,
+        base=base.tree_structure if base else None,
         theirs=parent.tree_structure,
-        mine=tree.editing_structure,
+        mine=mine,
         resolutions=resolutions,
+        intake=(base.intake_form if base else None, parent.intake_form, tree.editing_intake_form),
+        clean_edit=clean_edit,
+    )
+    if refused:
+        raise MergeEditInvalid(refused)
+    return result
+
+
+def resolution_valid(value: Any) -> bool:
+    return value in merge.RESOLUTIONS or (
+        merge.is_edit(value) and isinstance(value[merge.EDIT], dict)
     )
 
 
@@ -585,16 +642,18 @@ def tree_pull_parent(
     *,
     tree: Tree,
     user: User,
-    resolutions: dict[str, str] | None = None,
+    resolutions: dict[str, Any] | None = None,
     revision: int | None = None,
 ) -> merge.MergeResult:
-    """Merge the parent's changes into the fork's working copy. Written only when every
-    conflict has a resolution (`theirs` or `mine`); then the parent's live version becomes
-    the base of the next pull. Nothing is published: the owner publishes as usual."""
+    """Merge the parent's changes (structure and intake form) into the fork's working copy.
+    Written only when every conflict has a resolution (`theirs`, `mine` or `{"edit": …}`,
+    checked by the editor's rules); then the parent's live version becomes the base of the
+    next pull. Nothing is published: the owner publishes as usual."""
     ensure_can_edit(tree=tree, user=user)
-    bad = {k: v for k, v in (resolutions or {}).items() if v not in merge.RESOLUTIONS}
-    if bad:
-        raise ValidationError({"resolutions": "Each resolution must be 'theirs' or 'mine'."})
+    if not all(resolution_valid(v) for v in (resolutions or {}).values()):
+        raise ValidationError(
+            {"resolutions": "Each resolution must be 'theirs', 'mine' or {\"edit\": {…}}."}
+        )
     tree = locked(tree)
     check_revision(tree, revision)
     result = fork_merge(tree, user, resolutions)
@@ -602,9 +661,9 @@ def tree_pull_parent(
         return result
     parent = tree.parent_tree
     changed = ["parent_version", "parent_updated_at"]
-    if result.structure != tree.editing_structure:
+    if result.structure != tree.editing_structure or result.intake_form != tree.editing_intake_form:
         changed += content_write(
-            tree, tree_structure=result.structure, intake_form=tree.editing_intake_form
+            tree, tree_structure=result.structure, intake_form=result.intake_form
         )
     tree.parent_version = parent.live_version()
     tree.parent_updated_at = parent.updated_at
@@ -614,8 +673,9 @@ def tree_pull_parent(
         tree,
         user,
         parent=str(parent.pk),
-        applied=len(result.applied),
+        applied=len(result.applied) + len(result.applied_intake),
         conflicts=len(result.conflicts),
+        edited=sum(1 for c in result.conflicts if c.resolution == merge.EDIT),
     )
     return result
 

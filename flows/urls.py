@@ -17,6 +17,7 @@ urlpatterns = [
     path("<uuid:pk>/verify/", views.verify, name="verify"),
     path("<uuid:pk>/export/", views.export, name="export"),
     path("<uuid:pk>/history/", version_views.history, name="history"),
+    path("<uuid:pk>/versions/<int:number>/", version_views.version_detail, name="version"),
     path("<uuid:pk>/diff/", version_views.diff_page, name="diff"),
     path("<uuid:pk>/restore/", version_views.restore, name="restore"),
     path("<uuid:pk>/publish/review/", version_views.publish_review, name="publish_review"),

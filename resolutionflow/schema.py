@@ -25,7 +25,7 @@ REFUSAL_SCHEMA: dict[str, Any] = {
         "code": {
             "type": "string",
             "description": "Set by a service refusal, e.g. `stale_revision`, `session_closed`, "
-            "`publish_refused`, `invalid_structure`, `managed_by_source_flow`.",
+            "`publish_refused`, `invalid_structure`, `managed_by_source_flow`, `invalid_edit`.",
         },
         "errors": {
             "type": "array",
@@ -44,6 +44,12 @@ REFUSAL_SCHEMA: dict[str, Any] = {
         "revision": {
             "type": "integer",
             "description": "With `stale_revision`: the flow's current revision.",
+        },
+        "resolutions": {
+            "type": "object",
+            "description": "With `invalid_edit` (pull-parent): for each refused `edit` "
+            "resolution, its conflict id → field → messages.",
+            "additionalProperties": {"type": "object", "additionalProperties": MESSAGES},
         },
     },
     "required": ["detail"],

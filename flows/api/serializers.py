@@ -243,6 +243,18 @@ class NodeChangeSerializer(serializers.Serializer):
     )
 
 
+class IntakeChangeSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The field's variable name, as in [VAR:key].")
+    change = serializers.ChoiceField(choices=["added", "removed", "moved", "changed"])
+    heading = serializers.CharField(help_text="The question (its label), else the key.")
+    moved = serializers.BooleanField(help_text="Also asked in another position.")
+    fields = serializers.DictField(
+        child=FieldChangeSerializer(),
+        help_text="Changed properties (label, type, required, options…) with a word-level "
+        "diff; options are compared one per line.",
+    )
+
+
 class NameChangeSerializer(serializers.Serializer):
     before = serializers.CharField(allow_blank=True)
     after = serializers.CharField(allow_blank=True)
@@ -252,6 +264,9 @@ class DiffSerializer(serializers.Serializer):
     name = NameChangeSerializer()
     counts = serializers.DictField(child=serializers.IntegerField())
     nodes = NodeChangeSerializer(many=True)
+    intake = IntakeChangeSerializer(
+        many=True, help_text="Intake-form fields that changed, matched by their name."
+    )
 
 
 class RestoreSerializer(serializers.Serializer):
@@ -269,22 +284,71 @@ class CompareSerializer(serializers.Serializer):
     fork = DiffSerializer(help_text="The fork's own changes since the fork.")
 
 
+class EditResolutionSerializer(serializers.Serializer):
+    edit = serializers.DictField(
+        help_text="The merged content you wrote. For a node: its fields as in the editor "
+        "(`title`, `description`, `commands`…; an absent one is emptied; `id`, `type` and "
+        "fields the editor does not change, such as a decision's `options`, stay as in the "
+        "fork's version). For an intake field: `label`, `type`, `required`, `options`."
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["theirs", "mine"]},
+            {
+                "type": "object",
+                "properties": {"edit": {"type": "object", "additionalProperties": True}},
+                "required": ["edit"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+)
+class ResolutionField(serializers.Field):
+    """`theirs`, `mine`, or `{"edit": {…}}`."""
+
+    default_error_messages = {
+        # Doubled braces: DRF formats the message.
+        "invalid": "Use 'theirs', 'mine' or {{\"edit\": {{…the merged fields…}}}}.",
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data in ("theirs", "mine"):
+            return data
+        if isinstance(data, dict) and set(data) == {"edit"} and isinstance(data["edit"], dict):
+            return {"edit": data["edit"]}
+        self.fail("invalid")
+        return None
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class ResolutionsSerializer(serializers.Serializer):
     resolutions = serializers.DictField(
-        child=serializers.ChoiceField(choices=["theirs", "mine"]),
+        child=ResolutionField(),
         required=False,
-        help_text="Conflicting node id → `theirs` (the parent's) or `mine` (the fork's).",
+        help_text="Conflict id (a node id, or `intake:<name>` for an intake field) → "
+        "`theirs` (the parent's), `mine` (the fork's) or `{\"edit\": {…}}` (content you "
+        "merged yourself, checked like an edit in the editor; a problem answers 400 with "
+        "`resolutions: {id: {field: [message]}}` and nothing is written).",
     )
     revision = serializers.IntegerField(required=False, min_value=0)
 
 
 class ConflictSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = serializers.CharField(help_text="A node id, or `intake:<name>` for an intake field.")
+    scope = serializers.ChoiceField(choices=["node", "intake"])
     kind = serializers.ChoiceField(choices=["both_changed", "deleted_in_parent", "deleted_in_fork"])
     heading = serializers.CharField()
     theirs = serializers.JSONField(allow_null=True)
     mine = serializers.JSONField(allow_null=True)
-    resolution = serializers.CharField(allow_null=True)
+    resolution = serializers.ChoiceField(choices=["theirs", "mine", "edit"], allow_null=True)
+    edited = serializers.JSONField(
+        allow_null=True, help_text="The checked content used for an `edit` resolution."
+    )
 
 
 class PullResultSerializer(serializers.Serializer):
@@ -293,6 +357,10 @@ class PullResultSerializer(serializers.Serializer):
     )
     three_way = serializers.BooleanField()
     tree_structure = serializers.JSONField(help_text="The merged working copy.")
+    intake_form = serializers.JSONField(help_text="The merged intake form.")
     applied = serializers.ListField(child=serializers.CharField())
+    applied_intake = serializers.ListField(
+        child=serializers.CharField(), help_text="Names of intake fields the pull changed."
+    )
     conflicts = ConflictSerializer(many=True)
     revision = serializers.IntegerField()

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -174,10 +173,7 @@ class FlowViewSet(
     def version(self, request: Request, pk: str | None = None, number: str = "") -> Response:
         """One version with its structure and intake form (immutable)."""
         tree = self.get_object()
-        version = get_object_or_404(
-            tree.versions.select_related("created_by").annotate(runs=Count("sessions")),
-            number=int(number),
-        )
+        version = get_object_or_404(selectors.tree_version_details(tree), number=int(number))
         return Response(TreeVersionDetailSerializer(version).data)
 
     @extend_schema(
@@ -199,7 +195,8 @@ class FlowViewSet(
     def diff(self, request: Request, pk: str | None = None) -> Response:
         """Node-level diff: added, removed, moved, changed (with a word-level diff of changed
         fields). A moved node exists on both sides and hangs under another parent, or its
-        order among siblings present on both sides changed (fewest moves)."""
+        order among siblings present on both sides changed (fewest moves). `intake` lists the
+        intake-form fields that changed, matched by name (`key`)."""
         tree = self.get_object()
         can_edit = tree.can_be_edited_by(request.user)
         before = request.query_params.get("from") or "live"
@@ -241,13 +238,15 @@ class FlowViewSet(
         )
 
     @extend_schema(
-        request=ResolutionsSerializer, responses={200: PullResultSerializer, 409: CONFLICT}
+        request=ResolutionsSerializer,
+        responses={200: PullResultSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="pull-parent", url_name="pull-parent")
     def pull_parent(self, request: Request, pk: str | None = None) -> Response:
         """Three-way merge of the parent's changes into the fork's working copy. With
         unresolved conflicts nothing is written (`written: false`): send `resolutions` for
-        every conflicting node. Nothing is published."""
+        every conflict (nodes and intake fields): `theirs`, `mine` or `{"edit": {…}}`.
+        Nothing is published."""
         body = ResolutionsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         tree = self.get_object()
@@ -264,7 +263,9 @@ class FlowViewSet(
                 "written": not result.unresolved,
                 "three_way": result.three_way,
                 "tree_structure": result.structure,
+                "intake_form": result.intake_form,
                 "applied": result.applied,
+                "applied_intake": result.applied_intake,
                 "conflicts": [c.as_json() for c in result.conflicts],
                 "revision": tree.revision,
             }

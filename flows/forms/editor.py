@@ -71,9 +71,9 @@ class EditorForm(forms.Form):
         return nodes.COMMAND_LANGUAGES
 
     def _posted_commands(self, *, keep_empty: bool) -> list[dict[str, str]]:
-        labels = self.data.getlist("command_label")
-        languages = self.data.getlist("command_language")
-        codes = self.data.getlist("command_code")
+        labels = self.data.getlist(self.add_prefix("command_label"))
+        languages = self.data.getlist(self.add_prefix("command_language"))
+        codes = self.data.getlist(self.add_prefix("command_code"))
         rows = []
         for index, code in enumerate(codes[: MAX_COMMANDS + 1]):
             label = labels[index] if index < len(labels) else ""
@@ -210,15 +210,17 @@ def node_form(
     targets: list[tuple[str, str]],
     data: Any = None,
     staff: bool = False,
+    prefix: str | None = None,
 ) -> NodeForm | None:
-    """The edit form of one node, filled from the node (or from posted data)."""
+    """The edit form of one node, filled from the node (or from posted data); `prefix` keeps
+    several on one page apart (a pull's conflicts)."""
     kind = nodes.node_type(node.get("type"))
     if kind is None:
         return None
     form_class = FORM_FOR_TYPE[kind.name]
     initial = {name: node.get(name) for name in form_class.base_fields}
     initial["commands"] = node.get("commands")
-    return form_class(data, key=key, initial=initial, targets=targets, staff=staff)
+    return form_class(data, key=key, initial=initial, targets=targets, staff=staff, prefix=prefix)
 
 
 class OptionForm(EditorForm):
@@ -305,7 +307,9 @@ class IntakeFieldForm(EditorForm):
     aliases = {"type": "field_type"}
 
     @classmethod
-    def for_field(cls, field: Any, *, key: str, data: Any = None) -> IntakeFieldForm:
+    def for_field(
+        cls, field: Any, *, key: str, data: Any = None, prefix: str | None = None
+    ) -> IntakeFieldForm:
         field = field if isinstance(field, dict) else {}
         options = field.get("options")
         initial = {
@@ -317,7 +321,7 @@ class IntakeFieldForm(EditorForm):
             if isinstance(options, list)
             else "",
         }
-        return cls(data, key=key, initial=initial)
+        return cls(data, key=key, initial=initial, prefix=prefix)
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -1,5 +1,6 @@
 """Issue 15's journey: fork a default flow, change it, the parent changes and is published,
-open the fork, see the parent's change in the diff, pull it, resolve one conflict, publish."""
+open the fork, see the parent's change in the diff, pull it, resolve one conflict by writing
+the merged step inline, publish, and open the new version's page from the history."""
 
 import re
 
@@ -68,13 +69,24 @@ def test_fork_pull_parent_changes_resolve_a_conflict_and_publish(demo, new_page)
     expect(page.locator("#fork-changes")).to_contain_text("Tell the service desk")
     expect(page.locator("#fork-outcomes")).to_contain_text("This fork")
 
-    # Pull: one conflict (the snapshot step); take the parent's.
+    # Pull: one conflict (the snapshot step); write the merged step inline.
     conflict = page.locator('#conflicts .conflict[data-node="snapshot"]')
     expect(conflict).to_contain_text("Changed in the parent and in this fork")
-    conflict.get_by_label("Take the parent's").check()
+    title = conflict.get_by_label("Title")
+    expect(title).to_be_hidden()  # the edit form shows only once "Edit" is chosen
+    conflict.get_by_label("Edit: write the merged version").check()
+    expect(title).to_be_visible()
+    expect(title).to_have_value("Take a Nutanix snapshot")  # starts from the fork's
+    title.fill("")
+    page.get_by_role("button", name="Pull parent changes").click()
+    page.wait_for_url(f"**/flows/{fork.pk}/pull-parent/")
+    conflict = page.locator('#conflicts .conflict[data-node="snapshot"]')
+    expect(conflict.locator(".invalid-feedback")).to_contain_text("This field is required.")
+    assert Tree.objects.get(pk=fork.pk).parent_version.number == 1  # nothing pulled yet
+    conflict.get_by_label("Title").fill("Take a Nutanix snapshot and name it")
     page.get_by_role("button", name="Pull parent changes").click()
     page.wait_for_url(f"**/flows/{fork.pk}/edit/")
-    expect(page.locator(".toast")).to_contain_text("Pulled the parent's changes")
+    expect(page.locator(".toast").last).to_contain_text("Pulled the parent's changes")
 
     # Publish the fork from the editor with a note; the history shows version 1.
     page.get_by_label("Change note").fill("Took the parent's disk check")
@@ -82,11 +94,22 @@ def test_fork_pull_parent_changes_resolve_a_conflict_and_publish(demo, new_page)
     page.wait_for_url(f"**/flows/{fork.pk}/")
     expect(page.locator(".toast")).to_contain_text("is published")
     page.get_by_role("link", name="History").click()
+    page.wait_for_url(f"**/flows/{fork.pk}/history/")
     expect(page.locator("#version-1")).to_contain_text("Took the parent's disk check")
+
+    # The version's own page: its note, its steps, and a way to compare.
+    page.get_by_role("link", name="Version 1", exact=True).click()
+    page.wait_for_url(f"**/flows/{fork.pk}/versions/1/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("version 1")
+    expect(page.locator("#version-facts")).to_contain_text("Took the parent's disk check")
+    expect(page.locator("#version-structure")).to_contain_text(
+        "Take a Nutanix snapshot and name it"
+    )
+    expect(page.get_by_role("link", name="Compare with previous")).to_have_count(0)
 
     fork.refresh_from_db()
     titles = {s["title"]: s["id"] for s in fork.tree_structure["steps"]}
     assert titles["Pre-check the server and its disks"] == "precheck"
-    assert titles["Take a hypervisor snapshot and name it"] == "snapshot"
+    assert titles["Take a Nutanix snapshot and name it"] == "snapshot"
     assert "Tell the service desk" in titles
     assert fork.parent_version.number == 2
