@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flows import nodes
+from flows import diff, nodes
 
 ROW = 56  # vertical distance between rows, in SVG units
 INDENT = 28  # horizontal step per level
@@ -482,3 +482,13 @@ def _edges_of(
             d, lx, ly = _tree_edge(item, child)
             edges.append(DiagramEdge(item.id, child_id, "", "tree", d, lx, ly))
     return edges
+
+
+def change_marks(changes: list[diff.NodeChange]) -> dict[str, list[NodeMark]]:
+    """A version diff drawn on the newer tree: each changed node signed + ↕ ✎ with its word
+    (removed nodes are not in the newer tree; the diff lists them beside it)."""
+    return {
+        change.id: [NodeMark(change.change, change.sign, change.label)]
+        for change in changes
+        if change.change != diff.REMOVED
+    }

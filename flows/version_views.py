@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from flows import diff, merge, selectors, services
+from flows import diagram, diff, merge, selectors, services
 from flows.models import Tree
 from flows.views import invalid_messages, visible_tree
 
@@ -31,6 +31,11 @@ def _diff_context(tree: Tree, before: Any, after: Any) -> dict[str, Any]:
     return {
         "diff": changes,
         "diagram": diff.diff_diagram(tree.tree_type, after_structure, changes),
+        "tree_diagram": None
+        if tree.is_checklist
+        else diagram.flow_diagram(
+            after_structure, dom_id="diff-flow-diagram", marks=diagram.change_marks(changes.changes)
+        ),
         "before_label": before_label,
         "after_label": after_label,
     }

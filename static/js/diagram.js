@@ -26,10 +26,20 @@
     this.byId = {};
     var self = this;
     this.nodes.forEach(function (node) { self.byId[node.dataset.node] = node; });
+    this.size();
     var saved = views[root.id];
     if (saved && saved.full === this.full.w + "x" + this.full.h) { this.set(saved.box); } else { this.fit(); }
     this.listen();
   }
+
+  // The viewport is as tall as the drawing needs at up to 100% (a small tree gets a small
+  // box, a wide one no empty band above and below), between 14rem and 65% of the window.
+  Diagram.prototype.size = function () {
+    var width = this.viewport.clientWidth || 1;
+    var scale = Math.min(1, width / (this.full.w + 16));
+    var wanted = (this.full.h + 16) * scale;
+    this.viewport.style.height = Math.round(Math.max(224, Math.min(window.innerHeight * 0.65, wanted))) + "px";
+  };
 
   Diagram.prototype.aspect = function () {
     var rect = this.viewport.getBoundingClientRect();
@@ -53,7 +63,9 @@
 
   Diagram.prototype.fit = function () {
     var pad = 8, aspect = this.aspect();
-    var w = Math.max(this.full.w + pad * 2, (this.full.h + pad * 2) * aspect);
+    var pixels = this.viewport.getBoundingClientRect().width || 0;
+    // Never larger than 100%: a three-node flow is not blown up to fill the box.
+    var w = Math.max(this.full.w + pad * 2, (this.full.h + pad * 2) * aspect, pixels);
     this.set({ x: this.full.x + this.full.w / 2 - w / 2, y: this.full.y + this.full.h / 2 - w / aspect / 2, w: w, h: w / aspect });
   };
 
@@ -246,7 +258,7 @@
   // A diagram drawn while hidden (or in a resized window) is fitted again once it can be measured.
   window.addEventListener("resize", function () {
     document.querySelectorAll("[data-diagram]").forEach(function (root) {
-      if (root.rfDiagram) { root.rfDiagram.set(root.rfDiagram.box); } else { setUp(root.parentNode); }
+      if (root.rfDiagram) { root.rfDiagram.size(); root.rfDiagram.set(root.rfDiagram.box); } else { setUp(root.parentNode); }
     });
   });
 

@@ -241,3 +241,22 @@ def test_runner_marks_the_path_and_the_current_node(client, engineer, account, o
     )
     # Only the followed edge is highlighted.
     assert body.count("fd-edge fd-edge-tree is-on-path") == 1
+
+
+def test_a_version_diff_is_drawn_with_signs_and_lists_removed_nodes():
+    from django.template.loader import render_to_string
+
+    from flows import diff
+
+    before = troubleshooting_structure()
+    after = troubleshooting_structure()
+    after["children"][0]["title"] = "Restart the IPsec service"
+    after["children"][1] = {"id": "new", "type": "solution", "title": "Rekeyed"}
+    after["options"][1]["next_node_id"] = "new"
+    changes = diff.structure_diff("troubleshooting", before, after)
+    drawing = diagram.flow_diagram(after, marks=diagram.change_marks(changes.changes))
+    html = render_to_string("flows/_diff_diagram.html", {"tree_diagram": drawing, "diff": changes})
+    assert re.search(r'class="fd-node fd-solution is-added" data-node="new"', html)
+    assert re.search(r'class="fd-node fd-action is-changed" data-node="restart"', html)
+    assert "+ Added" in html and "✎ Changed" in html
+    assert "Removed: Tunnel restored" in html
