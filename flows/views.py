@@ -91,6 +91,8 @@ def diagram_partial(request: HttpRequest, pk: Any) -> HttpResponse:
     tree = visible_tree(request, pk)
     if tree.is_checklist:
         raise Http404("Checklists are shown as their list of steps.")
+    if not request.htmx:  # a bare fragment is no page: show it where it belongs
+        return redirect("flows:detail", pk=tree.pk)
     drawing = diagram.flow_diagram(tree.normalised_structure(), dom_id="flow-diagram")
     return render(request, "flows/_flow_diagram.html", {"diagram": drawing, "mode": "view"})
 

@@ -183,7 +183,7 @@ def test_outsider_gets_404_for_the_diagram(client, outsider, big_flow):
 def test_checklists_have_no_tree_diagram(client, owner, account):
     checklist = TreeFactory(account=account, author=owner, tree_type=TreeType.PROCEDURAL)
     client.force_login(owner)
-    assert client.get(reverse("flows:diagram", args=[checklist.pk])).status_code == 404
+    assert client.get(reverse("flows:diagram", args=[checklist.pk]), **HTMX).status_code == 404
 
 
 def test_editor_diagram_links_nodes_to_their_forms_and_offers_add(client, owner, account):
@@ -260,3 +260,10 @@ def test_a_version_diff_is_drawn_with_signs_and_lists_removed_nodes():
     assert re.search(r'class="fd-node fd-action is-changed" data-node="restart"', html)
     assert "+ Added" in html and "✎ Changed" in html
     assert "Removed: Tunnel restored" in html
+
+
+def test_diagram_without_htmx_goes_to_the_flow_page(client, engineer, big_flow):
+    client.force_login(engineer)
+    response = client.get(reverse("flows:diagram", args=[big_flow.pk]))
+    assert response.status_code == 302
+    assert response.url == reverse("flows:detail", args=[big_flow.pk])
