@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import User
-from flows import editor, nodes, selectors, structure
+from flows import diagram, editor, nodes, selectors, structure
 from flows.forms import (
     AddNodeForm,
     AddStepForm,
@@ -267,6 +267,17 @@ def _open_blank_start(tree: Tree, data: Any, state: EditorState) -> None:
         state.open_id = data["id"]
 
 
+def editor_diagram(data: Any, errors: dict[str | None, list]) -> diagram.FlowDiagram:
+    """The editor's tree drawn with a + on every node that can take a child, and a sign on
+    the nodes with problems (the list above says which)."""
+    marks = {
+        node_id: [diagram.NodeMark("problem", "⚠", f"{len(found)} problem{'s' * (len(found) > 1)}")]
+        for node_id, found in errors.items()
+        if node_id
+    }
+    return diagram.flow_diagram(data, dom_id="editor-diagram", marks=marks, editable=True)
+
+
 def editor_context(
     user: User,
     tree: Tree,
@@ -297,6 +308,7 @@ def editor_context(
     return {
         "tree": tree,
         "rows": rows,
+        "diagram": None if tree.is_checklist else editor_diagram(data, state.errors_by_node),
         "intake_rows": intake_rows,
         "repair_rows": [] if tree.is_checklist else repair_rows(tree, data, state),
         "intake_add_form": state.failed.get("intake-add") or IntakeFieldForm(key="q-new"),

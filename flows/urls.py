@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("import/", views.import_flow, name="import"),
     path("<uuid:pk>/", views.detail, name="detail"),
+    path("<uuid:pk>/diagram/", views.diagram_partial, name="diagram"),
     path("<uuid:pk>/publish/", views.publish, name="publish"),
     path("<uuid:pk>/unpublish/", views.unpublish, name="unpublish"),
     path("<uuid:pk>/retire/", views.retire, name="retire"),

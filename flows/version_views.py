@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from flows import diff, merge, selectors, services
+from flows import diagram, diff, merge, selectors, services
 from flows.forms.editor import IntakeFieldForm, add_service_errors, node_form
 from flows.models import Tree
 from flows.structure import StructureInvalid
@@ -32,6 +32,11 @@ def _diff_context(tree: Tree, before: Any, after: Any) -> dict[str, Any]:
     return {
         "diff": changes,
         "diagram": diff.diff_diagram(tree.tree_type, new.structure, changes),
+        "tree_diagram": None
+        if tree.is_checklist
+        else diagram.flow_diagram(
+            new.structure, dom_id="diff-flow-diagram", marks=diagram.change_marks(changes.changes)
+        ),
         "before_label": old.label,
         "after_label": new.label,
     }

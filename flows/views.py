@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from flows import selectors, services, structure
+from flows import diagram, selectors, services, structure
 from flows.filters import TreeFilterSet
 from flows.forms import ForkForm, ImportForm, TreeForm
 from flows.models import Tree
@@ -81,6 +81,20 @@ def render_detail(request: HttpRequest, tree: Tree, *, errors=None, status: int 
 @require_GET
 def detail(request: HttpRequest, pk: Any) -> HttpResponse:
     return render_detail(request, visible_tree(request, pk))
+
+
+@login_required
+@require_GET
+def diagram_partial(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The flow page's diagram, loaded when the reader switches to it: the live version, like
+    the outline beside it."""
+    tree = visible_tree(request, pk)
+    if tree.is_checklist:
+        raise Http404("Checklists are shown as their list of steps.")
+    if not request.htmx:  # a bare fragment is no page: show it where it belongs
+        return redirect("flows:detail", pk=tree.pk)
+    drawing = diagram.flow_diagram(tree.normalised_structure(), dom_id="flow-diagram")
+    return render(request, "flows/_flow_diagram.html", {"diagram": drawing, "mode": "view"})
 
 
 @login_required

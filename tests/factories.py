@@ -1,5 +1,7 @@
 """factory-boy factories for the models the tests need."""
 
+import random
+
 import factory
 from django.utils.text import slugify
 
@@ -73,6 +75,47 @@ def troubleshooting_structure() -> dict:
             {"id": "fixed", "type": "solution", "title": "Tunnel restored", "description": "Ok"},
         ],
     }
+
+
+def big_troubleshooting_structure(count: int = 100, seed: int = 16) -> dict:
+    """A valid troubleshooting tree of exactly `count` nodes with 1–4 options per question,
+    actions that loop back to their question or jump across to the first solution."""
+    rng = random.Random(seed)
+    root = {"id": "q0", "type": "decision", "question": "Question 0: is the service up?"}
+    root.update(options=[], children=[])
+    made, open_questions = 1, [root]
+    first_solution = None
+    while made < count:
+        question = open_questions.pop(0) if open_questions else root
+        for _ in range(rng.randint(1, 4)):
+            if made >= count:
+                break
+            kind = "solution" if first_solution is None else rng.choice(NODE_MIX)
+            node_id = f"{kind[0]}{made}"
+            node: dict = {"id": node_id, "type": kind}
+            if kind == "decision":
+                node.update(question=f"Question {made}: does step {made} pass?")
+                node.update(options=[], children=[])
+                open_questions.append(node)
+            elif kind == "action":
+                node["title"] = f"Action {made}: restart component {made}"
+                node["next_node_id"] = rng.choice([question["id"], first_solution])
+            else:
+                node["title"] = f"Solution {made}: fixed by change {made}"
+                first_solution = first_solution or node_id
+            question["children"].append(node)
+            label = f"Answer {len(question['options']) + 1} of {question['id']}"
+            question["options"].append({"label": label, "next_node_id": node_id})
+            made += 1
+    for question in open_questions:  # ran out of nodes before it got an answer
+        if not question["options"] and question is not root:
+            number = question["id"][1:]
+            question.clear()
+            question.update(id=f"d{number}", type="solution", title=f"Solution {number}: done")
+    return root
+
+
+NODE_MIX = ("decision", "decision", "action", "solution")
 
 
 def procedural_structure() -> dict:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from flows import nodes
+from flows import diagram, nodes
 from flows.models import Tree
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
@@ -82,6 +82,7 @@ def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
             node_view=node_view(session, node),
             breadcrumb=runtime.breadcrumb(session),
             vote=votes.get(node.get("id")) if node else None,
+            diagram=run_diagram(session, node),
         )
     else:
         rows = runtime.checklist(session)
@@ -89,6 +90,29 @@ def runner_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
             row.vote = votes.get(row.id)
         context["rows"] = rows
     return context
+
+
+VISITED = diagram.NodeMark("visited", "✓", "Visited")
+CURRENT = diagram.NodeMark("current", "➤", "You are here")
+
+
+def run_diagram(session: FlowSession, node: dict[str, Any] | None) -> diagram.FlowDiagram:
+    """The session's flow drawn with the path taken so far: every answered node ticked, the
+    edges followed highlighted, the current node marked "You are here"."""
+    entries = [entry for entry in session.path if isinstance(entry, dict)]
+    marks = {str(entry.get("node_id")): [VISITED] for entry in entries}
+    current = str(node.get("id")) if node else ""
+    if current:
+        marks[current] = [CURRENT]
+    followed = {(str(e.get("node_id")), str(e.get("next_node_id"))) for e in entries}
+    return diagram.flow_diagram(
+        session.structure_snapshot,
+        dom_id="run-diagram",
+        marks=marks,
+        path=followed,
+        fill=session.fill,
+        focus_id=current,
+    )
 
 
 def complete_form_for(session: FlowSession) -> CompleteForm:

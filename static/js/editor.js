@@ -1,5 +1,5 @@
-/* The visual flow editor: the "Show ids" switch, and drag-and-drop reordering that posts the
-   same move forms as the keyboard's up/down buttons. */
+/* The visual flow editor: the "Show ids" switch, drag-and-drop reordering that posts the
+   same move forms as the keyboard's up/down buttons, and what the diagram's nodes open. */
 (function () {
   "use strict";
 
@@ -49,6 +49,44 @@
   function setUp(root) {
     (root || document).querySelectorAll("[data-sortable]").forEach(makeSortable);
   }
+  // The diagram above the outline (static/js/diagram.js): a node opens its form in the
+  // outline exactly as its Edit button does; its + opens the same form at "Add a node".
+  function waitFor(find, then, tries) {
+    var found = find();
+    if (found) { then(found); return; }
+    if ((tries || 0) < 100) { setTimeout(function () { waitFor(find, then, (tries || 0) + 1); }, 50); }
+  }
+  function openNode(id, then) {
+    var card = document.getElementById("node-" + id);
+    if (!card) { return; }
+    var area = card.querySelector(".collapse");
+    var button = card.querySelector('.editor-row-actions [data-bs-toggle="collapse"]');
+    if (area && button && !area.classList.contains("show") && !area.classList.contains("collapsing")) { button.click(); }
+    waitFor(function () { return area && area.querySelector("form.node-form"); }, function (form) {
+      then(form, card);
+    });
+  }
+  function firstField(scope) {
+    return scope && scope.querySelector("input:not([type=hidden]), select, textarea");
+  }
+  document.addEventListener("rf:diagram-activate", function (event) {
+    if (event.detail.mode !== "edit") { return; }
+    openNode(event.detail.id, function (form, card) {
+      card.scrollIntoView({ block: "start", behavior: "smooth" });
+      var field = firstField(form);
+      if (field) { field.focus({ preventScroll: true }); }
+    });
+  });
+  document.addEventListener("rf:diagram-add", function (event) {
+    openNode(event.detail.id, function (form, card) {
+      waitFor(function () { return card.querySelector(".add-node-form"); }, function (add) {
+        add.scrollIntoView({ block: "center", behavior: "smooth" });
+        var field = firstField(add);
+        if (field) { field.focus({ preventScroll: true }); }
+      });
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { setUp(); });
   document.addEventListener("htmx:load", function (event) { setUp(event.target.parentNode || document); });
 })();

@@ -2,6 +2,7 @@
 history page, the publish review, the API and tenancy."""
 
 import importlib
+import re
 
 import pytest
 from django.apps import apps
@@ -157,7 +158,9 @@ def test_restore_page_and_diff_of_the_working_copy(client, owner):
     text = page.content.decode()
     assert "Version 2 → Working copy" in text
     assert '<del class="diff-del">Wrong</del>' in text
-    assert 'data-change="changed"' in text and "diff-box-changed" in text
+    # Drawn on the flow diagram with a sign and a word, not colour alone.
+    assert re.search(r'class="fd-node fd-action is-changed" data-node="restart"', text)
+    assert "✎ Changed" in text
 
 
 def test_publish_review_shows_what_goes_live_and_takes_a_note(client, owner):
