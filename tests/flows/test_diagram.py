@@ -228,7 +228,7 @@ def test_runner_marks_the_path_and_the_current_node(client, engineer, account, o
         session=session, user=engineer, node_id="q0", choice=first["label"]
     )
     client.force_login(engineer)
-    body = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
+    body = client.get(reverse("sessions:run", args=[session.pk])).content.decode()
     current = first["next_node_id"]
     assert re.search(r'class="fd-node fd-decision is-visited" data-node="q0"', body)
     assert re.search(
