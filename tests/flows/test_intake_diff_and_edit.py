@@ -409,3 +409,29 @@ def test_viewer_and_outsider_cannot_pull_with_edits(
     )
     client.force_login(viewer)
     assert client.post(reverse("flows:pull_parent", args=[fork.pk])).status_code == 403
+
+
+def test_an_edit_keeps_or_brings_back_a_node_deleted_on_one_side():
+    step = {"id": "b", "type": "procedure_step"}
+    base = {"steps": [{"id": "a", "type": "procedure_step", "title": "A"}, {**step, "title": "B"}]}
+    theirs = {"steps": [base["steps"][0]]}  # deleted b
+    mine = {"steps": [base["steps"][0], {**step, "title": "B mine"}]}  # edited b
+    kept = merge(
+        "procedural",
+        base=base,
+        theirs=theirs,
+        mine=mine,
+        resolutions={"b": {"edit": {"title": "B kept"}}},
+        clean_edit=lambda conflict, edit: {**conflict.side, **edit},
+    )
+    assert [s.get("title") for s in kept.structure["steps"]] == ["A", "B kept"]
+    back = merge(
+        "procedural",
+        base=base,
+        theirs={"steps": [base["steps"][0], {**step, "title": "B parent"}]},
+        mine=theirs,  # the fork deleted b, the parent edited it
+        resolutions={"b": {"edit": {"title": "B back"}}},
+        clean_edit=lambda conflict, edit: {**conflict.side, **edit},
+    )
+    assert back.conflicts[0].kind == "deleted_in_fork"
+    assert [s.get("title") for s in back.structure["steps"]] == ["A", "B back"]
