@@ -205,6 +205,7 @@ def test_working_copy_diff_and_publish_review_show_intake_changes(client, parent
     assert server["fields"]["label"]["before"] == "Server name"
     client.force_login(staff)
     review = client.get(reverse("flows:publish_review", args=[parent.pk])).content.decode()
+    assert "No node changed. " in review and "3 intake questions changed" in review
     intake = review.split('id="diff-nodes-intake"')[1].split("</ol>")[0]
     assert 'data-intake="ticket" data-change="added"' in intake
     assert '<ins class="diff-ins">host </ins>' in intake
@@ -435,3 +436,14 @@ def test_an_edit_keeps_or_brings_back_a_node_deleted_on_one_side():
     )
     assert back.conflicts[0].kind == "deleted_in_fork"
     assert [s.get("title") for s in back.structure["steps"]] == ["A", "B back"]
+
+
+def test_compare_counts_the_questions_a_clean_pull_updates(client, parent, fork, staff, engineer):
+    parent = edit_content(parent, staff, intake=[SERVER, WINDOW, TICKET])
+    services.tree_publish(tree=parent, user=staff)
+    client.force_login(engineer)
+    page = client.get(reverse("flows:compare", args=[fork.pk])).content.decode()
+    assert "No conflicts: 0 nodes and 1 intake question will be updated from the parent." in page
+    client.post(reverse("flows:pull_parent", args=[fork.pk]))
+    fork.refresh_from_db()
+    assert [f["name"] for f in fork.editing_intake_form] == ["server", "window", "ticket"]
