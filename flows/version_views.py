@@ -225,16 +225,16 @@ def pull_parent(request: HttpRequest, pk: Any) -> HttpResponse:
         conflict, choice, form = row["conflict"], row["choice"], row["form"]
         if choice in merge.RESOLUTIONS:
             resolutions[conflict.id] = choice
-        elif choice == merge.EDIT and form.is_valid():
+        elif choice == merge.EDIT and form is not None and form.is_valid():
             resolutions[conflict.id] = {merge.EDIT: _edit_content(conflict, form)}
-    if any(row["choice"] == merge.EDIT and row["form"].errors for row in rows):
+    if any(row["choice"] == merge.EDIT and row["form"] and row["form"].errors for row in rows):
         return _compare_page_with(request, tree, rows)
     try:
         result = services.tree_pull_parent(tree=tree, user=request.user, resolutions=resolutions)
     except services.MergeEditInvalid as refused:
         for row in rows:
             problems = refused.errors.get(row["conflict"].id)
-            if problems:
+            if problems and row["form"] is not None:
                 loose = add_service_errors(
                     row["form"], StructureInvalid(problems), row["form"].aliases
                 )

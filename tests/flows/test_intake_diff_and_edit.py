@@ -205,6 +205,7 @@ def test_working_copy_diff_and_publish_review_show_intake_changes(client, parent
     assert server["fields"]["label"]["before"] == "Server name"
     client.force_login(staff)
     review = client.get(reverse("flows:publish_review", args=[parent.pk])).content.decode()
+    assert "No node changed. " in review and "3 intake questions changed" in review
     intake = review.split('id="diff-nodes-intake"')[1].split("</ol>")[0]
     assert 'data-intake="ticket" data-change="added"' in intake
     assert '<ins class="diff-ins">host </ins>' in intake
@@ -409,3 +410,40 @@ def test_viewer_and_outsider_cannot_pull_with_edits(
     )
     client.force_login(viewer)
     assert client.post(reverse("flows:pull_parent", args=[fork.pk])).status_code == 403
+
+
+def test_an_edit_keeps_or_brings_back_a_node_deleted_on_one_side():
+    step = {"id": "b", "type": "procedure_step"}
+    base = {"steps": [{"id": "a", "type": "procedure_step", "title": "A"}, {**step, "title": "B"}]}
+    theirs = {"steps": [base["steps"][0]]}  # deleted b
+    mine = {"steps": [base["steps"][0], {**step, "title": "B mine"}]}  # edited b
+    kept = merge(
+        "procedural",
+        base=base,
+        theirs=theirs,
+        mine=mine,
+        resolutions={"b": {"edit": {"title": "B kept"}}},
+        clean_edit=lambda conflict, edit: {**conflict.side, **edit},
+    )
+    assert [s.get("title") for s in kept.structure["steps"]] == ["A", "B kept"]
+    back = merge(
+        "procedural",
+        base=base,
+        theirs={"steps": [base["steps"][0], {**step, "title": "B parent"}]},
+        mine=theirs,  # the fork deleted b, the parent edited it
+        resolutions={"b": {"edit": {"title": "B back"}}},
+        clean_edit=lambda conflict, edit: {**conflict.side, **edit},
+    )
+    assert back.conflicts[0].kind == "deleted_in_fork"
+    assert [s.get("title") for s in back.structure["steps"]] == ["A", "B back"]
+
+
+def test_compare_counts_the_questions_a_clean_pull_updates(client, parent, fork, staff, engineer):
+    parent = edit_content(parent, staff, intake=[SERVER, WINDOW, TICKET])
+    services.tree_publish(tree=parent, user=staff)
+    client.force_login(engineer)
+    page = client.get(reverse("flows:compare", args=[fork.pk])).content.decode()
+    assert "No conflicts: 0 nodes and 1 intake question will be updated from the parent." in page
+    client.post(reverse("flows:pull_parent", args=[fork.pk]))
+    fork.refresh_from_db()
+    assert [f["name"] for f in fork.editing_intake_form] == ["server", "window", "ticket"]
