@@ -1,7 +1,9 @@
-"""Where each node of a troubleshooting tree sits in a drawing: a layered, indented layout.
+"""Where each node of a troubleshooting tree sits in a drawing, and what the drawing shows.
 
-Pure geometry over the structure (one walk), so any picture of a tree — the analytics
-drop-off view today, a full flow diagram later — places nodes the same way."""
+Pure geometry over the structure (one walk). Two layouts: `tree_layout`, one node per row
+indented by depth (the analytics drop-off view, whose bars need the width), and
+`tidy_layout`, a top-down tidy tree that `flow_diagram` turns into the boxes and labelled
+edges of `templates/flows/_flow_diagram.html` (flow page, editor, runner, version diffs)."""
 
 from __future__ import annotations
 
@@ -93,10 +95,6 @@ class TidyNode:
     children: list[int]
     x: float = 0.0  # left edge, SVG units
     y: float = 0.0  # top edge
-
-    @property
-    def rect(self) -> tuple[float, float, float, float]:
-        return (self.x, self.y, self.x + BOX_W, self.y + BOX_H)
 
     @property
     def centre_x(self) -> float:
