@@ -225,6 +225,11 @@ class DiagramNode:
         return TYPE_SIGNS.get(self.type, "?")
 
     @property
+    def is_cut(self) -> bool:
+        """The box shows only part of the heading (the whole is its tooltip)."""
+        return " ".join(self.lines) != " ".join(self.heading.split())
+
+    @property
     def mark_text(self) -> str:
         return " · ".join(f"{mark.sign} {mark.label}" for mark in self.marks)
 

@@ -18,6 +18,7 @@ from tests.factories import TreeFactory, big_troubleshooting_structure, troubles
 HTMX = {"HTTP_HX_REQUEST": "true"}
 BOX = re.compile(
     r'<g class="fd-node[^"]*" data-node="([^"]+)" data-parent="([^"]*)"[^>]*>\s*'
+    r"(?:<title>[^<]*</title>\s*)?"
     r'<rect class="fd-box" x="(-?\d+)" y="(-?\d+)" width="(\d+)" height="(\d+)"'
 )
 
@@ -131,7 +132,8 @@ def test_long_headings_wrap_to_two_lines_and_keep_the_full_text_in_the_name():
     box = next(node for node in drawing.nodes if node.id == "restart")
     assert len(box.lines) == 2 and box.lines[-1].endswith("…")
     assert all(len(line) <= diagram.LINE_CHARS for line in box.lines)
-    assert long in box.aria_label
+    assert long in box.aria_label and box.is_cut
+    assert f"<title>{long}</title>" in render(structure)  # the whole heading on hover
 
 
 # --- pages ------------------------------------------------------------------------------------
