@@ -269,3 +269,11 @@ def test_diagram_without_htmx_goes_to_the_flow_page(client, engineer, big_flow):
     response = client.get(reverse("flows:diagram", args=[big_flow.pk]))
     assert response.status_code == 302
     assert response.url == reverse("flows:detail", args=[big_flow.pk])
+
+
+def test_coordinates_are_never_localised(settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    svg = render(big_troubleshooting_structure(100))
+    width = re.search(r'data-width="([^"]+)"', svg).group(1)
+    assert width.isdigit() and int(width) > 1000
+    assert not re.search(r'(?:x|y|d)="[^"]*\d,\d{3}', svg)
