@@ -1,7 +1,9 @@
-"""Where each node of a troubleshooting tree sits in a drawing: a layered, indented layout.
+"""Where each node of a troubleshooting tree sits in a drawing, and what the drawing shows.
 
-Pure geometry over the structure (one walk), so any picture of a tree — the analytics
-drop-off view today, a full flow diagram later — places nodes the same way."""
+Pure geometry over the structure (one walk). Two layouts: `tree_layout`, one node per row
+indented by depth (the analytics drop-off view, whose bars need the width), and
+`tidy_layout`, a top-down tidy tree that `flow_diagram` turns into the boxes and labelled
+edges of `templates/flows/_flow_diagram.html` (flow page, editor, runner, version diffs)."""
 
 from __future__ import annotations
 
@@ -93,10 +95,6 @@ class TidyNode:
     children: list[int]
     x: float = 0.0  # left edge, SVG units
     y: float = 0.0  # top edge
-
-    @property
-    def rect(self) -> tuple[float, float, float, float]:
-        return (self.x, self.y, self.x + BOX_W, self.y + BOX_H)
 
     @property
     def centre_x(self) -> float:
@@ -201,8 +199,8 @@ class DiagramNode:
     type_label: str
     heading: str
     lines: list[str]
-    x: float
-    y: float
+    x: int  # whole SVG units: the template prints them as they are
+    y: int
     parent_id: str | None
     depth: int
     addressable: bool  # a unique id: the editor can open it, links can point at it
@@ -227,32 +225,37 @@ class DiagramNode:
         return TYPE_SIGNS.get(self.type, "?")
 
     @property
+    def is_cut(self) -> bool:
+        """The box shows only part of the heading (the whole is its tooltip)."""
+        return " ".join(self.lines) != " ".join(self.heading.split())
+
+    @property
     def mark_text(self) -> str:
         return " · ".join(f"{mark.sign} {mark.label}" for mark in self.marks)
 
     # Where the parts of the box are drawn (templates cannot add floats).
     @property
-    def text_x(self) -> float:
+    def text_x(self) -> int:
         return self.x + 10
 
     @property
-    def right_x(self) -> float:
+    def right_x(self) -> int:
         return self.x + BOX_W - 8
 
     @property
-    def type_y(self) -> float:
+    def type_y(self) -> int:
         return self.y + 17
 
     @property
-    def heading_y(self) -> float:
+    def heading_y(self) -> int:
         return self.y + 35
 
     @property
-    def add_x(self) -> float:
+    def add_x(self) -> int:
         return self.x + BOX_W - 14
 
     @property
-    def add_y(self) -> float:
+    def add_y(self) -> int:
         return self.y + BOX_H
 
 
@@ -263,8 +266,8 @@ class DiagramEdge:
     label: str
     kind: str  # tree: parent to child; link: elsewhere down or across; back: up to an ancestor
     path: str
-    label_x: float
-    label_y: float
+    label_x: int
+    label_y: int
     on_path: bool = False
 
 
@@ -420,8 +423,8 @@ def flow_diagram(
                 type_label=nodes.node_label(node_type),
                 heading=heading,
                 lines=_wrap(heading),
-                x=item.x,
-                y=item.y,
+                x=round(item.x),
+                y=round(item.y),
                 parent_id=layout.nodes[item.parent].id if item.parent is not None else None,
                 depth=item.depth,
                 addressable=addressable,
@@ -440,10 +443,10 @@ def flow_diagram(
         dom_id,
         drawn_nodes,
         edges,
-        right - left,
-        layout.height,
+        round(right - left),
+        round(layout.height),
         truncated=layout.truncated,
-        left=left,
+        left=round(left),
         focus_id=focus_id if focus_id in by_id else (drawn_nodes[0].id if drawn_nodes else ""),
     )
 
@@ -474,13 +477,12 @@ def _edges_of(
         else:
             kind = "back" if _is_ancestor(placed, target.index, item.index) else "link"
             d, lx, ly = _link_edge(item, target)
-        edges.append(
-            DiagramEdge(item.id, target_id, label, kind, d, lx, ly, (item.id, target_id) in path)
-        )
+        on_path = (item.id, target_id) in path
+        edges.append(DiagramEdge(item.id, target_id, label, kind, d, round(lx), round(ly), on_path))
     for child_id, child in children.items():
         if child_id not in labels:
             d, lx, ly = _tree_edge(item, child)
-            edges.append(DiagramEdge(item.id, child_id, "", "tree", d, lx, ly))
+            edges.append(DiagramEdge(item.id, child_id, "", "tree", d, round(lx), round(ly)))
     return edges
 
 

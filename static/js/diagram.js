@@ -29,6 +29,9 @@
     this.size();
     var saved = views[root.id];
     if (saved && saved.full === this.full.w + "x" + this.full.h) { this.set(saved.box); } else { this.fit(); }
+    // The runner keeps its zoom from answer to answer; the node it moved to is brought into view.
+    var current = this.byId[root.dataset.focus];
+    if (root.dataset.mode === "run" && current) { this.reveal(current); }
     this.listen();
   }
 

@@ -121,6 +121,14 @@ def test_editor_diagram_opens_a_nodes_form_and_adds_a_child(demo, new_page):
     expect(page.locator("#editor-diagram .fd-edge-label", has_text="Unsure")).to_have_count(1)
     assert_accessible(page, "the editor after adding from the diagram")
 
+    # The keyboard way: a node in the diagram, `a` opens its "Add" form; Enter its edit form.
+    page.locator('#editor-diagram [data-node="restart"]').focus()
+    page.keyboard.press("a")
+    expect(page.locator("#node-restart .add-node-form").get_by_label("Add")).to_be_focused()
+    page.locator('#editor-diagram [data-node="fixed"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#node-fixed form.node-form").get_by_label("Title")).to_be_focused()
+
 
 def test_runner_map_highlights_the_path_after_two_answers(demo, new_page):
     structure = big_troubleshooting_structure(20)

@@ -18,6 +18,7 @@ from tests.factories import TreeFactory, big_troubleshooting_structure, troubles
 HTMX = {"HTTP_HX_REQUEST": "true"}
 BOX = re.compile(
     r'<g class="fd-node[^"]*" data-node="([^"]+)" data-parent="([^"]*)"[^>]*>\s*'
+    r"(?:<title>[^<]*</title>\s*)?"
     r'<rect class="fd-box" x="(-?\d+)" y="(-?\d+)" width="(\d+)" height="(\d+)"'
 )
 
@@ -131,7 +132,8 @@ def test_long_headings_wrap_to_two_lines_and_keep_the_full_text_in_the_name():
     box = next(node for node in drawing.nodes if node.id == "restart")
     assert len(box.lines) == 2 and box.lines[-1].endswith("…")
     assert all(len(line) <= diagram.LINE_CHARS for line in box.lines)
-    assert long in box.aria_label
+    assert long in box.aria_label and box.is_cut
+    assert f"<title>{long}</title>" in render(structure)  # the whole heading on hover
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -267,3 +269,11 @@ def test_diagram_without_htmx_goes_to_the_flow_page(client, engineer, big_flow):
     response = client.get(reverse("flows:diagram", args=[big_flow.pk]))
     assert response.status_code == 302
     assert response.url == reverse("flows:detail", args=[big_flow.pk])
+
+
+def test_coordinates_are_never_localised(settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    svg = render(big_troubleshooting_structure(100))
+    width = re.search(r'data-width="([^"]+)"', svg).group(1)
+    assert width.isdigit() and int(width) > 1000
+    assert not re.search(r'(?:x|y|d)="[^"]*\d,\d{3}', svg)
