@@ -51,6 +51,7 @@ TARGET = BATCH + "targets/<uuid:session_id>/"
 batch_urls = [
     path("<uuid:tree_id>/batches/", batches.panel, name="index"),
     path("<uuid:tree_id>/batches/launch/", batches.launch, name="launch"),
+    path("<uuid:tree_id>/batches/launch/assignees/", batches.launch_assignees, name="assignees"),
     path(BATCH, batches.status, name="detail"),
     path(BATCH + "pause/", batches.pause, name="pause"),
     path(BATCH + "resume/", batches.resume, name="resume"),

@@ -495,11 +495,16 @@ def assignees(*, user: User, labels: list[str], assign: Any) -> dict[str, User]:
 
 @transaction.atomic
 def target_assign(*, session: FlowSession, user: User, to: User | None) -> FlowSession:
-    """Assign (or unassign) a target of a batch to an engineer of the account."""
+    """Assign (or unassign) a target of a batch to an engineer of the account. Anyone working
+    the batch takes a target (or lets go of their own); handing targets to others is the
+    launcher's or an admin's, like pause and cancel."""
     fresh = FlowSession.objects.select_for_update().get(pk=session.pk)
     if fresh.batch_id is None:
         raise SessionError("Only batch targets are assigned.")
     ensure_works_batch(user, fresh.account_id)
+    own = to.pk == user.pk if to is not None else fresh.assigned_to_id in (None, user.pk)
+    if not own:
+        ensure_controls_batch(user, fresh.batch)
     if to is not None and (
         to.account_id != fresh.account_id or not to.is_active or not to.can_edit_content
     ):
