@@ -59,6 +59,7 @@ batch_urls = [
     path(BATCH + "retry-failed/", batches.retry_failed, name="retry-failed"),
     path(BATCH + "relaunch-failed/", batches.relaunch_failed, name="relaunch-failed"),
     path(BATCH + "report/", batches.report, name="report"),
+    path(BATCH + "copied/", batches.copied, name="copied"),
     path(TARGET + "start/", batches.start_target, name="target-start"),
     path(TARGET + "mark/", batches.mark, name="target-mark"),
     path(TARGET + "retry/", batches.retry, name="target-retry"),

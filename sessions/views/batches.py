@@ -32,7 +32,7 @@ from django_htmx.http import (
 from flows.models import Tree, TreeType
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import batch_report, selectors
+from sessions import batch_report, exports, redaction, selectors
 from sessions.forms import BatchLaunchForm
 from sessions.models import Batch, FlowSession
 from sessions.services import batches
@@ -329,7 +329,20 @@ def batch_control_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     redacted like a session's (a finding never leaves by the copy button)."""
     user = request.user
     document = batch_report.report_document(batch, fmt="psa")
+    # With findings, Copy for Ticket opens the same safe-copy review as a session's.
+    review = {
+        "findings": list(enumerate(document.found)),
+        "segments": [
+            (text, index, None if index is None else document.found[index])
+            for text, index in document.segments()
+        ],
+        "finding_kinds": exports.finding_summary(document.found),
+        "always_redact": batch.account.always_redact,
+        "record_url": reverse("batches:copied", args=[batch.tree_id, batch.pk]),
+        "copy_subject": "the batch",
+    }
     return {
+        **(review if document.found else {}),
         "can_work": can_do(batches.ensure_works_batch, user, batch.account_id),
         "can_control": (can_control := can_do(batches.ensure_controls_batch, user, batch)),
         # The "Assign…" dialog's choices: the team's engineers, for those who may assign.
@@ -534,3 +547,25 @@ def report(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.{ext}"'
     return response
+
+
+@login_required
+@require_POST
+def copied(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    """The batch report left the app through Copy for Ticket's review: check the choice the
+    team allows and record a copy that kept findings (the session's mark_exported, for a batch)."""
+    batch = batch_of(request, tree_id, batch_id)
+    try:
+        batches.batch_copied_for_ticket(
+            batch=batch,
+            user=request.user,
+            choice=request.POST.get("choice", ""),
+            found=int(request.POST.get("found", "0")),
+            kept=int(request.POST.get("kept", "0")),
+            kinds=[k for k in request.POST.get("kinds", "").split(",") if k in redaction.KINDS],
+            request=request,
+        )
+    except ValueError as refused:  # SessionError is a ValueError; so is int("x")
+        message = str(refused) if isinstance(refused, batches.SessionError) else "Bad numbers."
+        return with_toast(HttpResponse(message, status=400, content_type="text/plain"), message)
+    return HttpResponse(status=204)
