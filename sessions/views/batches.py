@@ -47,7 +47,7 @@ def maintenance_tree(request: HttpRequest, tree_id: Any) -> Tree:
 
 def visible_batch(request: HttpRequest, tree: Tree, batch_id: Any) -> Batch:
     return get_object_or_404(
-        Batch.objects.for_user(request.user).select_related("tree", "created_by"),
+        Batch.objects.for_user(request.user).select_related("tree", "created_by", "account"),
         pk=batch_id,
         tree=tree,
     )
