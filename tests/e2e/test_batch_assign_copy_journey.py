@@ -10,6 +10,7 @@ from accounts.models import AuditAction, AuditEvent, User
 from flows.models import Tree
 from sessions.models import FlowSession
 from sessions.services import batches
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import log_in
 from tests.e2e.test_batch_journey import fill_intake, live
 
@@ -32,6 +33,7 @@ def test_assign_by_hand_at_launch_and_later_from_the_card(demo, new_page):
     # htmx brings one select of the team's engineers per target.
     rows = page.locator("#assign-by-hand select")
     expect(rows).to_have_count(2)
+    assert_accessible(page, "the launch form assigning by hand")
     page.get_by_label("RDS-01", exact=True).select_option("owner@demo.local")
     page.get_by_role("button", name="Launch batch").click()
     page.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}/$"))
