@@ -485,3 +485,11 @@ def export_session(
         include_commands=include_commands,
     )
     return document.text(redact=redact)
+
+
+def finding_summary(found: list[Found]) -> list[tuple[str, int]]:
+    """("Password", 2), ("AWS access key", 1): what the safe-copy preview's heading counts."""
+    counts: dict[str, int] = {}
+    for finding in found:
+        counts[finding.label] = counts.get(finding.label, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

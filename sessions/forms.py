@@ -9,10 +9,12 @@ from flows.models import Tree
 from sessions import tidy
 from sessions.exports import FORMATS
 from sessions.models import Outcome, TargetList
-from sessions.services.batches import last_batch_values
+from sessions.services.batches import ROUND_ROBIN, account_engineers, last_batch_values
 from sessions.services.targets import targets_parse
 
 INTAKE_PREFIX = "var_"
+BY_HAND = "by_hand"
+MAX_HAND_ROWS = 200  # beyond that, round-robin or the API's {label: email}
 EXPORT_LABELS = {"psa": "PSA ticket", "text": "Text", "markdown": "Markdown", "html": "HTML"}
 
 
@@ -87,13 +89,18 @@ class BatchLaunchForm(IntakeFieldsMixin, forms.Form):
         help_text="The first N targets go first; the rest wait until they are resolved.",
     )
     assign = forms.ChoiceField(
-        choices=[("", "Nobody (engineers pick targets)"), ("round_robin", "Round-robin")],
+        choices=[
+            ("", "Nobody (engineers pick targets)"),
+            (ROUND_ROBIN, "Round-robin over the team's engineers"),
+            (BY_HAND, "By hand, per target"),
+        ],
         required=False,
         label="Assign targets",
     )
 
     def __init__(self, *args: Any, tree: Tree, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["target_list"].queryset = TargetList.objects.for_user(user)
         self.add_intake_fields(tree)
         if not self.is_bound:
@@ -108,6 +115,46 @@ class BatchLaunchForm(IntakeFieldsMixin, forms.Form):
         if text.strip() or not self.cleaned_data.get("target_list"):
             return targets_parse(text)
         return None
+
+    def assignment(self) -> str | dict[str, str] | None:
+        """What batch_launch's `assign` takes: "round_robin", {label: email} or None."""
+        chosen = self.cleaned_data.get("assign") or None
+        if chosen != BY_HAND:
+            return chosen
+        return {label: email for label, email in self.hand_picks() if email} or None
+
+    # --- "By hand, per target": one select of the team's engineers per target line ---------
+
+    def hand_picks(self) -> list[tuple[str, str]]:
+        """(target label, chosen email) as posted by the per-target selects."""
+        labels = self.data.getlist("assign_label") if hasattr(self.data, "getlist") else []
+        emails = self.data.getlist("assign_to") if hasattr(self.data, "getlist") else []
+        return list(zip(labels, emails, strict=False))
+
+    def hand_labels(self) -> list[str]:
+        """The target labels the form names now: typed lines, else the chosen saved list."""
+        text = str(self.data.get("targets_text") or "")
+        if text.strip():
+            return [t["label"] for t in targets_parse(text)]
+        chosen = str(self.data.get("target_list") or "")
+        if chosen.isdigit():
+            saved = self.fields["target_list"].queryset.filter(pk=int(chosen)).first()
+            if saved is not None:
+                return [t["label"] for t in saved.targets]
+        return []
+
+    def hand_rows(self) -> dict[str, Any]:
+        """The per-target selects, keeping what was already picked for a label."""
+        if self.data.get("assign") != BY_HAND:
+            return {"shown": False}
+        picked = dict(self.hand_picks())
+        labels = list(dict.fromkeys(self.hand_labels()))
+        return {
+            "shown": True,
+            "rows": [(label, picked.get(label, "")) for label in labels[:MAX_HAND_ROWS]],
+            "more": max(0, len(labels) - MAX_HAND_ROWS),
+            "engineers": account_engineers(self.user.account_id),
+        }
 
 
 class TargetListForm(forms.Form):

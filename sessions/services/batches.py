@@ -41,6 +41,7 @@ from sessions.services.runs import (
     SessionClosed,
     SessionError,
     bump_batch_revision,
+    check_copy_choice,
     clean_text,
     ensure_runnable,
     intake_answers,
@@ -495,11 +496,16 @@ def assignees(*, user: User, labels: list[str], assign: Any) -> dict[str, User]:
 
 @transaction.atomic
 def target_assign(*, session: FlowSession, user: User, to: User | None) -> FlowSession:
-    """Assign (or unassign) a target of a batch to an engineer of the account."""
+    """Assign (or unassign) a target of a batch to an engineer of the account. Anyone working
+    the batch takes a target (or lets go of their own); handing targets to others is the
+    launcher's or an admin's, like pause and cancel."""
     fresh = FlowSession.objects.select_for_update().get(pk=session.pk)
     if fresh.batch_id is None:
         raise SessionError("Only batch targets are assigned.")
     ensure_works_batch(user, fresh.account_id)
+    own = to.pk == user.pk if to is not None else fresh.assigned_to_id in (None, user.pk)
+    if not own:
+        ensure_controls_batch(user, fresh.batch)
     if to is not None and (
         to.account_id != fresh.account_id or not to.is_active or not to.can_edit_content
     ):
@@ -518,6 +524,37 @@ def target_assign_email(*, session: FlowSession, user: User, to: str | None) -> 
         if person is None:
             raise ValidationError({"to": "Choose an engineer of this team."})
     return target_assign(session=session, user=user, to=person)
+
+
+def batch_copied_for_ticket(
+    *,
+    batch: Batch,
+    user: User,
+    choice: str,
+    found: int,
+    kept: int,
+    kinds: list[str] | None = None,
+    request: Any = None,
+) -> None:
+    """Copy for Ticket of the batch report, after the same review as a session's: redact all,
+    review one by one, or copy as is (refused when the team always redacts). A batch has no
+    timeline of its own, so only a copy that kept findings is recorded: on the audit trail."""
+    check_copy_choice(batch.account, choice=choice, found=found, kept=kept)
+    if kept:
+        audit_record(
+            AuditAction.EXPORT_UNREDACTED,
+            actor=user,
+            account=batch.account,
+            target=batch,
+            detail={
+                "report": "batch",
+                "choice": choice,
+                "found": found,
+                "kept": kept,
+                "kinds": sorted(set(kinds or []))[:20],
+            },
+            request=request,
+        )
 
 
 def last_batch_values(tree: Any, user: User) -> dict[str, Any]:

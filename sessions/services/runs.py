@@ -562,13 +562,8 @@ def session_copied_for_ticket(
     all findings, review them one by one, or copy as is (`kept` of `found` left in). The
     account's "always redact" refuses copying as is; any copy with findings left in is
     recorded on the session's timeline and, with findings left in, on the audit trail."""
-    if choice not in COPY_CHOICES:
-        raise SessionError(f"Choose one of: {', '.join(COPY_CHOICES)}.")
-    if kept < 0 or found < 0 or kept > found or (choice == "all" and kept):
-        raise SessionError("The numbers of findings found and kept do not add up.")
     account = session.account
-    if choice == "none" and found and account is not None and account.always_redact:
-        raise SessionError("Your team always redacts: copy the redacted text or review it.")
+    check_copy_choice(account, choice=choice, found=found, kept=kept)
     if session.can_mark_exported(user):
         session_mark_exported(session=session, user=user)
     record_event(
@@ -599,3 +594,14 @@ def session_copied_for_ticket(
 
 
 COPY_CHOICES = ("all", "review", "none")
+
+
+def check_copy_choice(account: Any, *, choice: str, found: int, kept: int) -> None:
+    """A Copy for Ticket choice that adds up and that the team's "always redact" allows (the
+    same rule for a session's report and a batch's)."""
+    if choice not in COPY_CHOICES:
+        raise SessionError(f"Choose one of: {', '.join(COPY_CHOICES)}.")
+    if kept < 0 or found < 0 or kept > found or (choice == "all" and kept):
+        raise SessionError("The numbers of findings found and kept do not add up.")
+    if choice == "none" and found and account is not None and account.always_redact:
+        raise SessionError("Your team always redacts: copy the redacted text or review it.")

@@ -32,7 +32,7 @@ from django_htmx.http import (
 from flows.models import Tree, TreeType
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import batch_report, selectors
+from sessions import batch_report, exports, redaction, selectors
 from sessions.forms import BatchLaunchForm
 from sessions.models import Batch, FlowSession
 from sessions.services import batches
@@ -47,7 +47,7 @@ def maintenance_tree(request: HttpRequest, tree_id: Any) -> Tree:
 
 def visible_batch(request: HttpRequest, tree: Tree, batch_id: Any) -> Batch:
     return get_object_or_404(
-        Batch.objects.for_user(request.user).select_related("tree", "created_by"),
+        Batch.objects.for_user(request.user).select_related("tree", "created_by", "account"),
         pk=batch_id,
         tree=tree,
     )
@@ -89,7 +89,7 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
                 ticket_number=form.cleaned_data["ticket_number"],
                 variables=form.intake_answers(),
                 canary=form.cleaned_data.get("canary") or 0,
-                assign=form.cleaned_data.get("assign") or None,
+                assign=form.assignment(),
             )
         except ValidationError as invalid:
             form.add_service_errors(invalid)
@@ -107,6 +107,18 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def launch_assignees(request: HttpRequest, tree_id: Any) -> HttpResponse:
+    """The launch form's "By hand, per target" rows: one select of the team's engineers per
+    target typed or in the chosen list. htmx asks again when the targets or the choice change."""
+    tree = maintenance_tree(request, tree_id)
+    if not request.user.can_edit_content:
+        raise PermissionDenied("Engineers launch maintenance batches.")
+    form = BatchLaunchForm(request.GET, tree=tree, user=request.user)
+    return render(request, "flowsessions/_assign_rows.html", {"hand": form.hand_rows()})
+
+
 # --- the live status page -------------------------------------------------------------
 #
 # Every watcher polls every 5 s. The cards are rendered once per (batch, revision, filter),
@@ -114,7 +126,7 @@ def launch(request: HttpRequest, tree_id: Any) -> HttpResponse:
 # and gzipped. A poll whose If-None-Match still matches answers 304 after the login and one
 # tenancy query, with no template rendered.
 
-CARDS_VERSION = 2  # move when the cards' markup changes, so a shared cache renews on deploy
+CARDS_VERSION = 3  # move when the cards' markup changes, so a shared cache renews on deploy
 CARDS_TTL = 60 * 60
 
 
@@ -160,6 +172,7 @@ def card_html(card: selectors.TargetCard) -> str:
         session.mark_note,
         session.attempt,
         session.assigned_to.display_name if session.assigned_to else "",
+        session.assigned_to.email if session.assigned_to else "",
         card.waiting,
         card.canary,
         bool(card.retry_url),
@@ -189,8 +202,8 @@ def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, 
         args = [batch.tree_id, batch.pk, card.session.pk]
         if card.state in ("not_started", "in_progress"):
             card.mark_url = reverse("batches:target-mark", args=args)
-            if card.session.assigned_to_id is None:
-                card.assign_url = reverse("batches:target-assign", args=args)
+            # "Assign to me" shows on unassigned cards; "Assign…" (launcher, admin) on all.
+            card.assign_url = reverse("batches:target-assign", args=args)
         if batches.retry_refusal(card.session) is None:
             card.retry_url = reverse("batches:target-retry", args=args)
         if card.state == "not_started":
@@ -316,9 +329,24 @@ def batch_control_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
     redacted like a session's (a finding never leaves by the copy button)."""
     user = request.user
     document = batch_report.report_document(batch, fmt="psa")
+    # With findings, Copy for Ticket opens the same safe-copy review as a session's.
+    review = {
+        "findings": list(enumerate(document.found)),
+        "segments": [
+            (text, index, None if index is None else document.found[index])
+            for text, index in document.segments()
+        ],
+        "finding_kinds": exports.finding_summary(document.found),
+        "always_redact": batch.account.always_redact,
+        "record_url": reverse("batches:copied", args=[batch.tree_id, batch.pk]),
+        "copy_subject": "the batch",
+    }
     return {
+        **(review if document.found else {}),
         "can_work": can_do(batches.ensure_works_batch, user, batch.account_id),
-        "can_control": can_do(batches.ensure_controls_batch, user, batch),
+        "can_control": (can_control := can_do(batches.ensure_controls_batch, user, batch)),
+        # The "Assign…" dialog's choices: the team's engineers, for those who may assign.
+        "engineers": batches.account_engineers(batch.account_id) if can_control else [],
         "report_text": document.text(redact=True),
         "report_findings": len(document.found),
         "report_formats": list(batch_report.FORMATS),
@@ -519,3 +547,25 @@ def report(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.{ext}"'
     return response
+
+
+@login_required
+@require_POST
+def copied(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
+    """The batch report left the app through Copy for Ticket's review: check the choice the
+    team allows and record a copy that kept findings (the session's mark_exported, for a batch)."""
+    batch = batch_of(request, tree_id, batch_id)
+    try:
+        batches.batch_copied_for_ticket(
+            batch=batch,
+            user=request.user,
+            choice=request.POST.get("choice", ""),
+            found=int(request.POST.get("found", "0")),
+            kept=int(request.POST.get("kept", "0")),
+            kinds=[k for k in request.POST.get("kinds", "").split(",") if k in redaction.KINDS],
+            request=request,
+        )
+    except ValueError as refused:  # SessionError is a ValueError; so is int("x")
+        message = str(refused) if isinstance(refused, batches.SessionError) else "Bad numbers."
+        return with_toast(HttpResponse(message, status=400, content_type="text/plain"), message)
+    return HttpResponse(status=204)

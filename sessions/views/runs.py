@@ -455,7 +455,7 @@ def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
             (text, index, None if index is None else psa.found[index])
             for text, index in psa.segments()
         ],
-        "finding_kinds": finding_summary(psa.found),
+        "finding_kinds": exports.finding_summary(psa.found),
         "always_redact": always_redact,
         "options": options,
         "preview": document.text(redact=options.redacting),
@@ -471,14 +471,6 @@ def detail_context(request: HttpRequest, session: FlowSession) -> dict[str, Any]
 
 def team_always_redacts(session: FlowSession) -> bool:
     return bool(session.account and session.account.always_redact)
-
-
-def finding_summary(found: list[exports.Found]) -> list[tuple[str, int]]:
-    """("Password", 2), ("AWS access key", 1): what the preview's heading counts."""
-    counts: dict[str, int] = {}
-    for finding in found:
-        counts[finding.label] = counts.get(finding.label, 0) + 1
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 @login_required

@@ -36,6 +36,28 @@
     doneWasOpen = false;
   });
 
+  // "Assign…" on a card (launcher, admin): one dialog for every card, aimed at that card.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".target-assign-to");
+    var dialog = document.getElementById("assign-modal");
+    if (!button || !dialog) { return; }
+    // Kept small, 1,000 cards carry it: the label is the card's, and on an unassigned card the
+    // URL is the one "Assign to me" posts to.
+    var card = button.closest(".target-card");
+    var mine = card.querySelector(".target-assign[hx-post]");
+    dialog.querySelector("#assign-form").action = button.dataset.url || mine.getAttribute("hx-post");
+    dialog.querySelector("#assign-target").textContent = card.dataset.target;
+    dialog.querySelector("#assign-person").value = button.dataset.to || "";
+    bootstrap.Modal.getOrCreateInstance(dialog).show();
+  });
+
+  var assignDialog = document.getElementById("assign-modal");
+  if (assignDialog) {
+    assignDialog.addEventListener("shown.bs.modal", function () {
+      document.getElementById("assign-person").focus();
+    });
+  }
+
   document.addEventListener("keydown", function (event) {
     var search = document.getElementById("batch-q");
     if (!search || event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) { return; }
