@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from flows.models import Tree
 from sessions.models import FlowSession
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import log_in
 from tests.e2e.test_batch_journey import complete_target, fill_intake, live
 
@@ -44,6 +45,7 @@ def test_canary_mark_retry_handover_and_report(demo, new_page):
     expect(lead.locator(".target-card[data-waiting='true']")).to_have_count(3)
     expect(card(lead, "RDS-02")).to_contain_text("Waiting for canary")
     expect(card(lead, "RDS-02").get_by_role("button", name="Start")).to_have_count(0)
+    assert_accessible(lead, "batch status page with a canary (pause, cancel, chips)")
 
     complete_target(lead, "RDS-01")
     lead.goto(batch_url)
@@ -60,6 +62,7 @@ def test_canary_mark_retry_handover_and_report(demo, new_page):
     unreachable.get_by_role("button", name="Mark").click()
     expect(card(lead, "RDS-03")).to_have_attribute("data-state", "unreachable")
     expect(card(lead, "RDS-03")).to_contain_text("no ping from the jump host")
+    assert_accessible(lead, "batch status page with an unreachable target")
 
     live(card(lead, "RDS-03").get_by_role("button", name="Retry"))
     card(lead, "RDS-03").get_by_role("button", name="Retry").click()

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from flows.models import Tree
 from sessions import services, tidy
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import log_in
 
 
@@ -128,6 +129,7 @@ def test_big_batch_chips_search_and_live_poll(demo, new_page):
     # Completed targets start collapsed.
     expect(page.locator("#batch-done")).not_to_have_attribute("open", "")
     expect(page.locator(".target-card[data-target='web-00']")).to_be_hidden()
+    assert_accessible(page, "batch status page with chips of every kind")
 
     # A chip shows one state; the URL keeps it.
     live(chips.locator("[data-chip=in_progress]"))
