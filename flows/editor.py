@@ -482,6 +482,10 @@ def tree_node_add(
     option labelled `option_label` when given. After an action it becomes the action's next
     node (a new action slots into the chain: it continues where the old next node was)."""
     text = _clean_new_text(node_type, text)
+    if option_index is not None and option_label.strip():
+        raise refuse(  # never drop the label: which of the two was meant?
+            "Choose either an existing option or a new option's label, not both.", field="label"
+        )
 
     def apply(work: Working) -> Outcome:
         place = _find(work, parent_id)

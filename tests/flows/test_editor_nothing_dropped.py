@@ -1,0 +1,138 @@
+"""The editor's forms never drop what the author typed: a label, a command or an intake
+question's options is either saved or refused with a message next to it (issue 9: nothing
+lost). Each write is checked by re-reading the database."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from flows import editor, structure
+from flows.models import Tree, TreeStatus
+from tests.factories import TreeFactory, troubleshooting_structure
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def tree_draft(account, owner):
+    return TreeFactory(name="VPN draft", account=account, author=owner, status=TreeStatus.DRAFT)
+
+
+def _post(client, name: str, tree: Tree, *args, data: dict):
+    data = {"revision": Tree.objects.get(pk=tree.pk).revision, **data}
+    response = client.post(reverse(f"flows:{name}", args=[tree.pk, *args]), data, **HTMX)
+    return response, html.unescape(response.content.decode())
+
+
+def _saved(tree: Tree) -> Tree:
+    return Tree.objects.get(pk=tree.pk)
+
+
+def _root(tree: Tree) -> dict:
+    return _saved(tree).editing_structure
+
+
+def _errors_of(body: str, field_id: str) -> str:
+    """The error block rendered next to one field."""
+    match = re.search(rf'id="{field_id}-errors">(.*?)</div>\s*</div>', body, re.S)
+    assert match, f"no errors next to {field_id}"
+    return match.group(1)
+
+
+def _selected(body: str, select_id: str) -> list[str]:
+    select = body.split(f'id="{select_id}"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([^"]*)" selected>', select)
+
+
+# --- "Add a node": Reached by / New option's label ------------------------------------------
+
+
+def test_a_label_typed_while_reached_by_says_nothing_yet_adds_that_option(
+    client, engineer, tree_draft
+):
+    client.force_login(engineer)
+    response, body = _post(
+        client,
+        "editor_node_add",
+        tree_draft,
+        "root",
+        data={"node_type": "solution", "text": "Escalate", "link": "", "option_label": "Unsure"},
+    )
+    assert response.status_code == 200, body[:500]
+    assert "Added the solution “Escalate”." in body
+    root = _root(tree_draft)
+    new_id = root["children"][-1]["id"]
+    assert root["children"][-1]["title"] == "Escalate"
+    assert root["options"][-1] == {"label": "Unsure", "next_node_id": new_id}
+    assert len(root["options"]) == 3
+
+
+def test_without_a_label_nothing_yet_still_adds_an_unlinked_child(client, engineer, tree_draft):
+    client.force_login(engineer)
+    response, _ = _post(
+        client,
+        "editor_node_add",
+        tree_draft,
+        "root",
+        data={"node_type": "action", "text": "Check the logs", "link": "", "option_label": " "},
+    )
+    assert response.status_code == 200
+    root = _root(tree_draft)
+    assert [o["label"] for o in root["options"]] == ["Yes", "No"]
+    assert root["children"][-1]["title"] == "Check the logs"
+
+
+def test_a_label_beside_an_existing_option_is_an_error_next_to_the_label(
+    client, engineer, tree_draft
+):
+    client.force_login(engineer)
+    response, body = _post(
+        client,
+        "editor_node_add",
+        tree_draft,
+        "root",
+        data={"node_type": "solution", "text": "Escalate", "link": "1", "option_label": "Unsure"},
+    )
+    assert response.status_code == 422
+    errors = _errors_of(body, "failed-option_label")
+    assert "“Reached by” is the option “No”: clear this label" in errors
+    # What was typed is shown again, and nothing was written.
+    assert 'value="Unsure"' in body and 'value="Escalate"' in body
+    assert _selected(body, "failed-link") == ["1"]
+    saved = _saved(tree_draft)
+    assert saved.revision == 0
+    assert saved.editing_structure == troubleshooting_structure()
+
+
+def test_the_service_refuses_an_option_index_and_a_label_together(engineer, tree_draft):
+    with pytest.raises(structure.StructureInvalid) as refused:
+        editor.tree_node_add(
+            tree=tree_draft,
+            user=engineer,
+            revision=None,
+            parent_id="root",
+            node_type="solution",
+            text="Escalate",
+            option_index=0,
+            option_label="Unsure",
+        )
+    assert [e.field for e in refused.value.errors] == ["label"]
+    assert _saved(tree_draft).editing_structure == troubleshooting_structure()
+
+
+def test_reached_by_starts_at_the_option_that_leads_nowhere(client, engineer, tree_draft):
+    client.force_login(engineer)
+    edit = reverse("flows:edit", args=[tree_draft.pk])
+    body = html.unescape(client.get(edit, {"open": "root"}).content.decode())
+    add_form = body.split('class="card card-body bg-body-tertiary mt-3 add-node-form"')[1]
+    link_id = re.search(r'id="([^"]+-add-link)"', add_form).group(1)
+    assert _selected(add_form, link_id) == [""]  # every option leads somewhere
+    assert "Typing a label adds an option that leads to the new node." in add_form
+
+    _post(client, "editor_option", tree_draft, "root", 1, data={"label": "No"})
+    assert _root(tree_draft)["options"][1] == {"label": "No", "next_node_id": ""}
+    body = html.unescape(client.get(edit, {"open": "root"}).content.decode())
+    add_form = body.split('class="card card-body bg-body-tertiary mt-3 add-node-form"')[1]
+    assert _selected(add_form, link_id) == ["1"]
