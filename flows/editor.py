@@ -557,6 +557,12 @@ def tree_node_attach(
             _add_option(source, _clean_label(source, label), node_id)
             how = f"the answer “{_short(label.strip())}” of “{_heading(source)}”"
         elif source.get("type") == "action":
+            if label.strip():  # an action has no answers: say so rather than drop the label
+                raise refuse(
+                    f"“{_heading(source)}” is an action: it has no answers to label. "
+                    "Clear the label, or choose a question.",
+                    field="label",
+                )
             source["next_node_id"] = node_id
             how = f"“{_heading(source)}”"
         else:

@@ -136,3 +136,29 @@ def test_reached_by_starts_at_the_option_that_leads_nowhere(client, engineer, tr
     body = html.unescape(client.get(edit, {"open": "root"}).content.decode())
     add_form = body.split('class="card card-body bg-body-tertiary mt-3 add-node-form"')[1]
     assert _selected(add_form, link_id) == ["1"]
+
+
+# --- repair: attach from an action ----------------------------------------------------------
+
+
+def test_attaching_from_an_action_with_a_label_says_the_label_has_nowhere_to_go(
+    client, engineer, tree_draft
+):
+    editor.tree_option_remove(
+        tree=tree_draft, user=engineer, revision=None, node_id="root", index=1
+    )  # "Tunnel restored" is now reached by nothing
+    before = _saved(tree_draft)
+    client.force_login(engineer)
+    response, body = _post(
+        client,
+        "editor_node_attach",
+        tree_draft,
+        "fixed",
+        data={"from_id": "restart", "label": "Worked"},
+    )
+    assert response.status_code == 422
+    errors = _errors_of(body, "failed-label")
+    assert "“Restart the VPN service” is an action: it has no answers to label." in errors
+    after = _saved(tree_draft)
+    assert after.revision == before.revision
+    assert after.editing_structure == before.editing_structure
