@@ -78,7 +78,7 @@ class EditorForm(forms.Form):
         for index, code in enumerate(codes[: MAX_COMMANDS + 1]):
             label = labels[index] if index < len(labels) else ""
             language = languages[index] if index < len(languages) else "shell"
-            if code.strip() or keep_empty:
+            if code.strip() or label.strip() or keep_empty:  # a lone label is kept: an error
                 rows.append({"label": label.strip(), "language": language.strip(), "code": code})
         return rows
 
@@ -93,6 +93,12 @@ class EditorForm(forms.Form):
                 raise forms.ValidationError(f"A node has at most {MAX_COMMANDS} commands.")
             if any(len(row["code"]) > TEXT_LIMIT for row in rows):
                 raise forms.ValidationError(f"A command is longer than {TEXT_LIMIT:,} characters.")
+            for number, row in enumerate(rows, start=1):
+                if not row["code"].strip():
+                    raise forms.ValidationError(
+                        f"Command {number} (“{row['label']}”) has no code: add it, "
+                        "or clear the label too to remove the command."
+                    )
         return cleaned
 
 

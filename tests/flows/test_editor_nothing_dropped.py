@@ -162,3 +162,44 @@ def test_attaching_from_an_action_with_a_label_says_the_label_has_nowhere_to_go(
     after = _saved(tree_draft)
     assert after.revision == before.revision
     assert after.editing_structure == before.editing_structure
+
+
+# --- commands: a label without code ---------------------------------------------------------
+
+
+def test_a_command_label_without_code_is_refused_and_shown_again(client, engineer, tree_draft):
+    client.force_login(engineer)
+    response, body = _post(
+        client,
+        "editor_node",
+        tree_draft,
+        "restart",
+        data={
+            "title": "Restart the VPN service",
+            "command_label": ["Reset", "Check status"],
+            "command_language": ["shell", "powershell"],
+            "command_code": ["diag vpn tunnel reset", ""],
+        },
+    )
+    assert response.status_code == 422
+    assert "Command 2 (“Check status”) has no code: add it, or clear the label too" in body
+    assert 'value="Check status"' in body  # the typed label is still in its row
+    assert _saved(tree_draft).revision == 0
+
+    # Clearing both removes the command, as the hint says.
+    response, body = _post(
+        client,
+        "editor_node",
+        tree_draft,
+        "restart",
+        data={
+            "title": "Restart the VPN service",
+            "command_label": ["", ""],
+            "command_language": ["shell", "shell"],
+            "command_code": ["", ""],
+        },
+    )
+    assert response.status_code == 200
+    assert "Clear a command’s label and code to remove it." in body
+    restart = structure.node_index("troubleshooting", _root(tree_draft))["restart"]
+    assert "commands" not in restart
