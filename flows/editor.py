@@ -706,8 +706,15 @@ def _intake_field(
         "type": field_type,
         "required": bool(required),
     }
+    typed = [o.strip() for o in options if isinstance(o, str) and o.strip()]
     if field_type == "select":
-        field["options"] = [o.strip() for o in options if isinstance(o, str) and o.strip()]
+        field["options"] = typed
+    elif typed:  # options of a text question would be dropped: say so instead
+        choice = dict(nodes.INTAKE_TYPE_TABLE)["select"]
+        raise refuse(
+            f"Only a “{choice}” question has options: choose that type, or clear them.",
+            field="options",
+        )
     errors = structure.validate_intake_form([field])
     if errors:
         raise EditRefused([StructureError(None, e.field, e.message) for e in errors])

@@ -203,3 +203,32 @@ def test_a_command_label_without_code_is_refused_and_shown_again(client, enginee
     assert "Clear a command’s label and code to remove it." in body
     restart = structure.node_index("troubleshooting", _root(tree_draft))["restart"]
     assert "commands" not in restart
+
+
+# --- intake: options of a question that is not a choice ------------------------------------
+
+
+def test_options_typed_for_a_text_question_are_refused_next_to_the_options(
+    client, engineer, tree_draft
+):
+    client.force_login(engineer)
+    data = {"name": "site", "label": "Site", "field_type": "text", "options": "London\nParis"}
+    response, body = _post(client, "editor_intake_add", tree_draft, data=data)
+    assert response.status_code == 422
+    errors = _errors_of(body, "q-new-options")
+    assert "Only a “Choice” question has options: choose that type, or clear them." in errors
+    assert _saved(tree_draft).editing_intake_form in ([], None)
+
+    response, _ = _post(
+        client, "editor_intake_add", tree_draft, data={**data, "field_type": "select"}
+    )
+    assert response.status_code == 200
+    assert _saved(tree_draft).editing_intake_form == [
+        {
+            "name": "site",
+            "label": "Site",
+            "type": "select",
+            "required": False,
+            "options": ["London", "Paris"],
+        }
+    ]
