@@ -482,6 +482,10 @@ def tree_node_add(
     option labelled `option_label` when given. After an action it becomes the action's next
     node (a new action slots into the chain: it continues where the old next node was)."""
     text = _clean_new_text(node_type, text)
+    if option_index is not None and option_label.strip():
+        raise refuse(  # never drop the label: which of the two was meant?
+            "Choose either an existing option or a new option's label, not both.", field="label"
+        )
 
     def apply(work: Working) -> Outcome:
         place = _find(work, parent_id)
@@ -553,6 +557,12 @@ def tree_node_attach(
             _add_option(source, _clean_label(source, label), node_id)
             how = f"the answer “{_short(label.strip())}” of “{_heading(source)}”"
         elif source.get("type") == "action":
+            if label.strip():  # an action has no answers: say so rather than drop the label
+                raise refuse(
+                    f"“{_heading(source)}” is an action: it has no answers to label. "
+                    "Clear the label, or choose a question.",
+                    field="label",
+                )
             source["next_node_id"] = node_id
             how = f"“{_heading(source)}”"
         else:
@@ -696,8 +706,15 @@ def _intake_field(
         "type": field_type,
         "required": bool(required),
     }
+    typed = [o.strip() for o in options if isinstance(o, str) and o.strip()]
     if field_type == "select":
-        field["options"] = [o.strip() for o in options if isinstance(o, str) and o.strip()]
+        field["options"] = typed
+    elif typed:  # options of a text question would be dropped: say so instead
+        choice = dict(nodes.INTAKE_TYPE_TABLE)["select"]
+        raise refuse(
+            f"Only a “{choice}” question has options: choose that type, or clear them.",
+            field="options",
+        )
     errors = structure.validate_intake_form([field])
     if errors:
         raise EditRefused([StructureError(None, e.field, e.message) for e in errors])

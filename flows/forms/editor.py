@@ -78,7 +78,7 @@ class EditorForm(forms.Form):
         for index, code in enumerate(codes[: MAX_COMMANDS + 1]):
             label = labels[index] if index < len(labels) else ""
             language = languages[index] if index < len(languages) else "shell"
-            if code.strip() or keep_empty:
+            if code.strip() or label.strip() or keep_empty:  # a lone label is kept: an error
                 rows.append({"label": label.strip(), "language": language.strip(), "code": code})
         return rows
 
@@ -93,6 +93,12 @@ class EditorForm(forms.Form):
                 raise forms.ValidationError(f"A node has at most {MAX_COMMANDS} commands.")
             if any(len(row["code"]) > TEXT_LIMIT for row in rows):
                 raise forms.ValidationError(f"A command is longer than {TEXT_LIMIT:,} characters.")
+            for number, row in enumerate(rows, start=1):
+                if not row["code"].strip():
+                    raise forms.ValidationError(
+                        f"Command {number} (“{row['label']}”) has no code: add it, "
+                        "or clear the label too to remove the command."
+                    )
         return cleaned
 
 
@@ -234,7 +240,11 @@ class OptionForm(EditorForm):
 
 class AddNodeForm(EditorForm):
     """Add a node under a decision (as a child, optionally an option's target) or after an
-    action (as its next node)."""
+    action (as its next node).
+
+    Nothing typed is dropped: a label typed while "Reached by" is left at "nothing yet" adds
+    that new option; a label beside an existing option is an error (which one was meant?).
+    "Reached by" starts at the first option that leads nowhere, if there is one."""
 
     node_type = forms.ChoiceField(
         label="Add", choices=nodes.type_choices(("action", "decision", "solution"))
@@ -242,7 +252,10 @@ class AddNodeForm(EditorForm):
     text = forms.CharField(label="Title or question", max_length=TEXT_LIMIT)
     link = forms.ChoiceField(label="Reached by", required=False)
     option_label = forms.CharField(
-        label="New option's label", required=False, max_length=nodes.MAX_LABEL
+        label="New option's label",
+        required=False,
+        max_length=nodes.MAX_LABEL,
+        help_text="Typing a label adds an option that leads to the new node.",
     )
 
     aliases = {"label": "option_label", "title": "text", "question": "text"}
@@ -251,17 +264,33 @@ class AddNodeForm(EditorForm):
         super().__init__(*args, **kwargs)
         self.under_decision = options is not None
         choices = [("new", "a new option (label below)"), ("", "nothing yet (link it later)")]
+        self.option_names: dict[str, str] = {}
         for index, option in enumerate(options or []):
-            label = option.get("label") if isinstance(option, dict) else None
-            choices.insert(-1, (str(index), f"option “{label or index + 1}”"))
+            option = option if isinstance(option, dict) else {}
+            name = str(option.get("label") or index + 1)
+            self.option_names[str(index)] = name
+            choices.insert(-1, (str(index), f"option “{name}”"))
+            if not option.get("next_node_id") and "link" not in self.initial:
+                self.initial["link"] = str(index)  # the option still leading nowhere
         self.fields["link"].choices = choices
         if not self.under_decision:
             del self.fields["link"], self.fields["option_label"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if cleaned.get("link") == "new" and not cleaned.get("option_label", "").strip():
+        if not self.under_decision:
+            return cleaned
+        link, label = cleaned.get("link", ""), cleaned.get("option_label", "").strip()
+        if link == "" and label:
+            cleaned["link"] = "new"  # the typed label says where the node hangs
+        elif link == "new" and not label:
             self.add_error("option_label", "Name the new option, e.g. “No”.")
+        elif link in self.option_names and label:
+            self.add_error(
+                "option_label",
+                f"“Reached by” is the option “{self.option_names[link]}”: clear this label, "
+                "or choose “a new option” there to add one.",
+            )
         return cleaned
 
     def service_arguments(self) -> dict[str, Any]:

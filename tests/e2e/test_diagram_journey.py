@@ -112,13 +112,17 @@ def test_editor_diagram_opens_a_nodes_form_and_adds_a_child(demo, new_page):
     expect(add.get_by_label("Add")).to_be_focused()
     add.get_by_label("Add").select_option("solution")
     add.get_by_label("Title or question").fill("Escalate to networks")
-    add.get_by_label("Reached by").select_option("new")
+    # "Reached by" is left at its default ("nothing yet": every answer leads somewhere); the
+    # typed label is what says where the node hangs, so it is not lost.
+    expect(add.get_by_label("Reached by")).to_have_value("")
     add.get_by_label("New option's label").fill("Unsure")
     click_and_settle(page, add.get_by_role("button", name="Add node"))
     expect(
         page.locator("#editor-diagram .fd-node", has_text="Escalate to networks")
     ).to_be_visible()
     expect(page.locator("#editor-diagram .fd-edge-label", has_text="Unsure")).to_have_count(1)
+    root = Tree.objects.get(pk=flow.pk).editing_structure
+    assert root["options"][-1] == {"label": "Unsure", "next_node_id": root["children"][-1]["id"]}
     assert_accessible(page, "the editor after adding from the diagram")
 
     # The keyboard way: a node in the diagram, `a` opens its "Add" form; Enter its edit form.

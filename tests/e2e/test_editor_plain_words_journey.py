@@ -119,6 +119,21 @@ def test_a_new_troubleshooting_flow_speaks_plain_words(demo, new_page):
     expect(page.locator("#node-root .node-error").first).to_be_visible()
     assert re.search("next_node_id", page.locator("#editor-body").inner_text()) is None
 
+    # The diagram's + on the question: "Reached by" starts at the answer that leads nowhere,
+    # so adding the next step fixes the problem without touching that select.
+    page.wait_for_function("() => !!document.getElementById('editor-diagram')?.rfDiagram")
+    page.get_by_role("button", name="Add a node under “Is the VDA registered?”").click()
+    add_node = page.locator("#node-root .add-node-form")
+    expect(add_node.get_by_label("Add")).to_be_focused()
+    expect(add_node.get_by_label("Reached by")).to_have_value("0")
+    add_node.get_by_label("Add").select_option("solution")
+    add_node.get_by_label("Title or question").fill("Re-register the VDA")
+    click_and_settle(page, add_node.get_by_role("button", name="Add node"))
+    expect(problems).not_to_contain_text("leads nowhere")
+    root = Tree.objects.get(name="VDA unregistered").editing_structure
+    assert root["options"] == [{"label": "No", "next_node_id": root["children"][0]["id"]}]
+    assert root["children"][0]["title"] == "Re-register the VDA"
+
 
 def test_repair_a_loose_node_and_add_an_intake_question_visually(demo, new_page):
     engineer = User.objects.get(email="engineer@demo.local")
