@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.mail import send_mail
@@ -84,6 +85,26 @@ def api_token_revoke(
             request=request,
         )
     return bool(deleted)
+
+
+def password_changed(
+    *,
+    user: User,
+    action: AuditAction = AuditAction.PASSWORD_CHANGED,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """After a new password is saved (profile page, reset link, the admin): record it and
+    forget the failed logins counted against this e-mail, so a locked-out person who has just
+    proved they own the login can log in at once. ``actor`` is who set it when not the user."""
+    audit_record(
+        action,
+        actor=actor or user,
+        account=user.account,
+        target=user if actor is not None else None,
+        request=request,
+    )
+    axes_reset(username=user.email.lower())
 
 
 # --- Team management (issue 10): the one write path for members and invitations. ---

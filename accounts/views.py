@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.authtoken.models import Token
 
 from accounts import selectors, services
-from accounts.audit import audit_record
 from accounts.forms import InvitationAcceptForm, InviteForm, LoginForm, RedactionOptionsForm
 from accounts.models import AuditAction, User
 from resolutionflow.errors import ServiceError
@@ -31,7 +30,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         response = super().form_valid(form)  # keeps this session logged in
-        audit_record(AuditAction.PASSWORD_CHANGED, actor=self.request.user, request=self.request)
+        services.password_changed(user=self.request.user, request=self.request)
         messages.success(self.request, "Your password has been changed.")
         return response
 
@@ -54,7 +53,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         user = form.user
         response = super().form_valid(form)
-        audit_record(AuditAction.PASSWORD_RESET, actor=user, request=self.request)
+        services.password_changed(
+            user=user, action=AuditAction.PASSWORD_RESET, request=self.request
+        )
         messages.success(self.request, "Your password has been reset. You are logged in.")
         return response
 
