@@ -176,6 +176,8 @@ class InvitationAdmin(admin.ModelAdmin):
     def state(self, obj: Invitation) -> str:
         if obj.accepted_at:
             return "Accepted"
+        if obj.revoked_at:
+            return "Revoked"
         return "Pending" if obj.is_pending else "Expired"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
