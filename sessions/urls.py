@@ -10,7 +10,8 @@ urlpatterns = [
     path("<uuid:pk>/run/", views.run, name="run"),
     path("<uuid:pk>/answer/", views.answer, name="answer"),
     path("<uuid:pk>/back/", views.back, name="back"),
-    path("<uuid:pk>/steps/<str:step_id>/", views.step, name="step"),
+    # `path`: ids in runs begun before the id rules may hold a "/" (issue 9).
+    path("<uuid:pk>/steps/<path:step_id>/", views.step, name="step"),
     path("<uuid:pk>/custom-steps/", views.custom_step_add, name="custom-add"),
     path("<uuid:pk>/library/", views.library_insert, name="library-insert"),
     path(
@@ -28,7 +29,7 @@ urlpatterns = [
         views.custom_step_remove,
         name="custom-remove",
     ),
-    path("<uuid:pk>/feedback/<str:node_id>/", views.feedback, name="feedback"),
+    path("<uuid:pk>/feedback/<path:node_id>/", views.feedback, name="feedback"),
     path("<uuid:pk>/complete/", views.complete, name="complete"),
     path("<uuid:pk>/rate/", views.rate, name="rate"),
     path("<uuid:pk>/export/", views.export, name="export"),
