@@ -115,7 +115,11 @@ class UserAdmin(BaseUserAdmin):
         if user is not None and user.is_service_account:
             messages.error(request, "A service account cannot be given a usable password.")
             return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        return super().user_change_password(request, id, form_url)
+        response = super().user_change_password(request, id, form_url)
+        if user is not None and request.method == "POST" and response.status_code == 302:
+            # Saved (a refused form answers 200): audited, and a lockout of this login ends.
+            services.password_changed(user=user, actor=request.user, request=request)
+        return response
 
 
 # Lockouts (django-axes): axes registers its own admin; ours adds the unlock.
@@ -172,6 +176,8 @@ class InvitationAdmin(admin.ModelAdmin):
     def state(self, obj: Invitation) -> str:
         if obj.accepted_at:
             return "Accepted"
+        if obj.revoked_at:
+            return "Revoked"
         return "Pending" if obj.is_pending else "Expired"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -130,6 +130,8 @@ class AuditAction(models.TextChoices):
     TOKEN_ROTATED = "token_rotated", "API token rotated"
     TOKEN_REVOKED = "token_revoked", "API token revoked"
     MEMBER_INVITED = "member_invited", "Member invited"
+    INVITATION_RESENT = "invitation_resent", "Invitation resent"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
     INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
     ROLE_CHANGED = "role_changed", "Role changed"
     MEMBER_DEACTIVATED = "member_deactivated", "Member deactivated"
@@ -205,8 +207,12 @@ class AuditEvent(models.Model):
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        """Neither accepted nor revoked: the team page lists these, expired ones to resend."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
     def pending(self) -> InvitationQuerySet:
-        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+        return self.open().filter(expires_at__gt=timezone.now())
 
 
 class Invitation(models.Model):
@@ -224,6 +230,7 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -235,4 +242,8 @@ class Invitation(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        return self.accepted_at is None and self.expires_at > timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -16,7 +16,8 @@ def team_members(*, user: User) -> QuerySet[User]:
     )
 
 
-def pending_invitations(*, user: User) -> QuerySet[Invitation]:
+def open_invitations(*, user: User) -> QuerySet[Invitation]:
+    """The team's invitations not yet accepted or revoked, expired ones included (to resend)."""
     if not user.is_authenticated or user.account_id is None or not user.can_manage_account:
         return Invitation.objects.none()
-    return Invitation.objects.pending().filter(account_id=user.account_id)
+    return Invitation.objects.open().filter(account_id=user.account_id)

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.mail import send_mail
@@ -84,6 +85,26 @@ def api_token_revoke(
             request=request,
         )
     return bool(deleted)
+
+
+def password_changed(
+    *,
+    user: User,
+    action: AuditAction = AuditAction.PASSWORD_CHANGED,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """After a new password is saved (profile page, reset link, the admin): record it and
+    forget the failed logins counted against this e-mail, so a locked-out person who has just
+    proved they own the login can log in at once. ``actor`` is who set it when not the user."""
+    audit_record(
+        action,
+        actor=actor or user,
+        account=user.account,
+        target=user if actor is not None else None,
+        request=request,
+    )
+    axes_reset(username=user.email.lower())
 
 
 # --- Team management (issue 10): the one write path for members and invitations. ---
@@ -248,18 +269,9 @@ def member_invite(
             raise MemberRefused("Only owners and admins invite people.")
         raise MemberRefused("Only owners invite owners and admins.")
     email = User.objects.normalize_email(email).strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise AlreadyRegistered(f"{email} already has a ResolutionFlow login.")
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        account=actor.account,
-        email=email,
-        role=role,
-        token_hash=invitation_token_hash(token),
-        invited_by=actor,
-        expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
-    )
-    link = link_for(token)
+    _ensure_not_registered(email)
+    invitation = Invitation(account=actor.account, email=email, role=role, invited_by=actor)
+    link = _invitation_send(invitation, actor=actor, link_for=link_for)
     audit_record(
         AuditAction.MEMBER_INVITED,
         actor=actor,
@@ -268,15 +280,103 @@ def member_invite(
         detail={"email": email, "role": role.value},
         request=request,
     )
+    return invitation, link
+
+
+def _ensure_not_registered(email: str) -> None:
+    if User.objects.filter(email__iexact=email).exists():
+        raise AlreadyRegistered(f"{email} already has a ResolutionFlow login.")
+
+
+def _invitation_send(invitation: Invitation, *, actor: User, link_for: Callable[[str], str]) -> str:
+    """Give the invitation a fresh token and expiry, save it and e-mail the link: a link sent
+    before stops working, since only the new token's hash is kept."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = invitation_token_hash(token)
+    invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_DAYS)
+    invitation.save()
+    link = link_for(token)
+    account = invitation.account
     send_mail(
-        subject=f"You are invited to {actor.account.name} on ResolutionFlow",
+        subject=f"You are invited to {account.name} on ResolutionFlow",
         message=(
-            f"{actor.display_name} invited you to join {actor.account.name} as "
-            f"{role.label.lower()}.\n\nChoose your password here (the link expires on "
-            f"{invitation.expires_at:%d %B %Y}):\n{link}\n"
+            f"{actor.display_name} invited you to join {account.name} as "
+            f"{Role(invitation.role).label.lower()}.\n\nChoose your password here (the link "
+            f"expires on {invitation.expires_at:%d %B %Y}):\n{link}\n"
         ),
         from_email=None,
-        recipient_list=[email],
+        recipient_list=[invitation.email],
+    )
+    return link
+
+
+class InvitationNotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class InvitationClosed(Conflict):
+    """Accepted or revoked: there is nothing left to resend or revoke."""
+
+    code = "invitation_closed"
+
+
+def _open_invitation_locked(*, actor: User, invitation: Invitation) -> Invitation:
+    """The invitation, locked, if `actor` may manage it: their account's, for a role they may
+    give (admins handle engineer and viewer invitations, as they invite only those)."""
+    if actor.account_id is None or invitation.account_id != actor.account_id:
+        raise InvitationNotFound("This invitation is not one of your team's.")
+    if Role(invitation.role) not in roles_assignable(actor=actor):
+        raise MemberRefused("Only owners manage invitations of owners and admins.")
+    invitation = (
+        Invitation.objects.select_for_update().select_related("account").get(pk=invitation.pk)
+    )
+    if invitation.accepted_at is not None:
+        raise InvitationClosed(f"{invitation.email} has already accepted this invitation.")
+    if invitation.revoked_at is not None:
+        raise InvitationClosed("This invitation was revoked; invite them again instead.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(
+    *, actor: User, invitation: Invitation, request: HttpRequest | None = None
+) -> Invitation:
+    """Withdraw an open invitation: its link stops working at once."""
+    invitation = _open_invitation_locked(actor=actor, invitation=invitation)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        AuditAction.INVITATION_REVOKED,
+        actor=actor,
+        account=invitation.account,
+        target=invitation,
+        detail={"email": invitation.email, "role": invitation.role},
+        request=request,
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(
+    *,
+    actor: User,
+    invitation: Invitation,
+    link_for: Callable[[str], str],
+    request: HttpRequest | None = None,
+) -> tuple[Invitation, str]:
+    """E-mail a new link (with a new expiry) for an open invitation, expired or not; the link
+    sent before stops working."""
+    invitation = _open_invitation_locked(actor=actor, invitation=invitation)
+    _ensure_not_registered(invitation.email)
+    link = _invitation_send(invitation, actor=actor, link_for=link_for)
+    audit_record(
+        AuditAction.INVITATION_RESENT,
+        actor=actor,
+        account=invitation.account,
+        target=invitation,
+        detail={"email": invitation.email, "role": invitation.role},
+        request=request,
     )
     return invitation, link
 
@@ -292,6 +392,8 @@ def invitation_for_token(token: str) -> Invitation:
         raise InvitationInvalid("This invitation link is not valid.")
     if invitation.accepted_at is not None:
         raise InvitationInvalid("This invitation has already been accepted. Log in instead.")
+    if invitation.revoked_at is not None:
+        raise InvitationInvalid("This invitation was withdrawn. Ask for a new one.")
     if invitation.expires_at <= timezone.now():
         raise InvitationInvalid("This invitation has expired. Ask for a new one.")
     return invitation
@@ -306,6 +408,9 @@ def invitation_accept(
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise InvitationInvalid("This invitation has already been accepted. Log in instead.")
+    if invitation.revoked_at is not None or invitation.token_hash != invitation_token_hash(token):
+        # Revoked or resent while this form was open.
+        raise InvitationInvalid("This invitation link is not valid any more. Ask for a new one.")
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise AlreadyRegistered(f"{invitation.email} already has a ResolutionFlow login.")
     user = User(

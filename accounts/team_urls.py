@@ -11,5 +11,7 @@ urlpatterns = [
     path("members/<int:pk>/role/", views.member_role, name="member-role"),
     path("members/<int:pk>/deactivate/", views.member_deactivate, name="member-deactivate"),
     path("members/<int:pk>/reactivate/", views.member_reactivate, name="member-reactivate"),
+    path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation-resend"),
+    path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
 ]

@@ -12,9 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.authtoken.models import Token
 
 from accounts import selectors, services
-from accounts.audit import audit_record
 from accounts.forms import InvitationAcceptForm, InviteForm, LoginForm, RedactionOptionsForm
-from accounts.models import AuditAction, User
+from accounts.models import AuditAction, Invitation, User
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, refusal_text, with_toast
 
@@ -31,7 +30,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         response = super().form_valid(form)  # keeps this session logged in
-        audit_record(AuditAction.PASSWORD_CHANGED, actor=self.request.user, request=self.request)
+        services.password_changed(user=self.request.user, request=self.request)
         messages.success(self.request, "Your password has been changed.")
         return response
 
@@ -54,7 +53,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         user = form.user
         response = super().form_valid(form)
-        audit_record(AuditAction.PASSWORD_RESET, actor=user, request=self.request)
+        services.password_changed(
+            user=user, action=AuditAction.PASSWORD_RESET, request=self.request
+        )
         messages.success(self.request, "Your password has been reset. You are logged in.")
         return response
 
@@ -120,7 +121,7 @@ def team(request: HttpRequest) -> HttpResponse:
     members = selectors.team_members(user=request.user)
     context = {
         "rows": [_member_row(request, member) for member in members],
-        "invitations": selectors.pending_invitations(user=request.user),
+        "invitations": _invitation_rows(request),
         "form": _invite_form(request),
         "link": None,
         "redaction_form": _redaction_form(request),
@@ -217,6 +218,44 @@ def _member_row_change(request: HttpRequest, pk: int, change: Callable[..., User
     return _row_response(request, member)
 
 
+def _invitation_rows(request: HttpRequest) -> list[dict[str, object]]:
+    """Open invitations, each with whether this viewer may resend or revoke it."""
+    roles = services.roles_assignable(actor=request.user)
+    return [
+        {"invitation": invitation, "manageable": invitation.role in roles}
+        for invitation in selectors.open_invitations(user=request.user)
+    ]
+
+
+def _invite_panel(
+    request: HttpRequest,
+    form: InviteForm,
+    *,
+    link: str | None = None,
+    notice: str = "",
+    refusal: str = "",
+) -> HttpResponse:
+    """The invite form and the open invitations (htmx), or the whole team page."""
+    context = {
+        "form": form,
+        "link": link,
+        "notice": notice,
+        "invitations": _invitation_rows(request),
+    }
+    if is_partial(request):
+        response = render(request, "team/index.html#invite-panel", context)
+        return with_toast(response, refusal) if refusal else response
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("team:index")
+    members = selectors.team_members(user=request.user)
+    context["rows"] = [_member_row(request, member) for member in members]
+    context["redaction_form"] = _redaction_form(request)
+    return render(
+        request, "team/index.html", context, status=400 if form.is_bound and form.errors else 200
+    )
+
+
 @login_required
 @require_POST
 def invite(request: HttpRequest) -> HttpResponse:
@@ -236,18 +275,52 @@ def invite(request: HttpRequest) -> HttpResponse:
             form.add_error("email", refusal_text(refused))
         else:
             form = _invite_form(request)
-    context = {
-        "form": form,
-        "link": link,
-        "invitations": selectors.pending_invitations(user=request.user),
-    }
-    if is_partial(request):
-        return render(request, "team/index.html#invite-panel", context)
-    members = selectors.team_members(user=request.user)
-    context["rows"] = [_member_row(request, member) for member in members]
-    return render(
-        request, "team/index.html", context, status=200 if form.is_valid() or link else 400
+    return _invite_panel(request, form, link=link, notice="Invitation sent." if link else "")
+
+
+def _team_invitation(request: HttpRequest, pk: int) -> Invitation:
+    _ensure_manager(request)
+    return get_object_or_404(selectors.open_invitations(user=request.user), pk=pk)
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new link by e-mail (and shown here); the link sent before stops working."""
+    invitation = _team_invitation(request, pk)
+    try:
+        _, link = services.invitation_resend(
+            actor=request.user,
+            invitation=invitation,
+            link_for=lambda token: invitation_link(request, token),
+            request=request,
+        )
+    except ServiceError as refused:
+        return _invite_panel(request, _invite_form(request), refusal=refusal_text(refused))
+    notice = f"New invitation sent to {invitation.email}; the earlier link no longer works."
+    if not is_partial(request):
+        messages.success(request, notice)
+    return _invite_panel(request, _invite_form(request), link=link, notice=notice)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = _team_invitation(request, pk)
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation, request=request)
+    except ServiceError as refused:
+        return _invite_panel(request, _invite_form(request), refusal=refusal_text(refused))
+    notice = f"Invitation of {invitation.email} revoked; its link no longer works."
+    if not is_partial(request):
+        messages.success(request, notice)
+        return redirect("team:index")
+    response = render(
+        request,
+        "team/index.html#invite-panel",
+        {"form": _invite_form(request), "invitations": _invitation_rows(request)},
     )
+    return with_toast(response, notice, "success")
 
 
 @require_http_methods(["GET", "POST"])

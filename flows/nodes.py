@@ -455,6 +455,15 @@ def heading(node: Any, *, fallback: str = "(untitled)", with_id: bool = True) ->
     return fallback
 
 
+def decision_options(node: Any) -> list[dict[str, Any]]:
+    """A node's options that are objects; anything else stored (a number for the list, text for
+    an option: runs started before the shape rules keep such snapshots) is left out."""
+    value = node.get("options") if isinstance(node, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [option for option in value if isinstance(option, dict)]
+
+
 def copy_json(value: Any) -> Any:
     """Deep copy of parsed JSON with an explicit stack (``copy.deepcopy`` recurses); shared
     objects stay shared, so a cyclic hand-built value is copied without looping."""

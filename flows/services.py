@@ -169,6 +169,8 @@ def tree_create(
         tree_structure = structure.empty_structure(tree_type)
     intake_form = [] if intake_form is None else intake_form
     check_draft(tree_type=tree_type, tree_structure=tree_structure, intake_form=intake_form)
+    if not user.is_staff:  # as for an update: a new flow has no Public step to keep
+        _check_no_new_public_steps(Tree(tree_type=tree_type), tree_structure)
     tree = Tree.objects.create(
         name=name,
         description=description,

@@ -17,7 +17,8 @@ run_urls = [
     path("<uuid:pk>/run/", runs.run, name="run"),
     path("<uuid:pk>/answer/", runs.answer, name="answer"),
     path("<uuid:pk>/back/", runs.back, name="back"),
-    path("<uuid:pk>/steps/<str:step_id>/", runs.step, name="step"),
+    # `path`: ids in runs begun before the id rules may hold a "/" (issue 9).
+    path("<uuid:pk>/steps/<path:step_id>/", runs.step, name="step"),
     path("<uuid:pk>/custom-steps/", runs.custom_step_add, name="custom-add"),
     path("<uuid:pk>/library/", runs.library_insert, name="library-insert"),
     path(
@@ -35,7 +36,7 @@ run_urls = [
         runs.custom_step_remove,
         name="custom-remove",
     ),
-    path("<uuid:pk>/feedback/<str:node_id>/", runs.feedback, name="feedback"),
+    path("<uuid:pk>/feedback/<path:node_id>/", runs.feedback, name="feedback"),
     path("<uuid:pk>/complete/", runs.complete, name="complete"),
     path("<uuid:pk>/rate/", runs.rate, name="rate"),
     path("<uuid:pk>/export/", runs.export, name="export"),

@@ -1,4 +1,6 @@
-"""Named people (Healthchecks style): owner, engineer and viewer of one account, an outsider."""
+"""Named people (Healthchecks style): owner, engineer and viewer of one account, an outsider;
+and the flows and runs several test packages share (a package overrides one when it needs more,
+as tests/sessions does for an intake form)."""
 
 import os
 
@@ -9,7 +11,9 @@ from hypothesis import settings
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from tests.factories import AccountFactory, UserFactory
+from flows.models import TreeStatus, TreeType
+from sessions import services as session_services
+from tests.factories import AccountFactory, TreeFactory, UserFactory, procedural_structure
 
 # CI replays the same examples every run (HYPOTHESIS_PROFILE=ci in .ci/run): a red build then
 # names a bug rather than a lucky draw. Locally each run draws new examples.
@@ -58,6 +62,45 @@ def outsider(other_account):
 @pytest.fixture
 def staff(db):
     return UserFactory(email="staff@resolutionflow.test", account=None, is_staff=True)
+
+
+@pytest.fixture
+def ts_flow(account, owner):
+    return TreeFactory(name="VPN tunnel down", account=account, author=owner)
+
+
+def procedure_flow(account, owner, **fields):
+    """The shared procedure "Patch a server"; `fields` add to it (an intake form)."""
+    return TreeFactory(
+        name="Patch a server",
+        account=account,
+        author=owner,
+        tree_type=TreeType.PROCEDURAL,
+        tree_structure=procedural_structure(),
+        **fields,
+    )
+
+
+@pytest.fixture
+def proc_flow(account, owner):
+    return procedure_flow(account, owner)
+
+
+@pytest.fixture
+def own_draft(account, owner):
+    return TreeFactory(
+        name="Acme half-written draft", account=account, author=owner, status=TreeStatus.DRAFT
+    )
+
+
+@pytest.fixture
+def ts_session(ts_flow, engineer):
+    return session_services.session_start(tree=ts_flow, user=engineer, ticket_number="T-1")
+
+
+@pytest.fixture
+def proc_session(proc_flow, engineer):
+    return session_services.session_start(tree=proc_flow, user=engineer, ticket_number="T-2")
 
 
 @pytest.fixture

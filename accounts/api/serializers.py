@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import Role, User
+from accounts.models import Invitation, Role, User
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -29,3 +29,15 @@ class InvitationSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     expires_at = serializers.DateTimeField()
     link = serializers.URLField(help_text="The invitation link; shown only in this answer.")
+
+
+class OpenInvitationSerializer(serializers.ModelSerializer):
+    """An invitation not yet accepted or revoked (its link is never shown again)."""
+
+    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, allow_null=True)
+    is_expired = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at", "is_expired"]
+        read_only_fields = fields

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,8 +17,9 @@ from accounts.api.serializers import (
     InviteSerializer,
     MemberRoleSerializer,
     MemberSerializer,
+    OpenInvitationSerializer,
 )
-from accounts.models import User
+from accounts.models import Invitation, User
 from accounts.views import invitation_link
 from resolutionflow.schema import ErrorSerializer
 
@@ -26,6 +28,11 @@ LAST_OWNER = OpenApiResponse(
 )
 ALREADY_REGISTERED = OpenApiResponse(
     ErrorSerializer, description="`already_registered`: this e-mail already has a login."
+)
+INVITATION_CLOSED = OpenApiResponse(
+    ErrorSerializer,
+    description="`invitation_closed`: already accepted or revoked; `already_registered`: the "
+    "e-mail has a login by now.",
 )
 
 
@@ -98,11 +105,59 @@ class MemberViewSet(
             link_for=lambda token: invitation_link(request, token),
             request=request,
         )
-        data = {
-            "id": invitation.pk,
-            "email": invitation.email,
-            "role": invitation.role,
-            "expires_at": invitation.expires_at,
-            "link": link,
-        }
-        return Response(InvitationSerializer(data).data, status=status.HTTP_201_CREATED)
+        return Response(invitation_answer(invitation, link), status=status.HTTP_201_CREATED)
+
+
+class ManagesTeam(BasePermission):
+    message = "Only owners and admins manage the team."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.user.account_id is not None and request.user.can_manage_account
+
+
+def invitation_answer(invitation: Invitation, link: str) -> dict[str, Any]:
+    """The body of `invite` and `resend`: the invitation and its new link (shown only here)."""
+    data = {
+        "id": invitation.pk,
+        "email": invitation.email,
+        "role": invitation.role,
+        "expires_at": invitation.expires_at,
+        "link": link,
+    }
+    return InvitationSerializer(data).data
+
+
+class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Your team's invitations not yet accepted or revoked (expired ones included, to resend).
+    Owners and admins only; admins handle the invitations of engineers and viewers."""
+
+    serializer_class = OpenInvitationSerializer
+    permission_classes = [IsAuthenticated, ManagesTeam]
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return selectors.open_invitations(user=self.request.user).select_related("invited_by")
+
+    def get_object(self) -> Invitation:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    @extend_schema(request=None, responses={200: InvitationSerializer, 409: INVITATION_CLOSED})
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str | None = None) -> Response:
+        """E-mail a new link with a new expiry, answered here once; the old link stops working."""
+        invitation, link = services.invitation_resend(
+            actor=request.user,
+            invitation=self.get_object(),
+            link_for=lambda token: invitation_link(request, token),
+            request=request,
+        )
+        return Response(invitation_answer(invitation, link))
+
+    @extend_schema(request=None, responses={204: None, 409: INVITATION_CLOSED})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        """Withdraw the invitation: its link stops working at once."""
+        services.invitation_revoke(
+            actor=request.user, invitation=self.get_object(), request=request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

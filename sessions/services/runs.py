@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction, User
-from flows import structure
+from flows import nodes, structure
 from flows.models import Tree
 from resolutionflow.errors import ServiceError
 from sessions import runtime, tidy
@@ -229,13 +229,20 @@ def set_pending_note(session: FlowSession, node_id: str, note: str) -> None:
 
 def next_node_for(node: dict[str, Any], choice: str) -> str:
     if node.get("type") == "decision":
-        for option in node.get("options") or []:
+        for option in nodes.decision_options(node):
             if option.get("label") == choice:
-                return option["next_node_id"]
+                return _target(option.get("next_node_id"))
         raise SessionError(f"“{choice}” is not an option of this question.")
     if node.get("type") == "action":
-        return node["next_node_id"]
+        return _target(node.get("next_node_id"))
     raise SessionError("This is a solution: complete the session instead.")
+
+
+def _target(value: Any) -> str:
+    """Where an answer leads; a run begun before the shape rules may hold a broken link."""
+    if isinstance(value, str) and value:
+        return value
+    raise SessionError("This answer leads nowhere in this run's copy of the flow.")
 
 
 def session_back(*, session: FlowSession, user: User) -> FlowSession:

@@ -134,8 +134,8 @@ def node_view(session: FlowSession, node: dict[str, Any] | None) -> dict[str, An
         "heading": session.fill(nodes.heading(node, fallback="")),
         "description": session.fill(node.get("description")),
         "commands": runtime.filled_commands(session, node.get("commands")),
-        "options": [session.fill(o.get("label")) for o in node.get("options") or []],
-        "raw_options": [o.get("label") for o in node.get("options") or []],
+        "options": [session.fill(o.get("label")) for o in nodes.decision_options(node)],
+        "raw_options": [o.get("label") for o in nodes.decision_options(node)],
         "note": runtime.pending_note(session, str(node.get("id"))),
     }
 

@@ -2,13 +2,16 @@
 address, a clear page in the site's layout, unlock after the cool-off or by an admin, and the
 audit events of it all."""
 
+import re
 from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import AuditAction, AuditEvent
 from resolutionflow.settings import axes_lockout_parameters
 from tests.factories import TEST_PASSWORD
@@ -149,3 +152,56 @@ def test_each_failure_is_listed_in_the_admin(client, engineer, staff):
     admin.force_login(staff)
     page = admin.get(reverse("admin:axes_accessfailurelog_changelist")).content.decode()
     assert page.count(engineer.email) >= 2
+
+
+# --- A new password ends the lockout (audit follow-up) --------------------------------------
+
+
+def locked_out(client, user) -> None:
+    fail(client, user.email, LIMIT)
+    assert attempt(client, user.email, TEST_PASSWORD).status_code == 429
+
+
+def test_a_password_reset_by_e_mail_ends_the_lockout(client, engineer):
+    locked_out(client, engineer)
+    client.post(reverse("accounts:password-reset"), {"email": engineer.email})
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body)
+    form = client.get(link.group(1), follow=True)
+    new = "a-brand-new-secret-42"
+    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert not AccessAttempt.objects.filter(username=engineer.email).exists()
+    client.logout()
+    assert attempt(client, engineer.email, new).status_code == 302
+    assert logged_in(client)
+
+
+def test_an_admins_password_change_ends_the_lockout_and_is_audited(client, engineer, staff):
+    locked_out(client, engineer)
+    staff.is_superuser = True
+    staff.save()
+    admin = type(client)()
+    admin.force_login(staff)
+    url = reverse("admin:auth_user_password_change", args=[engineer.pk])
+    new = "set-by-the-admin-77"
+    refused = admin.post(url, {"password1": new, "password2": "typo"})
+    assert refused.status_code == 200
+    assert AccessAttempt.objects.filter(username=engineer.email).exists()  # nothing saved yet
+    saved = admin.post(url, {"password1": new, "password2": new})
+    assert saved.status_code == 302
+    assert not AccessAttempt.objects.filter(username=engineer.email).exists()
+    event = AuditEvent.objects.get(action=AuditAction.PASSWORD_CHANGED)
+    assert (event.actor, event.target_id, event.account) == (
+        staff,
+        str(engineer.pk),
+        engineer.account,
+    )
+    assert attempt(client, engineer.email, new).status_code == 302
+    assert logged_in(client)
+
+
+def test_a_new_password_forgets_only_that_logins_failures(client, engineer, owner):
+    fail(client, owner.email, 2, "198.51.100.9")
+    locked_out(client, engineer)
+    services.password_changed(user=engineer)
+    assert not AccessAttempt.objects.filter(username=engineer.email).exists()
+    assert AccessAttempt.objects.get(username=owner.email).failures_since_start == 2

@@ -1,31 +1,15 @@
+"""Helpers of the analytics tests: runs with known shapes and durations (the flows and people
+come from tests/conftest.py)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
-from flows.models import TreeType
 from sessions import services
 from sessions.models import FlowSession, SessionEvent
 from sessions.rollup import rollup_rebuild
-from tests.factories import TreeFactory, procedural_structure
-
-
-@pytest.fixture
-def ts_flow(account, owner):
-    return TreeFactory(name="VPN tunnel down", account=account, author=owner)
-
-
-@pytest.fixture
-def proc_flow(account, owner):
-    return TreeFactory(
-        name="Patch a server",
-        account=account,
-        author=owner,
-        tree_type=TreeType.PROCEDURAL,
-        tree_structure=procedural_structure(),
-    )
 
 
 def backdate(session, *, started_ago: timedelta, took: timedelta | None = None, touched=None):

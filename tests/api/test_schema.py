@@ -19,6 +19,8 @@ CONFLICTS = {
     ("patch", "/api/members/{id}/"),
     ("post", "/api/members/{id}/deactivate/"),
     ("post", "/api/members/invite/"),
+    ("post", "/api/members/invitations/{id}/resend/"),
+    ("post", "/api/members/invitations/{id}/revoke/"),
     ("post", "/api/sessions/{id}/answer/"),
     ("post", "/api/sessions/{id}/back/"),
     ("post", "/api/sessions/{id}/complete/"),
@@ -57,8 +59,8 @@ def test_schema_is_valid_openapi_3_without_generator_warnings(tmp_path: Path):
     document = yaml.safe_load(out.read_text())
     assert document["openapi"].startswith("3.0")
     # + GET /api/flows/{id}/analytics/, + issue 13's batch/session actions and the report,
-    # + versions, version, diff, restore, compare, pull-parent
-    assert len(operations(document)) == 67
+    # + versions, version, diff, restore, compare, pull-parent; + invitations list/resend/revoke
+    assert len(operations(document)) == 70
 
 
 def test_every_operation_documents_the_error_body(schema_document):

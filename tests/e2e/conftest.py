@@ -117,15 +117,43 @@ def start_session(page: Page) -> None:
     page.wait_for_load_state()
 
 
+# Marks the clicked element's own htmx request, then the settle of that request (matched by its
+# XMLHttpRequest): another swap settling meanwhile (a poll, a note's autosave) does not count.
+SETTLE_WATCH = """(el) => {
+  el.__rfSettled = false;
+  const ours = (source) => source === el || source.contains(el) || el.contains(source) ||
+    (el.form !== undefined && el.form === source);
+  const onRequest = (event) => {
+    if (!ours(event.detail.elt)) return;
+    document.removeEventListener("htmx:beforeRequest", onRequest, true);
+    const xhr = event.detail.xhr;
+    const onSettle = (settled) => {
+      if (settled.detail.xhr !== xhr) return;
+      document.removeEventListener("htmx:afterSettle", onSettle, true);
+      el.__rfSettled = true;
+    };
+    document.addEventListener("htmx:afterSettle", onSettle, true);
+  };
+  document.addEventListener("htmx:beforeRequest", onRequest, true);
+}"""
+
+
+@contextlib.contextmanager
+def htmx_settle(page: Page, locator):
+    """Wait, after the body, until the htmx request made by `locator`'s element (or the element
+    around it: its form, its sortable item) has settled, whatever else settles meanwhile."""
+    handle = locator.element_handle()
+    handle.evaluate(SETTLE_WATCH)
+    yield
+    # The element may itself be swapped out: the handle still points at the detached element.
+    page.wait_for_function("(el) => el.__rfSettled === true", arg=handle)
+
+
 def click_and_settle(page: Page, locator) -> None:
-    """Click something that makes htmx swap content, and wait until the swap has settled
-    (new elements are only live once htmx has processed them)."""
-    page.evaluate(
-        "window.__settled = false; document.addEventListener("
-        "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
-    )
-    locator.click()
-    page.wait_for_function("() => window.__settled === true")
+    """Click something that makes htmx swap content, and wait until the swap of the request
+    that click made has settled (new elements are only live once htmx has processed them)."""
+    with htmx_settle(page, locator):
+        locator.click()
 
 
 def path_to_solution(structure: dict) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from accounts.models import User
 from flows import services
 from flows.models import Tree, TreeStatus
 from sessions.models import FlowSession, SessionStatus
-from tests.e2e.conftest import click_and_settle, log_in, start_session
+from tests.e2e.conftest import click_and_settle, htmx_settle, log_in, start_session
 
 
 def wait_until_shown(page, modal_id: str) -> None:
@@ -132,12 +132,8 @@ def test_build_a_procedural_flow_in_the_editor_publish_and_run_it(demo, new_page
     # The new section landed after the e-mail step: move it up with the keyboard.
     move_up = page.locator("#node-sec2").get_by_role("button", name="Move “Hand-over” up")
     move_up.focus()
-    page.evaluate(
-        "window.__settled = false; document.addEventListener("
-        "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
-    )
-    page.keyboard.press("Enter")
-    page.wait_for_function("() => window.__settled === true")
+    with htmx_settle(page, move_up):
+        page.keyboard.press("Enter")
 
     rows = page.locator("ol.editor-steps > li")
     expect(rows).to_have_count(6)

@@ -10,19 +10,12 @@ from accounts.models import User
 from flows import editor, services, structure
 from flows.models import Tree, TreeType
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import click_and_settle, log_in
+from tests.e2e.conftest import click_and_settle, htmx_settle, log_in
 
 
 def steps_of(tree: Tree) -> list[str]:
     tree = Tree.objects.get(pk=tree.pk)
     return [n.get("title") for n in structure.iter_nodes(tree.tree_type, tree.editing_structure)]
-
-
-def wait_for_swap(page) -> None:
-    page.evaluate(
-        "window.__settled = false; document.addEventListener("
-        "'htmx:afterSettle', () => { window.__settled = true }, {once: true})"
-    )
 
 
 def drag(page, handle, target) -> None:
@@ -54,18 +47,16 @@ def test_reorder_steps_by_drag_and_drop_and_by_keyboard(demo, new_page):
 
     # Drag "Reboot" above "Snapshot the VM".
     reboot = page.locator("li.step-card", has_text="Reboot")
-    wait_for_swap(page)
-    drag(page, reboot.locator(".drag-handle"), page.locator("li.step-card").first)
-    page.wait_for_function("() => window.__settled === true")
+    with htmx_settle(page, reboot.locator(".drag-handle")):
+        drag(page, reboot.locator(".drag-handle"), page.locator("li.step-card").first)
     expect(page.locator("li.step-card").first).to_contain_text("Reboot")
     assert steps_of(tree) == ["Reboot", "Snapshot the VM", "Install updates", "Done"]
 
     # The keyboard alternative: focus "Move … down" and press Enter.
     button = page.get_by_role("button", name="Move “Reboot” down")
     button.focus()
-    wait_for_swap(page)
-    page.keyboard.press("Enter")
-    page.wait_for_function("() => window.__settled === true")
+    with htmx_settle(page, button):
+        page.keyboard.press("Enter")
     assert steps_of(tree) == ["Snapshot the VM", "Reboot", "Install updates", "Done"]
     expect(page.locator("li.step-card").nth(1)).to_contain_text("Reboot")
 
@@ -199,16 +190,15 @@ def test_reorder_a_questions_answers_by_drag_and_by_keyboard(demo, new_page):
     page.wait_for_load_state()
     page.wait_for_function("() => !!document.querySelector('[data-sortable=options]').rfSortable")
     forms = page.locator("#node-root .option-form")
-    wait_for_swap(page)
-    drag(page, forms.nth(2).locator(".drag-handle"), forms.nth(0))
-    page.wait_for_function("() => window.__settled === true")
+    with htmx_settle(page, forms.nth(2).locator(".drag-handle")):
+        drag(page, forms.nth(2).locator(".drag-handle"), forms.nth(0))
     assert options_of(tree) == ["Not sure", "Yes", "No"]
     expect(page.locator("#node-root .option-form").first.get_by_label("Label")).to_have_value(
         "Not sure"
     )
 
-    page.get_by_role("button", name="Move option Not sure down").focus()
-    wait_for_swap(page)
-    page.keyboard.press("Enter")
-    page.wait_for_function("() => window.__settled === true")
+    move_down = page.get_by_role("button", name="Move option Not sure down")
+    move_down.focus()
+    with htmx_settle(page, move_down):
+        page.keyboard.press("Enter")
     assert options_of(tree) == ["Yes", "Not sure", "No"]

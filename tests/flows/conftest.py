@@ -1,19 +1,12 @@
 import pytest
 
-from flows.models import TreeStatus, TreeType
+from flows.models import TreeType
 from tests.factories import TreeFactory
 
 
 @pytest.fixture
 def own_flow(account, owner):
     return TreeFactory(name="Acme VPN runbook", account=account, author=owner)
-
-
-@pytest.fixture
-def own_draft(account, owner):
-    return TreeFactory(
-        name="Acme half-written draft", account=account, author=owner, status=TreeStatus.DRAFT
-    )
 
 
 @pytest.fixture

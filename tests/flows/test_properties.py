@@ -14,7 +14,7 @@ import string
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -35,6 +35,9 @@ from sessions import runtime
 from sessions import services as runs
 from tests.conftest import api_as
 from tests.factories import TreeFactory
+
+# The refusal of a step marked Public by someone who is not staff (issue 10).
+STAFF_ONLY = "Only staff share steps with every team"
 
 # Function-scoped fixtures (the database, named people) are shared by a test's examples on
 # purpose: every example makes its own rows.
@@ -358,6 +361,10 @@ def test_any_import_creates_a_valid_draft_or_refuses_with_field_errors(
         event("import refused: field errors")
         assert invalid.messages
         assert Tree.objects.count() == before
+    except PermissionDenied as refused:  # a step marked Public: staff only
+        event("import refused: public step")
+        assert STAFF_ONLY in str(refused)
+        assert Tree.objects.count() == before
     else:
         event("imported")
         stored = Tree.objects.get(pk=tree.pk)
@@ -385,8 +392,11 @@ def test_api_answers_400_with_field_errors_never_500(owner, case, intake):
     if intake is not None:
         body["intake_form"] = intake
     response = _post_json(client, "/api/flows/", body)
-    assert response.status_code in (201, 400), response.content
+    assert response.status_code in (201, 400, 403), response.content
     event(f"API answered {response.status_code}")
+    if response.status_code == 403:  # a step marked Public: staff only
+        assert STAFF_ONLY in response.json()["detail"]
+        return
     if response.status_code == 400:
         assert response.json()
         return
@@ -397,7 +407,7 @@ def test_api_answers_400_with_field_errors_never_500(owner, case, intake):
     pages.force_login(owner)
     _assert_pages_render(pages, _flow_pages(tree))
     imported = _post_json(client, "/api/flows/import/", _import_document(data, tree_type, intake))
-    assert imported.status_code in (201, 400)
+    assert imported.status_code in (201, 400, 403)
 
 
 # --- (b) repair -------------------------------------------------------------------------------
@@ -422,8 +432,17 @@ def test_repaired_intake_form_always_validates(data):
 # --- (c) what is accepted renders, and what is publishable runs -------------------------------
 
 
+def _team_only(tree_type: str, data: Any) -> Any:
+    """The structure with Public library visibilities made Team: only staff create those."""
+    for node in structure.iter_nodes(tree_type, data):
+        if node.get("library_visibility") == "public":
+            node["library_visibility"] = "team"
+    return data
+
+
 def _create(owner: Any, data: tuple[str, Any], intake: list[dict]) -> Tree:
     tree_type, tree_structure = data
+    tree_structure = _team_only(tree_type, tree_structure)
     return services.tree_create(
         user=owner,
         name="Generated",
@@ -477,6 +496,10 @@ def test_whatever_the_save_check_accepts_renders_on_every_page(owner, case):
         )
     except StructureInvalid:
         event("refused")
+        return
+    except PermissionDenied as refused:
+        event("refused: public step")
+        assert STAFF_ONLY in str(refused)
         return
     event("accepted")
     client = Client(raise_request_exception=True)

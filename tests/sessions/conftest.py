@@ -1,23 +1,18 @@
+"""The runs of the session tests: `proc_flow` here asks for an intake form (a required server
+name and a choice), so `proc_session` answers it. `ts_flow` and `ts_session` come from
+tests/conftest.py."""
+
 import pytest
 
-from flows.models import TreeType
 from sessions import services
-from tests.factories import TreeFactory, procedural_structure
-
-
-@pytest.fixture
-def ts_flow(account, owner):
-    return TreeFactory(name="VPN tunnel down", account=account, author=owner)
+from tests.conftest import procedure_flow
 
 
 @pytest.fixture
 def proc_flow(account, owner):
-    return TreeFactory(
-        name="Patch a server",
-        account=account,
-        author=owner,
-        tree_type=TreeType.PROCEDURAL,
-        tree_structure=procedural_structure(),
+    return procedure_flow(
+        account,
+        owner,
         intake_form=[
             {"name": "server", "label": "Server", "type": "text", "required": True},
             {
@@ -28,11 +23,6 @@ def proc_flow(account, owner):
             },
         ],
     )
-
-
-@pytest.fixture
-def ts_session(ts_flow, engineer):
-    return services.session_start(tree=ts_flow, user=engineer, ticket_number="T-1")
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from flows.models import TreeType
+from flows.models import Tree, TreeType
+from flows.selectors import EXPORT_FORMAT, EXPORT_VERSION
 from steplibrary import services
 from steplibrary.models import LibraryStep, Visibility
 from tests.conftest import api_as
@@ -110,3 +111,32 @@ def test_the_migration_narrows_what_non_staff_shared(procedure, engineer, staff,
     assert found[homeless.pk] == Visibility.PRIVATE
     assert found[by_staff.pk] == found[synced(official, "a").pk] == Visibility.PUBLIC
     assert not LibraryStep.objects.for_user(outsider).filter(pk__in=ids).exists()
+
+
+PUBLIC_STEP_FLOW = {
+    "name": "Onboard a user",
+    "tree_type": "procedural",
+    "tree_structure": {
+        "steps": [
+            {
+                "id": "s1",
+                "type": "procedure_step",
+                "title": "Reset MFA",
+                "library_visibility": "public",
+            },
+            {"id": "end", "type": "procedure_end", "title": "Done"},
+        ]
+    },
+}
+
+
+def test_a_new_flow_with_a_public_step_is_refused_to_engineers_as_an_edit_is(engineer, staff):
+    """Creating and importing go through the same rule as editing (they used to store it)."""
+    created = api_as(engineer).post("/api/flows/", PUBLIC_STEP_FLOW, format="json")
+    assert created.status_code == 403
+    assert "Only staff share steps with every team" in created.json()["detail"]
+    document = {**PUBLIC_STEP_FLOW, "format": EXPORT_FORMAT, "version": EXPORT_VERSION}
+    imported = api_as(engineer).post("/api/flows/import/", document, format="json")
+    assert imported.status_code == 403
+    assert not Tree.objects.filter(name="Onboard a user").exists()
+    assert api_as(staff).post("/api/flows/", PUBLIC_STEP_FLOW, format="json").status_code == 201
