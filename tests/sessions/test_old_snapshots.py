@@ -35,11 +35,11 @@ def stored(session, snapshot, **fields) -> FlowSession:
 
 def pages(session) -> list[str]:
     return [
-        reverse("flowsessions:run", args=[session.pk]),
-        reverse("flowsessions:detail", args=[session.pk]),
-        reverse("flowsessions:export", args=[session.pk]) + "?fmt=text",
-        reverse("flowsessions:export", args=[session.pk]) + "?fmt=psa",
-        reverse("flowsessions:export", args=[session.pk]) + "?fmt=html",
+        reverse("sessions:run", args=[session.pk]),
+        reverse("sessions:detail", args=[session.pk]),
+        reverse("sessions:export", args=[session.pk]) + "?fmt=text",
+        reverse("sessions:export", args=[session.pk]) + "?fmt=psa",
+        reverse("sessions:export", args=[session.pk]) + "?fmt=html",
         f"/api/sessions/{session.pk}/",
     ]
 
@@ -52,10 +52,10 @@ def test_an_old_troubleshooting_snapshot_renders_and_refuses_in_words(
     client.force_login(engineer)
     for url in pages(session):
         assert client.get(url).status_code == 200, url
-    run = client.get(reverse("flowsessions:run", args=[session.pk])).content.decode()
+    run = client.get(reverse("sessions:run", args=[session.pk])).content.decode()
     assert "Q?" in run
     answer = client.post(
-        reverse("flowsessions:answer", args=[session.pk]),
+        reverse("sessions:answer", args=[session.pk]),
         {"node_id": DECISIONS[case]["id"], "choice": "Yes"},
         HTTP_HX_REQUEST="true",
     )
@@ -70,11 +70,11 @@ def test_a_slash_id_can_still_be_answered_and_voted_on(client, engineer, ts_sess
     session = stored(ts_session, DECISIONS["an id with a slash"])
     client.force_login(engineer)
     client.post(
-        reverse("flowsessions:answer", args=[session.pk]), {"node_id": "a/b", "choice": "Yes"}
+        reverse("sessions:answer", args=[session.pk]), {"node_id": "a/b", "choice": "Yes"}
     )
     assert FlowSession.objects.get(pk=session.pk).current_node_id == "c/d"
     vote = client.post(
-        reverse("flowsessions:feedback", args=[session.pk, "c/d"]),
+        reverse("sessions:feedback", args=[session.pk, "c/d"]),
         {"helpful": "1"},
         HTTP_HX_REQUEST="true",
     )
@@ -95,7 +95,7 @@ def test_an_old_checklist_snapshot_with_a_slash_id_renders_and_ticks(
     for url in pages(session):
         assert client.get(url).status_code == 200, url
     tick = client.post(
-        reverse("flowsessions:step", args=[session.pk, "a/b"]),
+        reverse("sessions:step", args=[session.pk, "a/b"]),
         {"done": "1"},
         HTTP_HX_REQUEST="true",
     )
