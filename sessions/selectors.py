@@ -14,7 +14,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from flows import nodes
-from flows.models import Tree, TreeType
+from flows.models import Tree
 from sessions import runtime
 from sessions.models import (
     MARK_STYLE,
@@ -226,24 +226,6 @@ def batch_chips(status: BatchStatus, card_filter: CardFilter) -> list[Chip]:
             query = card_filter.query(state="" if active else key)
             chips.append(Chip(key, label, colours[key], counts[key], active, query))
     return chips
-
-
-def batch_revision(user: User, tree_id: Any, batch_id: Any) -> int | None:
-    """The revision of a batch the user may see on this maintenance flow, else None: the
-    tenancy check of every status poll, in one plain join (the flow's visibility is decided
-    from the joined fields by the same rule as Tree.objects.for_user)."""
-    row = (
-        Batch.objects.for_user(user)
-        .filter(pk=batch_id, tree_id=tree_id, tree__tree_type=TreeType.MAINTENANCE)
-        .order_by()
-        .values("revision", "tree__account_id", "tree__is_public", "tree__status")
-        .first()
-    )
-    if row is None:
-        return None
-    tree = Tree(account_id=row["tree__account_id"], is_public=row["tree__is_public"])
-    tree.status = row["tree__status"]
-    return row["revision"] if Tree.objects.allows(tree, user) else None
 
 
 def batch_sessions(batch: Batch) -> QuerySet[FlowSession]:

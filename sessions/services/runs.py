@@ -177,7 +177,11 @@ def bump_batch_revision(batch_id: Any) -> None:
     """A target of this batch changed: move its revision (one UPDATE, in the caller's
     transaction), so the cached status partial and its ETag are renewed. No batch, no query."""
     if batch_id is not None:
+        # (Imported here: batch_live renders through services.batches, which imports this module.)
+        from sessions.batch_live import forget_batch
+
         Batch.objects.filter(pk=batch_id).update(revision=F("revision") + 1)
+        forget_batch(batch_id)  # the next poll reads the new revision
 
 
 def session_answer(

@@ -5,34 +5,26 @@ the person was."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import format_html
-from django.utils.http import parse_etags
 from django.utils.safestring import mark_safe
-from django.utils.text import compress_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import (
     HttpResponseClientRedirect,
     HttpResponseClientRefresh,
-    HttpResponseStopPolling,
 )
 
 from flows.models import Tree, TreeType
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import batch_report, exports, redaction, selectors
+from sessions import batch_live, batch_report, exports, redaction, selectors
 from sessions.forms import BatchLaunchForm
 from sessions.models import Batch, FlowSession
 from sessions.services import batches
@@ -119,177 +111,7 @@ def launch_assignees(request: HttpRequest, tree_id: Any) -> HttpResponse:
     return render(request, "flowsessions/_assign_rows.html", {"hand": form.hand_rows()})
 
 
-# --- the live status page -------------------------------------------------------------
-#
-# Every watcher polls every 5 s. The cards are rendered once per (batch, revision, filter),
-# without the request, and kept in the cache (Redis when several app servers share it), plain
-# and gzipped. A poll whose If-None-Match still matches answers 304 after the login and one
-# tenancy query, with no template rendered.
-
-CARDS_VERSION = 3  # move when the cards' markup changes, so a shared cache renews on deploy
-CARDS_TTL = 60 * 60
-
-
-def cards_key(batch_id: Any, revision: int, card_filter: selectors.CardFilter) -> str:
-    shown = f"{card_filter.state}\n{card_filter.q}\n{card_filter.assignee}"
-    digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
-    return f"batch-cards:v{CARDS_VERSION}:{batch_id}:{revision}:{digest}"
-
-
-def cards_etag(key: str, user_id: Any) -> str:
-    """Per viewer, because your own running targets say Resume where others see View."""
-    return '"' + hashlib.sha256(f"{key}\n{user_id}".encode()).hexdigest()[:24] + '"'
-
-
-def target_link(card: selectors.TargetCard, *, own: bool) -> str:
-    session_id = card.session.pk
-    if own:
-        url = reverse("sessions:run", args=[session_id])
-        return format_html('<a class="btn btn-sm btn-warning" href="{}">Resume</a>', url)
-    url = reverse("sessions:detail", args=[session_id])
-    return format_html('<a class="btn btn-sm btn-outline-secondary" href="{}">View</a>', url)
-
-
-# The HTML of each card, by everything the card shows: a new revision re-renders only the cards
-# that changed (a 1,000-target batch renders in tens of milliseconds, not hundreds). Per process.
-_card_memo: dict[tuple, str] = {}
-CARD_MEMO_SIZE = 50_000
-
-
-def card_html(card: selectors.TargetCard) -> str:
-    session = card.session
-    shown = (
-        CARDS_VERSION,
-        session.pk,
-        session.target_label,
-        card.state,
-        session.outcome,
-        card.step,
-        card.steps,
-        session.user.display_name if session.user else "",
-        session.duration_text,
-        session.mark,
-        session.mark_note,
-        session.attempt,
-        session.assigned_to.display_name if session.assigned_to else "",
-        session.assigned_to.email if session.assigned_to else "",
-        card.waiting,
-        card.canary,
-        bool(card.retry_url),
-        bool(card.mark_url),
-        bool(card.assign_url),
-        tuple(earlier.pk for earlier in card.earlier),
-    )
-    html = _card_memo.get(shown)
-    if html is None:
-        if len(_card_memo) >= CARD_MEMO_SIZE:
-            _card_memo.clear()
-        html = _card_memo[shown] = render_to_string(
-            "flowsessions/_target_card.html", {"card": card}
-        )
-    return html
-
-
-def render_cards(batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, Any]:
-    """The cards as everyone sees them, plus, per engineer, the View links of their running
-    targets and the Resume links that replace them."""
-    batch = get_object_or_404(Batch.objects.select_related("tree", "paused_by"), pk=batch_id)
-    status = selectors.batch_status(batch)
-    path = reverse("batches:detail", args=[batch.tree_id, batch.pk])
-    own: dict[str, list[tuple[str, str]]] = {}
-    shown = [card for card in status.cards if card_filter.matches(card)]
-    for card in shown:
-        args = [batch.tree_id, batch.pk, card.session.pk]
-        if card.state in ("not_started", "in_progress"):
-            card.mark_url = reverse("batches:target-mark", args=args)
-            # "Assign to me" shows on unassigned cards; "Assign…" (launcher, admin) on all.
-            card.assign_url = reverse("batches:target-assign", args=args)
-        if batches.retry_refusal(card.session) is None:
-            card.retry_url = reverse("batches:target-retry", args=args)
-        if card.state == "not_started":
-            card.start_url = reverse("batches:target-start", args=args)
-            continue
-        card.link = target_link(card, own=False)
-        if card.state == "in_progress" and card.session.user_id is not None:
-            swap = (card.link, target_link(card, own=True))
-            own.setdefault(str(card.session.user_id), []).append(swap)
-    for card in shown:
-        card.html = card_html(card)
-    html = render_to_string(
-        "flowsessions/_batch_cards.html",
-        {
-            "status": status,
-            "card_filter": card_filter,
-            "chips": selectors.batch_chips(status, card_filter),
-            "path": path,
-            "poll_url": path + card_filter.query(),
-            "shown": len(shown),
-            # Blocked and unreachable targets wait for someone to act: they stay in view.
-            "open_cards": [card for card in shown if not closed(card)],
-            "done_cards": [card for card in shown if closed(card)],
-            "my_query": card_filter.query(mine="" if card_filter.assignee else "1"),
-        },
-    )
-    return {
-        "html": html,
-        "gzip": compress_string(html.encode()),
-        "finished": status.finished,
-        "own": own,
-    }
-
-
-def closed(card: selectors.TargetCard) -> bool:
-    return card.done and card.session.mark not in batches.RETRYABLE_MARKS
-
-
-def cached_cards(key: str, batch_id: Any, card_filter: selectors.CardFilter) -> dict[str, Any]:
-    """Only the gzipped text is cached (a tenth of the HTML): every poll reads the entry from a
-    shared cache, and most polls send the gzip as it is."""
-    cards = cache.get(key)
-    if cards is None:
-        cards = render_cards(batch_id, card_filter)
-        cache.set(key, {name: value for name, value in cards.items() if name != "html"}, CARDS_TTL)
-    return cards
-
-
-def cards_html(cards: dict[str, Any]) -> str:
-    """The plain HTML, for a page, a Resume swap or a client without gzip."""
-    if "html" not in cards:
-        cards["html"] = gzip.decompress(cards["gzip"]).decode()
-    return cards["html"]
-
-
-def personalised(cards: dict[str, Any], user_id: Any) -> str | None:
-    """The cards with Resume on this user's running targets; None when they have none."""
-    swaps = cards["own"].get(str(user_id))
-    if not swaps:
-        return None
-    html = cards_html(cards)
-    for view_link, resume_link in swaps:
-        html = html.replace(view_link, resume_link, 1)
-    return html
-
-
-def cards_response(request: HttpRequest, cards: dict[str, Any], etag: str) -> HttpResponse:
-    html = personalised(cards, request.user.pk)
-    gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
-    if gzip_ok:
-        body = cards["gzip"] if html is None else compress_string(html.encode())
-    else:
-        body = (cards_html(cards) if html is None else html).encode()
-    code = HttpResponseStopPolling.status_code if cards["finished"] else 200
-    response = HttpResponse(body, status=code)
-    if gzip_ok:
-        response["Content-Encoding"] = "gzip"
-    return with_cache_headers(response, etag)
-
-
-def with_cache_headers(response: HttpResponse, etag: str) -> HttpResponse:
-    """Browsers may keep the partial but must ask again (private: it needs a login)."""
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
-    patch_vary_headers(response, ["Accept-Encoding", "Cookie", "HX-Request"])
-    return response
+# --- the live status page: cheap polls, see sessions/batch_live.py ----------------------
 
 
 @login_required
@@ -297,18 +119,13 @@ def with_cache_headers(response: HttpResponse, etag: str) -> HttpResponse:
 def status(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     """The batch hub. Its cards refresh through htmx every 5 s until every target is done;
     the refresh of a finished batch answers 286 so htmx stops polling."""
-    revision = selectors.batch_revision(request.user, tree_id, batch_id)
+    revision = batch_live.visible_revision(request.user, tree_id, batch_id)
     if revision is None:
         raise Http404("No such batch.")
     card_filter = selectors.CardFilter.from_query(request.GET, request.user.pk)
-    key = cards_key(batch_id, revision, card_filter)
-    etag = cards_etag(key, request.user.pk)
     if is_partial(request):
-        if etag in parse_etags(request.headers.get("If-None-Match", "")):
-            return with_cache_headers(HttpResponseNotModified(), etag)
-        return cards_response(request, cached_cards(key, batch_id, card_filter), etag)
-    cards = cached_cards(key, batch_id, card_filter)
-    html = personalised(cards, request.user.pk) or cards_html(cards)
+        return batch_live.poll_response(request, batch_id, revision, card_filter)
+    html, etag = batch_live.page_cards(request.user.pk, batch_id, revision, card_filter)
     tree = maintenance_tree(request, tree_id)
     batch = visible_batch(request, tree, batch_id)
     context = {

@@ -54,6 +54,8 @@ def serve(env: dict[str, str], port: int, workers: int, threads: int) -> subproc
     command = [
         PYTHON, "-m", "gunicorn", "resolutionflow.wsgi", "--workers", str(workers),
         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        # gthread workers keep a page's connection between its 5-second polls (sync: ignored).
+        "--keep-alive", "10",
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 

@@ -350,3 +350,123 @@ def test_a_viewer_cannot_watch_a_batch_of_a_flow_back_in_draft(client, engineer,
     assert client.get(status_url(batch)).status_code == 404
     client.force_login(engineer)  # engineers see their team's drafts
     assert client.get(status_url(batch), **HTMX).status_code == 200
+
+
+# --- the poll's cost: tenancy and revision from the cache (sessions/batch_live.py) -------------
+
+
+def batch_sql(queries) -> list[str]:
+    return [
+        q["sql"] for q in queries if "flow_sessions_batch" in q["sql"] or "flows_tree" in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize("unchanged", [True, False], ids=["304", "200"])
+def test_a_warm_poll_reads_only_the_login_from_the_database(
+    client, viewer, engineer, mnt_flow, rendered, unchanged
+):
+    """Session and user (the login, checked on every request); the batch's revision and the
+    flow's visibility come from the cache, the cards too."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    batch = launch(mnt_flow, engineer, [f"srv{i:03}" for i in range(30)])
+    client.force_login(viewer)
+    first = client.get(status_url(batch), **HTMX)
+    headers = {"HTTP_IF_NONE_MATCH": first["ETag"]} if unchanged else {}
+    rendered.clear()
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(status_url(batch), **headers, **HTMX)
+    assert again.status_code == (304 if unchanged else 200)
+    assert len(queries) == 2, [q["sql"] for q in queries]  # django_session, accounts_user
+    assert batch_sql(queries.captured_queries) == []
+    assert rendered == []
+    if not unchanged:
+        assert again.content == first.content
+
+
+def test_a_change_is_seen_by_the_next_poll_although_the_revision_was_cached(
+    client, viewer, engineer, mnt_flow
+):
+    batch = launch(mnt_flow, engineer, ["A", "B"])
+    client.force_login(viewer)
+    first = client.get(status_url(batch), **HTMX)
+    assert "1 in progress" not in first.content.decode()
+    services.batch_session_start(session=batch.sessions.get(target_label="A"), user=engineer)
+    again = client.get(status_url(batch), HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert again.status_code == 200 and "1 in progress" in again.content.decode()
+
+
+def test_a_deactivated_watcher_loses_the_poll_at_once_even_with_a_warm_cache(
+    client, viewer, engineer, mnt_flow
+):
+    """Nothing about the user is cached: the login is read on every poll."""
+    batch = launch(mnt_flow, engineer, ["A"])
+    client.force_login(viewer)
+    first = client.get(status_url(batch), **HTMX)
+    assert first.status_code == 200
+    viewer.is_active = False
+    viewer.save()
+    for headers in ({}, {"HTTP_IF_NONE_MATCH": first["ETag"]}):
+        gone = client.get(status_url(batch), **headers, **HTMX)
+        assert gone.status_code == 302 and "/accounts/login/" in gone["Location"]
+
+
+def test_a_batch_under_another_flows_url_is_not_found_with_a_warm_cache(client, engineer, mnt_flow):
+    batch = launch(mnt_flow, engineer, ["A"])
+    client.force_login(engineer)
+    assert client.get(status_url(batch), **HTMX).status_code == 200  # the cache is warm
+    elsewhere = TreeFactory(account=engineer.account, author=engineer, tree_type="maintenance")
+    url = reverse("batches:detail", args=[elsewhere.pk, batch.pk])
+    assert client.get(url, **HTMX).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_while_one_request_renders_a_revision_the_others_get_the_newest_cards_rendered(
+    client, viewer, engineer, mnt_flow, rendered
+):
+    from sessions import batch_live
+    from sessions.selectors import CardFilter
+
+    batch = launch(mnt_flow, engineer, ["A", "B"])
+    client.force_login(viewer)
+    first = client.get(status_url(batch), **HTMX)
+    services.batch_session_start(session=batch.sessions.get(target_label="A"), user=engineer)
+    key = batch_live.cards_key(batch.pk, revision(batch), CardFilter())
+    cache.add(f"{key}:rendering", 1, 10)  # another worker is rendering the new revision
+    rendered.clear()
+    meanwhile = client.get(status_url(batch), **HTMX)
+    assert rendered == []
+    assert meanwhile.content == first.content and meanwhile["ETag"] == first["ETag"]
+    again = client.get(status_url(batch), HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert again.status_code == 304  # still the old cards: nothing to swap
+    cache.delete(f"{key}:rendering")  # the render finished (here: nobody did it)
+    done = client.get(status_url(batch), HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert done.status_code == 200 and "1 in progress" in done.content.decode()
+    assert done["ETag"] != first["ETag"]
+
+
+def test_the_resume_variant_is_made_once_per_revision_and_engineer(
+    client, engineer, mnt_flow, monkeypatch
+):
+    from sessions import batch_live
+
+    batch = launch(mnt_flow, engineer, ["A", "B"])
+    services.batch_session_start(session=batch.sessions.get(target_label="A"), user=engineer)
+    client.force_login(engineer)
+    packed = {"HTTP_ACCEPT_ENCODING": "gzip"}
+    first = client.get(status_url(batch), **packed, **HTMX)
+    made = []
+    monkeypatch.setattr(batch_live, "personalised", lambda *a: made.append(a) or "changed")
+    again = client.get(status_url(batch), **packed, **HTMX)
+    assert made == []
+    assert again.content == first.content
+    assert "Resume</a>" in gzip.decompress(again.content).decode()
+
+
+def test_the_redis_cache_reuses_one_client_per_connection_pool():
+    from resolutionflow.cache import RedisCache
+
+    backend = RedisCache("redis://127.0.0.1:6399/0", {})  # never connected: no Redis needed
+    client = backend._cache.get_client()
+    assert backend._cache.get_client(write=True) is client

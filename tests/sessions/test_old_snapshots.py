@@ -69,9 +69,7 @@ def test_an_old_troubleshooting_snapshot_renders_and_refuses_in_words(
 def test_a_slash_id_can_still_be_answered_and_voted_on(client, engineer, ts_session):
     session = stored(ts_session, DECISIONS["an id with a slash"])
     client.force_login(engineer)
-    client.post(
-        reverse("sessions:answer", args=[session.pk]), {"node_id": "a/b", "choice": "Yes"}
-    )
+    client.post(reverse("sessions:answer", args=[session.pk]), {"node_id": "a/b", "choice": "Yes"})
     assert FlowSession.objects.get(pk=session.pk).current_node_id == "c/d"
     vote = client.post(
         reverse("sessions:feedback", args=[session.pk, "c/d"]),
