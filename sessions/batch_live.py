@@ -44,7 +44,7 @@ from sessions import selectors
 from sessions.models import Batch
 from sessions.services import batches
 
-CARDS_VERSION = 4  # move when the cards' markup changes, so a shared cache renews on deploy
+CARDS_VERSION = 5  # move when the cards' markup changes, so a shared cache renews on deploy
 CARDS_TTL = 60 * 60
 # How long a poll trusts the cached revision and visibility without asking the database: the
 # bound on a missed invalidation (see the module docstring). A miss costs one small query.
