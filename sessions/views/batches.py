@@ -24,10 +24,11 @@ from django_htmx.http import (
 from flows.models import Tree, TreeType
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import batch_live, batch_report, exports, redaction, selectors
+from sessions import batch_live, batch_report, exports, selectors
 from sessions.forms import BatchLaunchForm
 from sessions.models import Batch, FlowSession
 from sessions.services import batches
+from sessions.views.copying import record_copy
 
 HISTORY_PAGE_SIZE = 10
 
@@ -372,17 +373,7 @@ def copied(request: HttpRequest, tree_id: Any, batch_id: Any) -> HttpResponse:
     """The batch report left the app through Copy for Ticket's review: check the choice the
     team allows and record a copy that kept findings (the session's mark_exported, for a batch)."""
     batch = batch_of(request, tree_id, batch_id)
-    try:
-        batches.batch_copied_for_ticket(
-            batch=batch,
-            user=request.user,
-            choice=request.POST.get("choice", ""),
-            found=int(request.POST.get("found", "0")),
-            kept=int(request.POST.get("kept", "0")),
-            kinds=[k for k in request.POST.get("kinds", "").split(",") if k in redaction.KINDS],
-            request=request,
-        )
-    except ValueError as refused:  # SessionError is a ValueError; so is int("x")
-        message = str(refused) if isinstance(refused, batches.SessionError) else "Bad numbers."
-        return with_toast(HttpResponse(message, status=400, content_type="text/plain"), message)
-    return HttpResponse(status=204)
+    return record_copy(
+        request,
+        lambda **copy: batches.batch_copied_for_ticket(batch=batch, user=request.user, **copy),
+    )

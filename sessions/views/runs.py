@@ -17,11 +17,12 @@ from flows import diagram, nodes
 from flows.models import Tree
 from resolutionflow.errors import ServiceError
 from resolutionflow.pages import is_partial, paginate, refusal_text, with_toast
-from sessions import exports, redaction, runtime, selectors, services
+from sessions import exports, runtime, selectors, services
 from sessions.filters import SessionFilterSet
 from sessions.forms import CompleteForm, CustomStepForm, ExportOptionsForm, StartForm
 from sessions.models import FlowSession, Outcome
 from sessions.services import handover
+from sessions.views.copying import record_copy
 from steplibrary.sync import library_commands
 from steplibrary.views import create_form_response
 
@@ -523,20 +524,12 @@ def mark_exported(request: HttpRequest, pk: Any) -> HttpResponse:
     if "choice" not in request.POST:  # no findings: nothing was chosen
         services.session_mark_exported(session=session, user=request.user)
         return HttpResponse(status=204)
-    try:
-        services.session_copied_for_ticket(
-            session=session,
-            user=request.user,
-            choice=request.POST.get("choice", ""),
-            found=int(request.POST.get("found", "0")),
-            kept=int(request.POST.get("kept", "0")),
-            kinds=[k for k in request.POST.get("kinds", "").split(",") if k in redaction.KINDS],
-            request=request,
-        )
-    except ValueError as refused:  # SessionError is a ValueError; so is int("x")
-        message = str(refused) if isinstance(refused, services.SessionError) else "Bad numbers."
-        return with_toast(HttpResponse(message, status=400, content_type="text/plain"), message)
-    return HttpResponse(status=204)
+    return record_copy(
+        request,
+        lambda **copy: services.session_copied_for_ticket(
+            session=session, user=request.user, **copy
+        ),
+    )
 
 
 # --- history ----------------------------------------------------------------------------
