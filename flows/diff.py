@@ -74,8 +74,27 @@ class FieldChange:
         }
 
 
+class Marked:
+    """What a changed node or intake question shows beside it: the word, sign and icon of its
+    `change` (added, removed, moved, changed)."""
+
+    change: str
+
+    @property
+    def label(self) -> str:
+        return CHANGE_LABELS[self.change]
+
+    @property
+    def sign(self) -> str:
+        return CHANGE_SIGNS[self.change]
+
+    @property
+    def icon(self) -> str:
+        return CHANGE_ICONS[self.change]
+
+
 @dataclass
-class NodeChange:
+class NodeChange(Marked):
     id: str
     change: str
     before: dict | None
@@ -93,18 +112,6 @@ class NodeChange:
     def heading(self) -> str:
         return nodes.heading(self.node)
 
-    @property
-    def label(self) -> str:
-        return CHANGE_LABELS[self.change]
-
-    @property
-    def sign(self) -> str:
-        return CHANGE_SIGNS[self.change]
-
-    @property
-    def icon(self) -> str:
-        return CHANGE_ICONS[self.change]
-
     def as_json(self) -> dict[str, Any]:
         fields = {f.name: f.as_json() for f in self.fields}
         if self.moved and self.before_parent != self.after_parent:
@@ -119,7 +126,7 @@ class NodeChange:
 
 
 @dataclass
-class IntakeChange:
+class IntakeChange(Marked):
     """One intake-form field (a question asked when a run starts) that changed."""
 
     key: str
@@ -133,18 +140,6 @@ class IntakeChange:
     def heading(self) -> str:
         question = (self.after or self.before or {}).get("label")
         return question if isinstance(question, str) and question.strip() else self.key
-
-    @property
-    def label(self) -> str:
-        return CHANGE_LABELS[self.change]
-
-    @property
-    def sign(self) -> str:
-        return CHANGE_SIGNS[self.change]
-
-    @property
-    def icon(self) -> str:
-        return CHANGE_ICONS[self.change]
 
     def as_json(self) -> dict[str, Any]:
         return {
